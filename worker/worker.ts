@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { DEFAULT_TASK_QUEUE } from './config.js';
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+export interface FlotillaWorkerOptions {
+  address: string;
+  namespace: string;
+  taskQueue?: string;
+  deps: ActivityDeps;
+  /** A prebuilt bundle saves the seconds webpack takes; built on start when absent. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+/** A worker running every Flotilla workflow and activity. */
+export async function createFlotillaWorker(options: FlotillaWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const connection = await NativeConnection.connect({ address: options.address });
+  const worker = await Worker.create({
+    connection,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
+    activities: createActivities(options.deps),
+    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+  });
+  return { worker, connection };
+}
