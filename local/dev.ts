@@ -49,8 +49,9 @@ async function main(): Promise<void> {
   });
   const running = worker.run();
   onShutdown('worker', async () => {
-    worker.shutdown();
-    await running;
+    // The SDK already begins a graceful stop on SIGINT/SIGTERM itself.
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    await running.catch(() => {});
     await connection.close();
   });
 

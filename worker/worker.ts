@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { DEFAULT_TASK_QUEUE } from './config.js';
 
@@ -22,7 +22,12 @@ export async function createFlotillaWorker(options: FlotillaWorkerOptions): Prom
     namespace: options.namespace,
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: createActivities(options.deps),
-    ...(options.workflowBundle ? { workflowBundle: options.workflowBundle } : { workflowsPath }),
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
   });
   return { worker, connection };
+}
+
+/** Bundles the workflow code once (webpack); quiet unless something goes wrong. */
+export function bundleWorkflows(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
+  return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 }

@@ -1,17 +1,17 @@
 // Replays recorded histories against today's workflow code, offline (no server): a change
 // that would break a running workflow fails here. Record new ones by running the integration
 // tier with FLOTILLA_RECORD_HISTORIES=1.
-import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { workflowsPath } from '../../worker/worker.js';
+import { bundleWorkflows } from '../../worker/worker.js';
 import { recordedHistories } from '../support/histories.js';
 
 const recorded = recordedHistories();
 
 describe('recorded histories replay against the current workflows', () => {
-  let workflowBundle: WorkflowBundleWithSourceMap;
+  let workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
   beforeAll(async () => {
-    workflowBundle = await bundleWorkflowCode({ workflowsPath });
+    workflowBundle = await bundleWorkflows();
   }, 60_000);
 
   it('has recorded histories to replay', () => {
