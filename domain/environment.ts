@@ -1,0 +1,209 @@
+import { z } from 'zod';
+import { API_VERSION, DnsLabel } from './names.js';
+
+export const TIERS = ['dev', 'staging', 'prod', 'dr', 'preview', 'compliance'] as const;
+export const Tier = z.enum(TIERS);
+export type Tier = z.infer<typeof Tier>;
+
+/** Kubernetes quantities as strings: "250m", "1", "512Mi", "10Gi". */
+export const Quantity = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$/, 'must be a Kubernetes quantity such as "250m", "512Mi" or "2"');
+
+const ResourceAmounts = z.strictObject({ cpu: Quantity.optional(), memory: Quantity.optional() });
+export const Resources = z.strictObject({ requests: ResourceAmounts.optional(), limits: ResourceAmounts.optional() });
+export type Resources = z.infer<typeof Resources>;
+
+const Port = z.number().int().min(1).max(65535);
+
+export const ServicePort = z.strictObject({
+  name: DnsLabel.optional(),
+  port: Port,
+  targetPort: Port.optional(),
+  protocol: z.enum(['TCP', 'UDP']).default('TCP'),
+});
+
+export const Probe = z.strictObject({
+  httpGet: z.strictObject({ path: z.string().startsWith('/'), port: Port }).optional(),
+  tcpSocket: z.strictObject({ port: Port }).optional(),
+  exec: z.strictObject({ command: z.array(z.string()).min(1) }).optional(),
+  initialDelaySeconds: z.number().int().min(0).optional(),
+  periodSeconds: z.number().int().min(1).optional(),
+  failureThreshold: z.number().int().min(1).optional(),
+}).refine((p) => [p.httpGet, p.tcpSocket, p.exec].filter(Boolean).length === 1, {
+  message: 'a probe needs exactly one of httpGet, tcpSocket or exec',
+});
+
+const EnvVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
+
+/** A container environment variable: a literal, a config key, or a secret by name. */
+export const EnvVar = z.union([
+  z.string(),
+  z.strictObject({ config: z.string().min(1) }),
+  z.strictObject({ secret: EnvVarName }),
+]);
+
+export const Migration = z.strictObject({
+  command: z.array(z.string()).min(1),
+  /** Defaults to the service's image. */
+  image: z.string().min(1).optional(),
+});
+
+export const Service = z.strictObject({
+  name: DnsLabel,
+  image: z.string().min(1),
+  ports: z.array(ServicePort).default([]),
+  replicas: z.number().int().min(0).max(1000).default(1),
+  env: z.record(EnvVarName, EnvVar).default({}),
+  resources: Resources.optional(),
+  probes: z.strictObject({ readiness: Probe.optional(), liveness: Probe.optional() }).optional(),
+  dependsOn: z.array(DnsLabel).default([]),
+  /** Runs as a Job before the revision's Deployments change. */
+  migration: Migration.optional(),
+});
+export type Service = z.infer<typeof Service>;
+
+export const DATABASE_ENGINES = ['postgres', 'mysql', 'redis'] as const;
+export const Database = z.discriminatedUnion('mode', [
+  z.strictObject({
+    name: DnsLabel,
+    mode: z.literal('container'),
+    engine: z.enum(DATABASE_ENGINES),
+    version: z.string().min(1),
+    storage: Quantity.default('1Gi'),
+  }),
+  z.strictObject({
+    name: DnsLabel,
+    mode: z.literal('external'),
+    engine: z.enum(DATABASE_ENGINES),
+    version: z.string().min(1).optional(),
+    /** Secret holding the connection string, exposed to services as <NAME>_URL. */
+    connectionSecret: EnvVarName,
+  }),
+]);
+export type Database = z.infer<typeof Database>;
+
+/** Names must be unique and every reference must point at something the spec declares. */
+function checkReferences(spec: {
+  services: Service[];
+  databases: Database[];
+  config: Record<string, string>;
+  environmentConfig: string[];
+  secrets: string[];
+}, ctx: z.RefinementCtx): void {
+  const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const serviceNames = new Set<string>();
+  spec.services.forEach((s, i) => {
+    if (serviceNames.has(s.name)) issue(['services', i, 'name'], `duplicate service name "${s.name}"`);
+    serviceNames.add(s.name);
+  });
+  const databaseNames = new Set<string>();
+  spec.databases.forEach((d, i) => {
+    if (databaseNames.has(d.name) || serviceNames.has(d.name)) issue(['databases', i, 'name'], `duplicate name "${d.name}"`);
+    databaseNames.add(d.name);
+    if (d.mode === 'external' && !spec.secrets.includes(d.connectionSecret)) {
+      issue(['databases', i, 'connectionSecret'], `secret "${d.connectionSecret}" is not declared in secrets`);
+    }
+  });
+  const secrets = new Set(spec.secrets);
+  spec.services.forEach((s, i) => {
+    s.dependsOn.forEach((dep, j) => {
+      if (!serviceNames.has(dep) && !databaseNames.has(dep)) issue(['services', i, 'dependsOn', j], `"${dep}" is neither a service nor a database`);
+      if (dep === s.name) issue(['services', i, 'dependsOn', j], 'a service cannot depend on itself');
+    });
+    for (const [name, value] of Object.entries(s.env)) {
+      if (typeof value === 'string') continue;
+      if ('config' in value && !(value.config in spec.config)) issue(['services', i, 'env', name, 'config'], `config key "${value.config}" is not declared in config`);
+      if ('secret' in value && !secrets.has(value.secret)) issue(['services', i, 'env', name, 'secret'], `secret "${value.secret}" is not declared in secrets`);
+    }
+  });
+  spec.environmentConfig.forEach((key, i) => {
+    if (!(key in spec.config)) issue(['environmentConfig', i], `config key "${key}" is not declared in config`);
+  });
+}
+
+/**
+ * The portable part of an environment: what a revision snapshots and what promotion and
+ * cloning carry. Secret *names* only; their values are per-environment and never here.
+ */
+export const AppSpec = z.strictObject({
+  services: z.array(Service).min(1),
+  databases: z.array(Database).default([]),
+  config: z.record(z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid ConfigMap key'), z.string()).default({}),
+  /** Config keys whose values each environment sets for itself (an override). */
+  environmentConfig: z.array(z.string()).default([]),
+  secrets: z.array(EnvVarName).default([]),
+}).superRefine(checkReferences);
+export type AppSpec = z.infer<typeof AppSpec>;
+export type AppSpecInput = z.input<typeof AppSpec>;
+
+/** The per-environment part that promotion does not carry. */
+export const Overrides = z.strictObject({
+  replicas: z.record(DnsLabel, z.number().int().min(0).max(1000)).default({}),
+  resources: z.record(DnsLabel, Resources).default({}),
+  hostnames: z.record(DnsLabel, z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS name')).default({}),
+  config: z.record(z.string(), z.string()).default({}),
+});
+export type Overrides = z.infer<typeof Overrides>;
+export type OverridesInput = z.input<typeof Overrides>;
+
+/** Where an environment runs and what it is. */
+export const EnvironmentBinding = z.strictObject({
+  name: DnsLabel,
+  application: DnsLabel,
+  tier: Tier,
+  residency: z.string().min(1).optional(),
+  cluster: DnsLabel,
+  namespace: DnsLabel,
+});
+export type EnvironmentBinding = z.infer<typeof EnvironmentBinding>;
+
+/** The `kind: Environment` document of `flotilla apply -f`. */
+export const EnvironmentDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Environment'),
+  metadata: z.strictObject({ name: DnsLabel }),
+  spec: z.strictObject({
+    application: DnsLabel,
+    tier: Tier,
+    residency: z.string().min(1).optional(),
+    cluster: DnsLabel,
+    /** Defaults to the environment's name. */
+    namespace: DnsLabel.optional(),
+    app: AppSpec,
+    overrides: Overrides.default({ replicas: {}, resources: {}, hostnames: {}, config: {} }),
+  }),
+});
+export type EnvironmentDocument = z.infer<typeof EnvironmentDocument>;
+
+export interface Environment {
+  binding: EnvironmentBinding;
+  spec: AppSpec;
+  overrides: Overrides;
+}
+
+export function environmentFromDocument(doc: EnvironmentDocument): Environment {
+  const { application, tier, residency, cluster, namespace, app, overrides } = doc.spec;
+  return {
+    binding: { name: doc.metadata.name, application, tier, residency, cluster, namespace: namespace ?? doc.metadata.name },
+    spec: app,
+    overrides,
+  };
+}
+
+/** Overrides may only name what the spec declares; returns issues with field paths. */
+export function checkOverrides(spec: AppSpec, overrides: Overrides): { path: (string | number)[]; message: string }[] {
+  const issues: { path: (string | number)[]; message: string }[] = [];
+  const services = new Set(spec.services.map((s) => s.name));
+  for (const field of ['replicas', 'resources', 'hostnames'] as const) {
+    for (const name of Object.keys(overrides[field])) {
+      if (!services.has(name)) issues.push({ path: [field, name], message: `service "${name}" is not in the spec` });
+    }
+  }
+  for (const key of Object.keys(overrides.config)) {
+    if (!spec.environmentConfig.includes(key)) {
+      issues.push({ path: ['config', key], message: `config key "${key}" is not declared environment-specific (environmentConfig)` });
+    }
+  }
+  return issues;
+}

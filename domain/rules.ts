@@ -1,0 +1,211 @@
+// Organisation rules, checked before any change. Each violation names the rule, the object
+// and the field; rules set to `warn` report without blocking.
+import { z } from 'zod';
+import type { AppSpec, EnvironmentBinding, Overrides, Tier } from './environment.js';
+import { TIERS } from './environment.js';
+import { effectiveSpec } from './effective.js';
+import { API_VERSION } from './names.js';
+
+const Enforcement = z.enum(['block', 'warn']).default('block');
+const TierName = z.enum(TIERS);
+const HHMM = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$/, 'must be HH:MM (24h, UTC)');
+const Weekday = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
+
+export const FreezeWindow = z.union([
+  z.strictObject({
+    name: z.string().min(1),
+    tiers: z.array(TierName).min(1),
+    from: z.iso.datetime({ offset: true }),
+    to: z.iso.datetime({ offset: true }),
+  }),
+  z.strictObject({
+    name: z.string().min(1),
+    tiers: z.array(TierName).min(1),
+    /** Every week on these days, between these UTC times. */
+    days: z.array(Weekday).min(1),
+    start: HHMM,
+    end: HHMM,
+  }),
+]);
+
+export const Rules = z.strictObject({
+  requireResourceLimits: z.strictObject({ enforcement: Enforcement }).optional(),
+  allowedRegistries: z.strictObject({ registries: z.array(z.string().min(1)).min(1), enforcement: Enforcement }).optional(),
+  forbidLatestTag: z.strictObject({ enforcement: Enforcement }).optional(),
+  minReplicas: z.strictObject({ perTier: z.partialRecord(TierName, z.number().int().min(0)), enforcement: Enforcement }).optional(),
+  residency: z.strictObject({ labelKey: z.string().min(1).default('geo'), enforcement: Enforcement }).optional(),
+  freezeWindows: z.array(FreezeWindow).default([]),
+  approvals: z.partialRecord(TierName, z.strictObject({ required: z.number().int().min(0).max(10), fourEyes: z.boolean().default(true) })).default({}),
+  maxClustersPerChange: z.strictObject({ max: z.number().int().min(1), enforcement: Enforcement }).optional(),
+});
+export type Rules = z.infer<typeof Rules>;
+export type RulesInput = z.input<typeof Rules>;
+
+export const RulesDocument = z.strictObject({
+  apiVersion: z.literal(API_VERSION),
+  kind: z.literal('Rules'),
+  metadata: z.strictObject({ name: z.string().min(1).default('organisation') }).optional(),
+  spec: Rules,
+});
+
+export const RULE_NAMES = [
+  'requireResourceLimits', 'allowedRegistries', 'forbidLatestTag', 'minReplicas', 'residency',
+  'freezeWindows', 'maxClustersPerChange',
+] as const;
+export type RuleName = (typeof RULE_NAMES)[number];
+
+export interface Violation {
+  rule: RuleName;
+  severity: 'error' | 'warning';
+  /** The object at fault: "environment/shop-prod", "service/shop-prod/web", "cluster/eu-1". */
+  object: string;
+  /** The field path in the environment document ("spec.app.services[0].image"). */
+  field: string;
+  message: string;
+}
+
+export interface ChangeTarget {
+  binding: EnvironmentBinding;
+  spec: AppSpec;
+  overrides: Overrides;
+  cluster: { name: string; labels: Record<string, string> };
+}
+
+export interface PlannedChange {
+  kind: 'deploy' | 'promote' | 'clone';
+  /** ISO timestamp of when the change would happen. */
+  at: string;
+  targets: ChangeTarget[];
+}
+
+export interface RulesVerdict {
+  allowed: boolean;
+  violations: Violation[];
+  warnings: Violation[];
+  /** The strictest approval any target's tier asks for. */
+  approval: { required: number; fourEyes: boolean; tiers: Tier[] };
+}
+
+/** Evaluates every rule on a planned change. Pure: the caller supplies the time. */
+export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict {
+  const found: Violation[] = [];
+  const at = new Date(change.at);
+  for (const target of change.targets) found.push(...checkTarget(rules, target, at));
+
+  if (rules.maxClustersPerChange) {
+    const clusters = new Set(change.targets.map((t) => t.cluster.name));
+    if (clusters.size > rules.maxClustersPerChange.max) {
+      found.push(violation('maxClustersPerChange', rules.maxClustersPerChange.enforcement, `change/${change.kind}`, 'targets',
+        `changes ${clusters.size} clusters at once; at most ${rules.maxClustersPerChange.max} allowed`));
+    }
+  }
+
+  const approval = { required: 0, fourEyes: false, tiers: [] as Tier[] };
+  for (const tier of new Set(change.targets.map((t) => t.binding.tier))) {
+    const ask = rules.approvals[tier];
+    if (!ask || ask.required === 0) continue;
+    approval.required = Math.max(approval.required, ask.required);
+    approval.fourEyes ||= ask.fourEyes;
+    approval.tiers.push(tier);
+  }
+
+  const violations = found.filter((v) => v.severity === 'error');
+  return { allowed: violations.length === 0, violations, warnings: found.filter((v) => v.severity === 'warning'), approval };
+}
+
+function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] {
+  const out: Violation[] = [];
+  const env = target.binding.name;
+  const effective = effectiveSpec(target.spec, target.overrides);
+  effective.services.forEach((service, i) => {
+    const object = `service/${env}/${service.name}`;
+    const field = `spec.app.services[${i}]`;
+    if (rules.requireResourceLimits) {
+      const limits = service.resources?.limits;
+      for (const r of ['cpu', 'memory'] as const) {
+        if (!limits?.[r]) {
+          out.push(violation('requireResourceLimits', rules.requireResourceLimits.enforcement, object, `${field}.resources.limits.${r}`,
+            `no ${r} limit set`));
+        }
+      }
+    }
+    const images = [service.image, ...(service.migration?.image ? [service.migration.image] : [])];
+    images.forEach((image, n) => {
+      const imageField = n === 0 ? `${field}.image` : `${field}.migration.image`;
+      const ref = parseImage(image);
+      if (rules.allowedRegistries && !rules.allowedRegistries.registries.some((r) => ref.repository === r || ref.repository.startsWith(`${r.replace(/\/$/, '')}/`))) {
+        out.push(violation('allowedRegistries', rules.allowedRegistries.enforcement, object, imageField,
+          `image "${image}" is not from an allowed registry (${rules.allowedRegistries.registries.join(', ')})`));
+      }
+      if (rules.forbidLatestTag && !ref.digest && (!ref.tag || ref.tag === 'latest')) {
+        out.push(violation('forbidLatestTag', rules.forbidLatestTag.enforcement, object, imageField,
+          ref.tag ? `image "${image}" uses the "latest" tag` : `image "${image}" has no tag; pin a version or digest`));
+      }
+    });
+    const min = rules.minReplicas?.perTier[target.binding.tier];
+    if (rules.minReplicas && min !== undefined && service.replicas < min) {
+      const overridden = target.overrides.replicas[service.name] !== undefined;
+      out.push(violation('minReplicas', rules.minReplicas.enforcement, object,
+        overridden ? `spec.overrides.replicas.${service.name}` : `${field}.replicas`,
+        `${service.replicas} replicas; tier ${target.binding.tier} needs at least ${min}`));
+    }
+  });
+
+  if (rules.residency && target.binding.residency) {
+    const key = rules.residency.labelKey;
+    const actual = target.cluster.labels[key];
+    if (actual !== target.binding.residency) {
+      out.push(violation('residency', rules.residency.enforcement, `environment/${env}`, 'spec.cluster',
+        `residency "${target.binding.residency}" needs a cluster labelled ${key}=${target.binding.residency}; ` +
+        `cluster "${target.cluster.name}" is ${actual === undefined ? `not labelled ${key}` : `${key}=${actual}`}`));
+    }
+  }
+
+  rules.freezeWindows.forEach((window, i) => {
+    if (window.tiers.includes(target.binding.tier) && inWindow(window, at)) {
+      out.push(violation('freezeWindows', 'block', `environment/${env}`, `freezeWindows[${i}]`,
+        `tier ${target.binding.tier} is frozen by "${window.name}" at ${at.toISOString()}`));
+    }
+  });
+  return out;
+}
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+export function inWindow(window: z.infer<typeof FreezeWindow>, at: Date): boolean {
+  if ('from' in window) return at >= new Date(window.from) && at < new Date(window.to);
+  const minutes = at.getUTCHours() * 60 + at.getUTCMinutes();
+  const [sh, sm] = window.start.split(':').map(Number) as [number, number];
+  const [eh, em] = window.end.split(':').map(Number) as [number, number];
+  const start = sh * 60 + sm;
+  const end = eh * 60 + em;
+  const today = DAYS[at.getUTCDay()]!;
+  const yesterday = DAYS[(at.getUTCDay() + 6) % 7]!;
+  if (start <= end) return window.days.includes(today) && minutes >= start && minutes < end;
+  // Spans midnight: the window that began yesterday evening, or the one that begins tonight.
+  return (window.days.includes(today) && minutes >= start) || (window.days.includes(yesterday) && minutes < end);
+}
+
+export interface ImageRef {
+  repository: string;
+  tag?: string;
+  digest?: string;
+}
+
+/** Splits "ghcr.io/acme/web:1.2@sha256:…" into repository, tag and digest; bare names are Docker Hub's. */
+export function parseImage(image: string): ImageRef {
+  const [withoutDigest, digest] = image.split('@', 2) as [string, string | undefined];
+  const lastSlash = withoutDigest.lastIndexOf('/');
+  const colon = withoutDigest.lastIndexOf(':');
+  const hasTag = colon > lastSlash;
+  let repository = hasTag ? withoutDigest.slice(0, colon) : withoutDigest;
+  const tag = hasTag ? withoutDigest.slice(colon + 1) : undefined;
+  const first = repository.split('/')[0]!;
+  const hasRegistry = repository.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasRegistry) repository = `docker.io/${repository.includes('/') ? repository : `library/${repository}`}`;
+  return { repository, tag, digest };
+}
+
+function violation(rule: RuleName, enforcement: 'block' | 'warn', object: string, field: string, message: string): Violation {
+  return { rule, severity: enforcement === 'block' ? 'error' : 'warning', object, field, message };
+}
