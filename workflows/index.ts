@@ -1,2 +1,3 @@
 // Every workflow the worker runs; the worker bundles this file.
 export { rolloutToCluster, rolloutToClusters } from './rollout.js';
+export { onboardCluster } from './onboard-cluster.js';
