@@ -1,0 +1,158 @@
+// Environments: where an application runs (binding), what revision it should run and what
+// runs now, and its own overrides.
+import type { Selectable } from 'kysely';
+import { EnvironmentBinding, Overrides, type OverridesInput, type Tier } from '../domain/environment.js';
+import { fromJson, nowIso, orUndefined, toIso, toJson } from './columns.js';
+import { ConflictError, guard, NotFoundError } from './errors.js';
+import type { EnvironmentsTable } from './schema.js';
+import { environmentScope } from './secrets.js';
+import { type CatalogDb, inTransaction } from './transaction.js';
+
+export interface Deployment {
+  revision: string;
+  at: string;
+  by: string;
+}
+
+export interface EnvironmentRecord {
+  binding: EnvironmentBinding;
+  overrides: Overrides;
+  /** The revision the environment should run (its latest spec). */
+  currentRevision?: string;
+  /** The revision last deployed, and when and by whom. */
+  deployed?: Deployment;
+  generation: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewEnvironment {
+  binding: EnvironmentBinding;
+  overrides?: OverridesInput;
+  currentRevision?: string;
+}
+
+export interface EnvironmentFilter {
+  application?: string;
+  tier?: Tier;
+  cluster?: string;
+}
+
+export class EnvironmentRepository {
+  constructor(private readonly db: CatalogDb) {}
+
+  async create(input: NewEnvironment): Promise<EnvironmentRecord> {
+    const binding = EnvironmentBinding.parse(input.binding);
+    const at = nowIso();
+    const row: Selectable<EnvironmentsTable> = {
+      name: binding.name,
+      application: binding.application,
+      tier: binding.tier,
+      residency: binding.residency ?? null,
+      cluster: binding.cluster,
+      namespace: binding.namespace,
+      current_revision: input.currentRevision ?? null,
+      deployed_revision: null,
+      deployed_at: null,
+      deployed_by: null,
+      overrides: toJson(Overrides.parse(input.overrides ?? {})),
+      generation: 1,
+      created_at: at,
+      updated_at: at,
+    };
+    await guard('create environment', () => this.db.insertInto('environments').values(row).execute(), {
+      unique: () => new ConflictError(
+        `environment "${binding.name}" already exists, or namespace "${binding.namespace}" on cluster "${binding.cluster}" is taken`,
+      ),
+      foreignKey: () => new ConflictError(
+        `environment "${binding.name}" refers to cluster "${binding.cluster}"${input.currentRevision ? ` or revision ${input.currentRevision}` : ''}, which does not exist`,
+      ),
+    });
+    return toRecord(row);
+  }
+
+  async get(name: string): Promise<EnvironmentRecord | undefined> {
+    const row = await guard('get environment', () => this.db.selectFrom('environments').selectAll().where('name', '=', name).executeTakeFirst());
+    return row && toRecord(row);
+  }
+
+  async require(name: string): Promise<EnvironmentRecord> {
+    const environment = await this.get(name);
+    if (!environment) throw new NotFoundError('environment', name);
+    return environment;
+  }
+
+  async list(filter: EnvironmentFilter = {}): Promise<EnvironmentRecord[]> {
+    const rows = await guard('list environments', () => {
+      let query = this.db.selectFrom('environments').selectAll().orderBy('name');
+      if (filter.application) query = query.where('application', '=', filter.application);
+      if (filter.tier) query = query.where('tier', '=', filter.tier);
+      if (filter.cluster) query = query.where('cluster', '=', filter.cluster);
+      return query.execute();
+    });
+    return rows.map(toRecord);
+  }
+
+  /** Points the environment at a new spec revision (which must already be stored). */
+  setCurrentRevision(name: string, revision: string, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+    return this.update(name, { current_revision: revision }, expect);
+  }
+
+  markDeployed(name: string, deployment: { revision: string; by: string; at?: string }, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+    return this.update(name, {
+      deployed_revision: deployment.revision,
+      deployed_by: deployment.by,
+      deployed_at: deployment.at === undefined ? nowIso() : toIso(deployment.at),
+    }, expect);
+  }
+
+  setOverrides(name: string, overrides: OverridesInput, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+    return this.update(name, { overrides: toJson(Overrides.parse(overrides)) }, expect);
+  }
+
+  /** Removes the environment with its history, live status and secrets, all or nothing. */
+  async remove(name: string): Promise<void> {
+    await inTransaction(this.db, async (trx) => {
+      await guard('remove environment', () => trx.deleteFrom('secrets').where('scope', '=', environmentScope(name)).execute());
+      const result = await guard('remove environment', () => trx.deleteFrom('environments').where('name', '=', name).executeTakeFirst());
+      if (result.numDeletedRows === 0n) throw new NotFoundError('environment', name);
+    });
+  }
+
+  private async update(name: string, set: Partial<EnvironmentsTable>, expect: { generation?: number }): Promise<EnvironmentRecord> {
+    const row = await guard('update environment', () => {
+      let query = this.db.updateTable('environments')
+        .set((eb) => ({ ...set, updated_at: nowIso(), generation: eb('generation', '+', 1) }))
+        .where('name', '=', name);
+      if (expect.generation !== undefined) query = query.where('generation', '=', expect.generation);
+      return query.returningAll().executeTakeFirst();
+    }, {
+      foreignKey: () => new ConflictError(`environment "${name}": revision ${set.current_revision ?? set.deployed_revision ?? ''} is not stored`),
+    });
+    if (row) return toRecord(row);
+    const current = await this.require(name);
+    throw new ConflictError(`environment "${name}" changed meanwhile (generation ${current.generation}); reload and retry`);
+  }
+}
+
+function toRecord(row: Selectable<EnvironmentsTable>): EnvironmentRecord {
+  const binding: EnvironmentBinding = {
+    name: row.name,
+    application: row.application,
+    tier: row.tier as Tier,
+    cluster: row.cluster,
+    namespace: row.namespace,
+  };
+  if (row.residency !== null) binding.residency = row.residency;
+  return {
+    binding,
+    overrides: fromJson(row.overrides),
+    currentRevision: orUndefined(row.current_revision),
+    deployed: row.deployed_revision !== null
+      ? { revision: row.deployed_revision, at: row.deployed_at ?? row.updated_at, by: row.deployed_by ?? 'unknown' }
+      : undefined,
+    generation: row.generation,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,33 @@
+// Migrations are listed in code (no folder scan), so bundlers and tsx see the same set.
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+import { Migrator } from 'kysely';
+import { StoreError } from '../errors.js';
+import * as initial from './0001-initial.js';
+
+const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: () => Promise.resolve(migrations),
+};
+
+/** Applies every pending migration; a no-op when the schema is current. */
+// Migrations see the schema as it was when written, not today's CatalogTables: hence `any`.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  // Kysely's own bookkeeping tables get a flotilla prefix: the database may be shared.
+  const migrator = new Migrator({
+    db,
+    provider: migrationProvider,
+    migrationTableName: 'flotilla_migration',
+    migrationLockTableName: 'flotilla_migration_lock',
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    // Migration errors carry DDL only, never stored values, so their message is kept.
+    throw new StoreError(`catalog migration ${failed} failed: ${error instanceof Error ? error.message : String(error)}`, 'migration');
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,136 @@
+// Row types of the catalog's tables, as Kysely sees them. Portable column types only: text for
+// ids, JSON and ISO-8601 timestamps (which sort as text), integer for counters and flags.
+
+export interface ClustersTable {
+  name: string;
+  provider: string;
+  region: string | null;
+  labels: string;
+  connection: string;
+  status: string;
+  status_message: string | null;
+  version: string | null;
+  capacity: string | null;
+  /** Bumped on every update: the optimistic-concurrency token. */
+  generation: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EnvironmentsTable {
+  name: string;
+  application: string;
+  tier: string;
+  residency: string | null;
+  cluster: string;
+  namespace: string;
+  current_revision: string | null;
+  deployed_revision: string | null;
+  deployed_at: string | null;
+  deployed_by: string | null;
+  overrides: string;
+  generation: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RevisionsTable {
+  id: string;
+  spec: string;
+  author: string;
+  created_at: string;
+}
+
+export interface RevisionHistoryTable {
+  id: string;
+  environment: string;
+  revision: string;
+  author: string;
+  kind: string;
+  operation_id: string | null;
+  at: string;
+}
+
+export interface RulesVersionsTable {
+  version: number;
+  document: string;
+  updated_by: string;
+  updated_at: string;
+}
+
+export interface TokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  role: string;
+  tiers: string | null;
+  created_by: string | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  actor: string;
+  action: string;
+  target: string;
+  result: string;
+  operation_id: string | null;
+  details: string | null;
+}
+
+export interface OperationsTable {
+  id: string;
+  kind: string;
+  state: string;
+  requested_by: string | null;
+  started_at: string;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+/** Which environments and clusters an operation touches: a promotion touches many. */
+export interface OperationSubjectsTable {
+  operation_id: string;
+  subject_kind: string;
+  name: string;
+}
+
+export interface SecretsTable {
+  scope: string;
+  name: string;
+  ciphertext: string;
+  iv: string;
+  tag: string;
+  wrapped_key: string;
+  key_id: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ServiceStatusTable {
+  environment: string;
+  service: string;
+  ready_replicas: number;
+  desired_replicas: number;
+  health: string;
+  revision: string | null;
+  drift: number;
+  observed_at: string;
+}
+
+export interface CatalogTables {
+  clusters: ClustersTable;
+  environments: EnvironmentsTable;
+  revisions: RevisionsTable;
+  revision_history: RevisionHistoryTable;
+  rules_versions: RulesVersionsTable;
+  tokens: TokensTable;
+  audit_log: AuditLogTable;
+  operations: OperationsTable;
+  operation_subjects: OperationSubjectsTable;
+  secrets: SecretsTable;
+  service_status: ServiceStatusTable;
+}

@@ -1,0 +1,483 @@
+// One catalog suite, run against every database the catalog supports (see
+// test/integration/catalog-*.test.ts). Tests share one catalog per database and keep apart by
+// unique names, which keeps the suite fast on two cores.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ZodError } from 'zod';
+import type { AppSpecInput, EnvironmentBinding } from '../../domain/environment.js';
+import { revisionOf } from '../../domain/revision.js';
+import { AppSpec } from '../../domain/environment.js';
+import { type Catalog, openCatalog } from '../../store/catalog.js';
+import { changeSpec, createEnvironment, recordDeployment } from '../../store/changes.js';
+import { LocalMasterKey } from '../../store/crypto/local-master-key.js';
+import { openCatalogDatabase } from '../../store/database.js';
+import { ConflictError, InvalidInputError, NotFoundError, SecretDecryptionError } from '../../store/errors.js';
+import { migrateToLatest } from '../../store/migrations/index.js';
+import { environmentScope, GLOBAL_SCOPE } from '../../store/secrets.js';
+
+export interface CatalogTarget {
+  /** A URL naming a fresh, empty catalog database. */
+  newUrl(): Promise<string>;
+  /** Everything the database holds of the secrets table, as text, bypassing the store. */
+  rawSecrets(url: string, catalog: Catalog): Promise<string>;
+  teardown(): Promise<void>;
+}
+
+export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promise<CatalogTarget>): void {
+  const masterKey = LocalMasterKey.generate();
+  let target: CatalogTarget;
+  let url: string;
+  let catalog: Catalog;
+  let n = 0;
+  /** A fresh DNS-label name per call: tests share one database. */
+  const unique = (prefix: string) => `${prefix}-${++n}-${randomBytes(3).toString('hex')}`;
+
+  let unavailable: unknown;
+
+  beforeAll(async () => {
+    try {
+      target = await setup();
+      url = await target.newUrl();
+      catalog = await openCatalog({ url, masterKey });
+    } catch (error) {
+      unavailable = error;
+    }
+  });
+
+  // A database that cannot be had fails every test (a failed beforeAll would only skip them).
+  beforeEach(() => {
+    if (unavailable) throw unavailable;
+    expect(catalog.dialect).toBe(dialect);
+  });
+
+  afterAll(async () => {
+    await catalog?.close();
+    await target?.teardown();
+  });
+
+  const kubeconfig = (secret: string) => ({ provider: 'kubeconfig' as const, kubeconfigSecret: secret });
+
+  async function cluster(labels: Record<string, string> = {}): Promise<string> {
+    const name = unique('c');
+    await catalog.clusters.create({ name, labels, connection: kubeconfig(`${name}-kc`) });
+    return name;
+  }
+
+  const spec = (image = 'ghcr.io/acme/web:1.0'): AppSpecInput => ({
+    services: [
+      { name: 'web', image, ports: [{ port: 8080 }], env: { MODE: 'prod', DB: { secret: 'DB_PASSWORD' } }, dependsOn: ['api'] },
+      { name: 'api', image: 'ghcr.io/acme/api:2.1', replicas: 2 },
+    ],
+    config: { greeting: 'hello', region: 'us' },
+    environmentConfig: ['region'],
+    secrets: ['DB_PASSWORD'],
+  });
+
+  const binding = (clusterName: string, name = unique('env')): EnvironmentBinding =>
+    ({ name, application: 'shop', tier: 'staging', cluster: clusterName, namespace: name });
+
+  async function environment(clusterName?: string): Promise<string> {
+    const { environment: env } = await createEnvironment(catalog, {
+      binding: binding(clusterName ?? (await cluster())), spec: spec(), author: 'alice',
+    });
+    return env.binding.name;
+  }
+
+  describe('migrations', () => {
+    it('are applied on open and idempotent: a second open migrates nothing and keeps the data', async () => {
+      const name = await cluster();
+      const again = await openCatalogDatabase(url, { migrate: false });
+      try {
+        expect(await migrateToLatest(again.db)).toEqual([]);
+      } finally {
+        await again.close();
+      }
+      const reopened = await openCatalog({ url, masterKey });
+      try {
+        expect((await reopened.clusters.require(name)).name).toBe(name);
+      } finally {
+        await reopened.close();
+      }
+    });
+  });
+
+  describe('clusters', () => {
+    it('creates, reads, lists by label and status, and removes', async () => {
+      const geo = unique('geo');
+      const a = await cluster({ tier: 'prod', geo });
+      const b = await cluster({ tier: 'dev', geo });
+      const created = await catalog.clusters.require(a);
+      expect(created).toMatchObject({ name: a, provider: 'kubeconfig', status: 'onboarding', generation: 1, labels: { tier: 'prod', geo } });
+      expect(created.connection).toEqual(kubeconfig(`${a}-kc`));
+      expect(await catalog.clusters.get(unique('missing'))).toBeUndefined();
+
+      expect((await catalog.clusters.list({ labels: { geo } })).map((c) => c.name)).toEqual([a, b].sort());
+      expect((await catalog.clusters.list({ labels: { geo, tier: 'prod' } })).map((c) => c.name)).toEqual([a]);
+      await catalog.clusters.updateStatus(b, { status: 'ready', version: 'v1.34.4', capacity: { nodes: 3, cpu: '12', memory: '48Gi', pods: 330 } });
+      expect((await catalog.clusters.list({ labels: { geo }, status: 'ready' })).map((c) => c.name)).toEqual([b]);
+      expect((await catalog.clusters.list({ labels: { geo }, status: ['ready', 'onboarding'] }))).toHaveLength(2);
+      expect(await catalog.clusters.require(b)).toMatchObject({ version: 'v1.34.4', capacity: { nodes: 3, pods: 330 } });
+
+      const relabelled = await catalog.clusters.setLabels(a, { tier: 'prod', geo, zone: 'z1' });
+      expect(relabelled.labels.zone).toBe('z1');
+
+      await catalog.clusters.remove(a);
+      expect(await catalog.clusters.get(a)).toBeUndefined();
+      await expect(catalog.clusters.remove(a)).rejects.toBeInstanceOf(NotFoundError);
+      await expect(catalog.clusters.require(a)).rejects.toThrow(`cluster "${a}" not found`);
+    });
+
+    it('refuses a duplicate name with a ConflictError that carries no SQL', async () => {
+      const name = await cluster();
+      const error = await catalog.clusters.create({ name, connection: kubeconfig('other') }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ConflictError);
+      expect((error as Error).message).toBe(`cluster "${name}" already exists`);
+    });
+
+    it('refuses a connection with fields beyond its schema (no credentials slip in)', async () => {
+      const connection = { ...kubeconfig('kc'), token: 'bearer-abc' } as unknown as ReturnType<typeof kubeconfig>;
+      await expect(catalog.clusters.create({ name: unique('c'), connection })).rejects.toBeInstanceOf(ZodError);
+    });
+
+    it('updates status optimistically: a stale generation or an unexpected status is a conflict', async () => {
+      const name = await cluster();
+      const first = await catalog.clusters.require(name);
+      const ready = await catalog.clusters.updateStatus(name, { status: 'ready' }, { generation: first.generation, status: 'onboarding' });
+      expect(ready).toMatchObject({ status: 'ready', generation: first.generation + 1 });
+      expect(ready.statusMessage).toBeUndefined();
+
+      await expect(catalog.clusters.updateStatus(name, { status: 'degraded' }, { generation: first.generation })).rejects.toBeInstanceOf(ConflictError);
+      await expect(catalog.clusters.updateStatus(name, { status: 'ready' }, { status: 'onboarding' })).rejects.toThrow(/changed meanwhile/);
+      const degraded = await catalog.clusters.updateStatus(name, { status: 'degraded', message: '2 of 3 nodes NotReady' }, { generation: ready.generation });
+      expect(degraded).toMatchObject({ status: 'degraded', statusMessage: '2 of 3 nodes NotReady' });
+      await expect(catalog.clusters.updateStatus(unique('missing'), { status: 'ready' })).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('refuses to remove a cluster that environments are bound to', async () => {
+      const name = await cluster();
+      await environment(name);
+      await expect(catalog.clusters.remove(name)).rejects.toThrow(new ConflictError(`cluster "${name}" still has environments; remove them first`));
+    });
+  });
+
+  describe('environments', () => {
+    it('creates with its first revision and history, reads, lists and changes overrides', async () => {
+      const c = await cluster();
+      const b = { ...binding(c), tier: 'prod' as const, residency: 'eu' };
+      const { environment: env, revision } = await createEnvironment(catalog, {
+        binding: b, spec: spec(), overrides: { replicas: { web: 3 } }, author: 'alice', operationId: 'op-1',
+      });
+      expect(env).toMatchObject({ binding: b, currentRevision: revision.id, generation: 1 });
+      expect(env.overrides).toEqual({ replicas: { web: 3 }, resources: {}, hostnames: {}, config: {} });
+      expect(env.deployed).toBeUndefined();
+      expect(await catalog.environments.require(b.name)).toEqual(env);
+      const history = await catalog.history.list(b.name);
+      expect(history.items).toMatchObject([{ revision: revision.id, author: 'alice', kind: 'spec-change', operationId: 'op-1' }]);
+
+      expect((await catalog.environments.list({ cluster: c })).map((e) => e.binding.name)).toEqual([b.name]);
+      expect((await catalog.environments.list({ cluster: c, tier: 'dev' }))).toEqual([]);
+      expect((await catalog.environments.list({ application: 'shop' })).length).toBeGreaterThan(0);
+
+      const changed = await catalog.environments.setOverrides(b.name, { config: { region: 'eu' } }, { generation: 1 });
+      expect(changed).toMatchObject({ generation: 2, overrides: { config: { region: 'eu' }, replicas: {} } });
+      await expect(catalog.environments.setOverrides(b.name, {}, { generation: 1 })).rejects.toBeInstanceOf(ConflictError);
+      await expect(catalog.environments.require(unique('missing'))).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('refuses a duplicate name, a taken namespace and an unknown cluster', async () => {
+      const c = await cluster();
+      const name = await environment(c);
+      await expect(catalog.environments.create({ binding: { ...binding(c), name } })).rejects.toBeInstanceOf(ConflictError);
+      await expect(catalog.environments.create({ binding: { ...binding(c), namespace: name } })).rejects.toBeInstanceOf(ConflictError);
+      const orphan = binding(unique('nowhere'));
+      await expect(catalog.environments.create({ binding: orphan })).rejects.toThrow(/refers to cluster .* which does not exist/);
+      await expect(catalog.environments.setCurrentRevision(name, 'sha256:0000')).rejects.toBeInstanceOf(ConflictError);
+    });
+
+    it('records deployments, changes specs only when they differ, and removes with history, status and secrets', async () => {
+      const name = await environment();
+      const before = await catalog.environments.require(name);
+
+      const unchanged = await changeSpec(catalog, name, spec(), { author: 'bob' });
+      expect(unchanged.changed).toBe(false);
+      const changed = await changeSpec(catalog, name, spec('ghcr.io/acme/web:1.1'), { author: 'bob', expectedGeneration: before.generation });
+      expect(changed.changed).toBe(true);
+      expect(changed.environment.currentRevision).toBe(changed.revision.id);
+
+      const deployed = await recordDeployment(catalog, name, { revision: changed.revision.id, by: 'worker', kind: 'deploy', operationId: 'deploy-1' });
+      expect(deployed.deployed).toMatchObject({ revision: changed.revision.id, by: 'worker' });
+      const history = await catalog.history.list(name);
+      expect(history.items.map((h) => [h.kind, h.revision])).toEqual([
+        ['deploy', changed.revision.id], ['spec-change', changed.revision.id], ['spec-change', before.currentRevision],
+      ]);
+      expect((await catalog.history.list(name, { kind: 'deploy' })).items).toHaveLength(1);
+
+      await catalog.status.replace(name, [{ service: 'web', readyReplicas: 1, desiredReplicas: 1, health: 'healthy', drift: false }]);
+      await catalog.secrets.put(environmentScope(name), 'DB_PASSWORD', 'pw');
+      await catalog.environments.remove(name);
+      expect(await catalog.environments.get(name)).toBeUndefined();
+      expect((await catalog.history.list(name)).items).toEqual([]);
+      expect(await catalog.status.forEnvironment(name)).toEqual([]);
+      expect(await catalog.secrets.list(environmentScope(name))).toEqual([]);
+      // Revisions are shared and immutable: they outlive the environment.
+      expect(await catalog.revisions.get(changed.revision.id)).toBeDefined();
+      await expect(catalog.environments.remove(name)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('revisions', () => {
+    it('are content-addressed: the same spec in another key or list order is the same row', async () => {
+      const image = `ghcr.io/acme/web:${unique('v')}`;
+      const first = await catalog.revisions.put(spec(image), { author: 'alice' });
+      expect(first.created).toBe(true);
+      expect(first.revision.id).toBe(revisionOf(AppSpec.parse(spec(image))));
+
+      const reordered = JSON.parse(JSON.stringify(spec(image), (_k, v: unknown) =>
+        v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v)) as AppSpecInput;
+      reordered.services = [...reordered.services].reverse();
+      expect(Object.keys(reordered)).not.toEqual(Object.keys(spec(image)));
+      const again = await catalog.revisions.put(reordered, { author: 'bob' });
+      expect(again).toEqual({ revision: first.revision, created: false });
+
+      const rows = await catalog.db.selectFrom('revisions').select('id').where('id', '=', first.revision.id).execute();
+      expect(rows).toHaveLength(1);
+      expect((await catalog.revisions.require(first.revision.id)).spec).toEqual(first.revision.spec);
+
+      const other = await catalog.revisions.put(spec(`${image}-2`), { author: 'alice' });
+      expect(other.revision.id).not.toBe(first.revision.id);
+      await expect(catalog.revisions.require('sha256:nope')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('transactions', () => {
+    it('roll back every table when any step fails', async () => {
+      const c = await cluster();
+      const image = `ghcr.io/acme/web:${unique('tx')}`;
+      const id = revisionOf(AppSpec.parse(spec(image)));
+      const b = binding(c);
+      await expect(catalog.transaction(async (tx) => {
+        const { revision } = await tx.revisions.put(spec(image), { author: 'alice' });
+        await tx.environments.create({ binding: b, currentRevision: revision.id });
+        await tx.history.record({ environment: b.name, revision: revision.id, author: 'alice', kind: 'spec-change' });
+        await tx.audit.append({ actor: 'alice', action: 'environment.create', target: `environment/${b.name}`, result: 'ok' });
+        throw new Error('boom');
+      })).rejects.toThrow('boom');
+      expect(await catalog.revisions.get(id)).toBeUndefined();
+      expect(await catalog.environments.get(b.name)).toBeUndefined();
+      expect((await catalog.audit.query({ target: `environment/${b.name}` })).items).toEqual([]);
+      expect(await catalog.db.selectFrom('revision_history').select('id').where('environment', '=', b.name).execute()).toEqual([]);
+    });
+
+    it('roll back a helper whose last write is refused: no orphan revision stays behind', async () => {
+      const c = await cluster();
+      const taken = await environment(c);
+      const image = `ghcr.io/acme/web:${unique('tx')}`;
+      await expect(createEnvironment(catalog, { binding: { ...binding(c), namespace: taken }, spec: spec(image), author: 'alice' }))
+        .rejects.toBeInstanceOf(ConflictError);
+      expect(await catalog.revisions.get(revisionOf(AppSpec.parse(spec(image))))).toBeUndefined();
+    });
+  });
+
+  describe('rules', () => {
+    it('keep one current version, every earlier one, and refuse stale writers', async () => {
+      // The only test that writes rules: the organisation has one document.
+      expect(await catalog.rules.current()).toMatchObject({ version: 0, rules: { freezeWindows: [], approvals: {} } });
+      const v1 = await catalog.rules.put({ forbidLatestTag: {} }, { by: 'alice', expectedVersion: 0 });
+      expect(v1).toMatchObject({ version: 1, updatedBy: 'alice', rules: { forbidLatestTag: { enforcement: 'block' } } });
+      const v2 = await catalog.rules.put({ minReplicas: { perTier: { prod: 2 } } }, { by: 'bob' });
+      expect(v2.version).toBe(2);
+      await expect(catalog.rules.put({}, { by: 'carol', expectedVersion: 1 })).rejects.toThrow(new ConflictError('rules are at version 2, not 1; reload and retry'));
+
+      expect(await catalog.rules.current()).toEqual(v2);
+      expect((await catalog.rules.history()).map((r) => [r.version, r.updatedBy])).toEqual([[2, 'bob'], [1, 'alice']]);
+      expect(await catalog.rules.get(1)).toEqual(v1);
+      await expect(catalog.rules.get(9)).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('tokens', () => {
+    it('store only a hash, verify live tokens, and stop verifying revoked ones', async () => {
+      const name = unique('ci');
+      const { token, record } = await catalog.tokens.create({ name, role: 'release-manager', tiers: ['staging', 'prod'], createdBy: 'admin' });
+      expect(token).toMatch(/^flt_[A-Za-z0-9_-]{43}$/);
+      expect(record).toMatchObject({ name, role: 'release-manager', tiers: ['staging', 'prod'], createdBy: 'admin' });
+      expect(JSON.stringify(await catalog.db.selectFrom('tokens').selectAll().execute())).not.toContain(token.slice(4));
+
+      expect(await catalog.tokens.verify(token)).toEqual({ tokenId: record.id, name, role: 'release-manager', tiers: ['staging', 'prod'] });
+      expect((await catalog.tokens.require(record.id)).lastUsedAt).toBeDefined();
+      expect(await catalog.tokens.verify(`${token.slice(0, -1)}x`)).toBeUndefined();
+      expect(await catalog.tokens.verify('not-a-token')).toBeUndefined();
+
+      await expect(catalog.tokens.create({ name, role: 'viewer' })).rejects.toBeInstanceOf(ConflictError);
+      const revoked = await catalog.tokens.revoke(record.id);
+      expect(revoked.revokedAt).toBeDefined();
+      expect(await catalog.tokens.verify(token)).toBeUndefined();
+      expect((await catalog.tokens.list()).map((t) => t.id)).not.toContain(record.id);
+      expect((await catalog.tokens.list({ includeRevoked: true })).map((t) => t.id)).toContain(record.id);
+
+      // A revoked token's name is free again.
+      const admin = await catalog.tokens.create({ name, role: 'admin' });
+      expect(await catalog.tokens.verify(admin.token)).toEqual({ tokenId: admin.record.id, name, role: 'admin' });
+      await expect(catalog.tokens.revoke(unique('missing'))).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('audit log', () => {
+    it('filters by actor, target, action, result and time, newest first, in pages', async () => {
+      const actor = unique('actor');
+      const target = `environment/${unique('env')}`;
+      const base = Date.parse('2030-01-01T00:00:00Z');
+      const at = (minutes: number) => new Date(base + minutes * 60_000).toISOString();
+      const entries = [
+        { at: at(0), action: 'environment.create', result: 'ok' as const },
+        { at: at(1), action: 'environment.deploy', result: 'denied' as const, details: { violations: ['forbidLatestTag'] } },
+        { at: at(2), action: 'environment.deploy', result: 'ok' as const, operationId: 'deploy-42' },
+        { at: at(2), action: 'environment.deploy', result: 'error' as const },
+        { at: at(3), action: 'token.create', result: 'ok' as const },
+      ];
+      for (const e of entries) await catalog.audit.append({ actor, target: e.action.startsWith('token') ? 'token/x' : target, ...e });
+      await catalog.audit.append({ actor: unique('other'), action: 'environment.deploy', target, result: 'ok', at: at(2) });
+
+      const mine = await catalog.audit.query({ actor });
+      expect(mine.items.map((e) => e.at)).toEqual([at(3), at(2), at(2), at(1), at(0)]);
+      // Same instant: the later append comes first.
+      expect(mine.items[1]!.result).toBe('error');
+      expect(mine.nextCursor).toBeUndefined();
+
+      expect((await catalog.audit.query({ target })).items).toHaveLength(5);
+      expect((await catalog.audit.query({ actor, target, action: 'environment.deploy' })).items).toHaveLength(3);
+      expect((await catalog.audit.query({ actor, result: 'denied' })).items).toMatchObject([{ details: { violations: ['forbidLatestTag'] } }]);
+      expect((await catalog.audit.query({ operationId: 'deploy-42', actor })).items).toHaveLength(1);
+      expect((await catalog.audit.query({ actor, since: at(1), until: at(3) })).items.map((e) => e.action))
+        .toEqual(['environment.deploy', 'environment.deploy', 'environment.deploy']);
+
+      const seen: string[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await catalog.audit.query({ actor, limit: 2, cursor });
+        expect(page.items.length).toBeLessThanOrEqual(2);
+        seen.push(...page.items.map((e) => e.id));
+        cursor = page.nextCursor;
+      } while (cursor);
+      expect(seen).toEqual(mine.items.map((e) => e.id));
+      await expect(catalog.audit.query({ cursor: 'garbage' })).rejects.toBeInstanceOf(InvalidInputError);
+    });
+  });
+
+  describe('operations', () => {
+    it('index workflow runs idempotently and filter by kind, environment, cluster and state', async () => {
+      const [env, c1, c2] = [unique('env'), unique('c'), unique('c')];
+      const promotion = unique('promote');
+      const first = await catalog.operations.record({ id: promotion, kind: 'promotion', environments: [env], clusters: [c1, c2], requestedBy: 'alice' });
+      expect(first).toMatchObject({ id: promotion, state: 'running', environments: [env], clusters: [c1, c2].sort() });
+      expect(await catalog.operations.record({ id: promotion, kind: 'promotion', clusters: ['ignored'] })).toEqual(first);
+      const deploy = unique('deploy');
+      await catalog.operations.record({ id: deploy, kind: 'deploy', environments: [env], clusters: [c1] });
+
+      expect((await catalog.operations.list({ environment: env })).items.map((o) => o.id)).toEqual([deploy, promotion]);
+      expect((await catalog.operations.list({ cluster: c2 })).items.map((o) => o.id)).toEqual([promotion]);
+      expect((await catalog.operations.list({ cluster: c1, kind: 'deploy' })).items.map((o) => o.id)).toEqual([deploy]);
+
+      const done = await catalog.operations.setState(deploy, 'completed');
+      expect(done.finishedAt).toBeDefined();
+      expect((await catalog.operations.list({ environment: env, state: 'running' })).items.map((o) => o.id)).toEqual([promotion]);
+      const page = await catalog.operations.list({ environment: env, limit: 1 });
+      expect(page.items.map((o) => o.id)).toEqual([deploy]);
+      expect((await catalog.operations.list({ environment: env, limit: 1, cursor: page.nextCursor })).items.map((o) => o.id)).toEqual([promotion]);
+      await expect(catalog.operations.setState(unique('missing'), 'failed')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('status', () => {
+    it('replaces an environment snapshot and lists drift', async () => {
+      const env = await environment();
+      await catalog.status.replace(env, [
+        { service: 'web', readyReplicas: 2, desiredReplicas: 3, health: 'progressing', revision: 'sha256:a', drift: false },
+        { service: 'api', readyReplicas: 2, desiredReplicas: 2, health: 'healthy', revision: 'sha256:a', drift: true },
+      ]);
+      expect((await catalog.status.forEnvironment(env)).map((s) => [s.service, s.health, s.drift])).toEqual([
+        ['api', 'healthy', true], ['web', 'progressing', false],
+      ]);
+      expect((await catalog.status.list({ drift: true })).filter((s) => s.environment === env).map((s) => s.service)).toEqual(['api']);
+
+      await catalog.status.replace(env, [{ service: 'web', readyReplicas: 3, desiredReplicas: 3, health: 'healthy', drift: false }]);
+      expect(await catalog.status.forEnvironment(env)).toMatchObject([{ service: 'web', readyReplicas: 3, health: 'healthy', revision: undefined }]);
+      await expect(catalog.status.replace(unique('missing'), [{ service: 'web', readyReplicas: 0, desiredReplicas: 1, health: 'unknown', drift: false }]))
+        .rejects.toBeInstanceOf(ConflictError);
+    });
+  });
+
+  describe('secrets', () => {
+    it('round-trip per scope, list names only, overwrite and remove', async () => {
+      const env = unique('env');
+      const scope = environmentScope(env);
+      await catalog.secrets.put(scope, 'DB_PASSWORD', 'first');
+      await catalog.secrets.put(scope, 'DB_PASSWORD', 'second');
+      await catalog.secrets.put(scope, 'API_KEY', 'k€y with ünïcode');
+      await catalog.secrets.put(GLOBAL_SCOPE, `${env}-kc`, 'apiVersion: v1\nkind: Config\n');
+      expect(await catalog.secrets.get(scope, 'DB_PASSWORD')).toBe('second');
+      expect(await catalog.secrets.require(scope, 'API_KEY')).toBe('k€y with ünïcode');
+      expect((await catalog.secrets.list(scope)).map((s) => s.name)).toEqual(['API_KEY', 'DB_PASSWORD']);
+      expect(await catalog.secrets.get(environmentScope(unique('other')), 'DB_PASSWORD')).toBeUndefined();
+      expect(await catalog.secrets.remove(scope, 'API_KEY')).toBe(true);
+      expect(await catalog.secrets.remove(scope, 'API_KEY')).toBe(false);
+      await expect(catalog.secrets.require(scope, 'API_KEY')).rejects.toBeInstanceOf(NotFoundError);
+      await expect(catalog.secrets.put('nonsense', 'x', 'y')).rejects.toBeInstanceOf(InvalidInputError);
+    });
+
+    it('never store a value in plain text', async () => {
+      const value = `plaintext-${randomBytes(12).toString('hex')}`;
+      const scope = environmentScope(unique('env'));
+      await catalog.secrets.put(scope, 'DB_PASSWORD', value);
+      await catalog.secrets.put(GLOBAL_SCOPE, unique('kc'), `token: ${value}`);
+      expect(await catalog.secrets.get(scope, 'DB_PASSWORD')).toBe(value);
+      const raw = await target.rawSecrets(url, catalog);
+      expect(raw).toContain('DB_PASSWORD');
+      expect(raw).not.toContain(value);
+      expect(raw).not.toContain(value.slice('plaintext-'.length));
+    });
+
+    it('fail clearly with the wrong master key, and never show the value', async () => {
+      const value = `wrong-key-${randomBytes(8).toString('hex')}`;
+      const scope = environmentScope(unique('env'));
+      await catalog.secrets.put(scope, 'TOKEN', value);
+      const other = await openCatalog({ url, masterKey: LocalMasterKey.generate() });
+      try {
+        const error = await other.secrets.get(scope, 'TOKEN').catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(SecretDecryptionError);
+        expect((error as Error).message).toMatch(new RegExp(`cannot decrypt secret "TOKEN" in scope "${scope}": encrypted with master key local:[0-9a-f]{16}, but the configured master key is local:[0-9a-f]{16}`));
+        expect((error as Error).message).not.toContain(value);
+        expect((await other.secrets.list(scope)).map((s) => s.name)).toEqual(['TOKEN']);
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('detect tampering: altered ciphertext, altered wrapped key, a row moved to another name', async () => {
+      const scope = environmentScope(unique('env'));
+      const flip = (b64: string) => {
+        const bytes = Buffer.from(b64, 'base64');
+        bytes[0] = bytes[0]! ^ 0x01;
+        return bytes.toString('base64');
+      };
+      const row = async (name: string) => catalog.db.selectFrom('secrets').selectAll().where('scope', '=', scope).where('name', '=', name).executeTakeFirstOrThrow();
+
+      await catalog.secrets.put(scope, 'A', 'value-a');
+      await catalog.db.updateTable('secrets').set({ ciphertext: flip((await row('A')).ciphertext) }).where('scope', '=', scope).where('name', '=', 'A').execute();
+      await expect(catalog.secrets.get(scope, 'A')).rejects.toThrow(new SecretDecryptionError(
+        `cannot decrypt secret "A" in scope "${scope}": the value failed its integrity check (the stored row was altered)`));
+
+      await catalog.secrets.put(scope, 'B', 'value-b');
+      await catalog.db.updateTable('secrets').set({ wrapped_key: flip((await row('B')).wrapped_key) }).where('scope', '=', scope).where('name', '=', 'B').execute();
+      await expect(catalog.secrets.get(scope, 'B')).rejects.toThrow(/data key failed its integrity check/);
+
+      // Copy C's sealed columns over D: D must not open as C's value.
+      await catalog.secrets.put(scope, 'C', 'value-c');
+      await catalog.secrets.put(scope, 'D', 'value-d');
+      const { ciphertext, iv, tag, wrapped_key } = await row('C');
+      await catalog.db.updateTable('secrets').set({ ciphertext, iv, tag, wrapped_key }).where('scope', '=', scope).where('name', '=', 'D').execute();
+      await expect(catalog.secrets.get(scope, 'D')).rejects.toBeInstanceOf(SecretDecryptionError);
+      expect(await catalog.secrets.get(scope, 'C')).toBe('value-c');
+    });
+  });
+}
