@@ -1,4 +1,11 @@
-import { AppsV1Api, type KubeConfig, type V1Deployment } from '@kubernetes/client-node';
+// Waiting for workloads to roll out: Deployments and StatefulSets until their pods are updated
+// and ready, Jobs until they succeed (or fail, which is an error). Status is read the way
+// `kubectl rollout status` and `kubectl wait --for=condition=complete` read it.
+import type { KubeConfig, V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+import { toClient, type KubeClient } from './client.js';
+import { systemClock, type Clock } from './clock.js';
+import { KubeLayerError } from './errors.js';
+import { readObject } from './read.js';
 
 export interface DeploymentRollout {
   namespace: string;
@@ -34,40 +41,163 @@ export function deploymentRollout(deployment: V1Deployment): DeploymentRollout {
   };
 }
 
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'Job';
+
+export interface WorkloadRef {
+  kind: WorkloadKind;
+  namespace: string;
+  name: string;
+}
+
+export interface WorkloadRollout extends WorkloadRef {
+  /** Pods wanted: replicas, or a Job's completions. */
+  desired: number;
+  /** Pods on the current revision (for Jobs: pods started). */
+  updated: number;
+  /** Pods ready (for Jobs: pods succeeded). */
+  ready: number;
+  done: boolean;
+  /** The object does not exist (yet). */
+  missing?: boolean;
+  /** A Job that failed: its condition's reason and message. */
+  failure?: { reason: string; message: string };
+}
+
+export function deploymentWorkload(deployment: V1Deployment): WorkloadRollout {
+  const r = deploymentRollout(deployment);
+  return { kind: 'Deployment', namespace: r.namespace, name: r.name, desired: r.replicas, updated: r.updated, ready: r.available, done: r.done };
+}
+
+/** kubectl's StatefulSet status viewer: observed, ready, updated (above the partition), one revision. */
+export function statefulSetRollout(set: V1StatefulSet): WorkloadRollout {
+  const status = set.status ?? { replicas: 0 };
+  const desired = set.spec?.replicas ?? 1;
+  const ready = status.readyReplicas ?? 0;
+  const updated = status.updatedReplicas ?? 0;
+  const observed = (status.observedGeneration ?? 0) > 0 && (status.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
+  let done = observed && ready >= desired;
+  const strategy = set.spec?.updateStrategy;
+  if (done && (strategy?.type ?? 'RollingUpdate') === 'RollingUpdate') {
+    const partition = strategy?.rollingUpdate?.partition ?? 0;
+    done = partition > 0 ? updated >= desired - partition : status.updateRevision === status.currentRevision && updated >= desired;
+  }
+  return { kind: 'StatefulSet', namespace: set.metadata?.namespace ?? '', name: set.metadata?.name ?? '', desired, updated, ready, done };
+}
+
+/** A Job is done when Complete; FailureTarget/Failed make it failed (it will not recover). */
+export function jobRollout(job: V1Job): WorkloadRollout {
+  const conditions = job.status?.conditions ?? [];
+  const isTrue = (type: string) => conditions.find((c) => c.type === type && c.status === 'True');
+  const failed = isTrue('Failed') ?? isTrue('FailureTarget');
+  const rollout: WorkloadRollout = {
+    kind: 'Job',
+    namespace: job.metadata?.namespace ?? '',
+    name: job.metadata?.name ?? '',
+    desired: job.spec?.completions ?? 1,
+    updated: (job.status?.active ?? 0) + (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0),
+    ready: job.status?.succeeded ?? 0,
+    done: !failed && isTrue('Complete') !== undefined,
+  };
+  if (failed) rollout.failure = { reason: failed.reason ?? 'Failed', message: failed.message ?? '' };
+  return rollout;
+}
+
 export interface WaitOptions {
   timeoutMs: number;
   pollMs?: number;
   /** Called after every poll; activities heartbeat here. */
-  onProgress?: (rollouts: DeploymentRollout[]) => void;
+  onProgress?: (rollouts: WorkloadRollout[]) => void;
   signal?: AbortSignal;
+  clock?: Clock;
 }
 
-export class RolloutTimeoutError extends Error {
-  constructor(readonly pending: DeploymentRollout[], timeoutMs: number) {
+export class RolloutTimeoutError extends KubeLayerError {
+  // A rollout that did not finish in its time is a verdict, not a transient failure.
+  readonly retryable = false;
+  readonly reason = 'RolloutTimeout';
+
+  constructor(readonly pending: (DeploymentRollout | WorkloadRollout)[], timeoutMs: number) {
     super(
       `rollout not complete after ${Math.round(timeoutMs / 1000)}s: ` +
-        pending.map((r) => `${r.namespace}/${r.name} ${r.available}/${r.replicas} available`).join(', '),
+        pending
+          .map((r) => ('desired' in r ? `${r.kind} ${r.namespace}/${r.name} ${r.missing ? 'missing' : `${r.ready}/${r.desired} ready`}` : `${r.namespace}/${r.name} ${r.available}/${r.replicas} available`))
+          .join(', '),
     );
     this.name = 'RolloutTimeoutError';
   }
 }
 
+export class JobFailedError extends KubeLayerError {
+  readonly retryable = false;
+  readonly reason = 'JobFailed';
+
+  constructor(readonly job: WorkloadRollout) {
+    super(`Job ${job.namespace}/${job.name} failed: ${job.failure?.reason}${job.failure?.message ? `: ${job.failure.message}` : ''}`);
+    this.name = 'JobFailedError';
+  }
+}
+
+const API_VERSION: Record<WorkloadKind, string> = { Deployment: 'apps/v1', StatefulSet: 'apps/v1', Job: 'batch/v1' };
+
+async function readRollout(client: KubeClient, ref: WorkloadRef, signal?: AbortSignal): Promise<WorkloadRollout> {
+  const object = await readObject(client, { apiVersion: API_VERSION[ref.kind], ...ref }, signal);
+  if (!object) return { ...ref, desired: 0, updated: 0, ready: 0, done: false, missing: true };
+  switch (ref.kind) {
+    case 'Deployment': return deploymentWorkload(object as V1Deployment);
+    case 'StatefulSet': return statefulSetRollout(object as V1StatefulSet);
+    case 'Job': return jobRollout(object as V1Job);
+  }
+}
+
+/**
+ * Polls until every workload is done; throws JobFailedError as soon as a Job fails and
+ * RolloutTimeoutError (listing what is pending) when the time is up.
+ */
+export async function waitForRollouts(
+  target: KubeClient | KubeConfig,
+  workloads: readonly WorkloadRef[],
+  options: WaitOptions,
+): Promise<WorkloadRollout[]> {
+  const client = toClient(target);
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + options.timeoutMs;
+  for (;;) {
+    options.signal?.throwIfAborted();
+    const rollouts = await Promise.all(workloads.map((w) => readRollout(client, w, options.signal)));
+    options.onProgress?.(rollouts);
+    const failed = rollouts.find((r) => r.failure);
+    if (failed) throw new JobFailedError(failed);
+    if (rollouts.every((r) => r.done)) return rollouts;
+    if (clock.now() > deadline) throw new RolloutTimeoutError(rollouts.filter((r) => !r.done), options.timeoutMs);
+    await clock.sleep(options.pollMs ?? 500, options.signal);
+  }
+}
+
+export interface DeploymentWaitOptions extends Omit<WaitOptions, 'onProgress'> {
+  onProgress?: (rollouts: DeploymentRollout[]) => void;
+}
+
 /** Polls until every named Deployment has rolled out, or the timeout passes. */
 export async function waitForDeployments(
-  kc: KubeConfig,
+  target: KubeClient | KubeConfig,
   deployments: readonly { namespace: string; name: string }[],
-  options: WaitOptions,
+  options: DeploymentWaitOptions,
 ): Promise<DeploymentRollout[]> {
-  const apps = kc.makeApiClient(AppsV1Api);
-  const deadline = Date.now() + options.timeoutMs;
+  const client = toClient(target);
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + options.timeoutMs;
   for (;;) {
     options.signal?.throwIfAborted();
     const rollouts = await Promise.all(
-      deployments.map(async (d) => deploymentRollout(await apps.readNamespacedDeployment({ namespace: d.namespace, name: d.name }))),
+      deployments.map(async (d) => {
+        const object = await readObject(client, { apiVersion: 'apps/v1', kind: 'Deployment', ...d }, options.signal);
+        // A Deployment not created yet counts as nothing available.
+        return object ? deploymentRollout(object as V1Deployment) : { ...d, replicas: 1, updated: 0, ready: 0, available: 0, done: false };
+      }),
     );
     options.onProgress?.(rollouts);
     if (rollouts.every((r) => r.done)) return rollouts;
-    if (Date.now() > deadline) throw new RolloutTimeoutError(rollouts.filter((r) => !r.done), options.timeoutMs);
-    await new Promise((r) => setTimeout(r, options.pollMs ?? 500));
+    if (clock.now() > deadline) throw new RolloutTimeoutError(rollouts.filter((r) => !r.done), options.timeoutMs);
+    await clock.sleep(options.pollMs ?? 500, options.signal);
   }
 }

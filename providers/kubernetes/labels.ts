@@ -1,0 +1,30 @@
+// The labels by which Flotilla recognises what it owns in a cluster. The names themselves
+// are the domain's (render puts them on every object).
+import { environmentSelector, LABEL, MANAGED_BY } from '../../domain/labels.js';
+
+export const MANAGED_BY_LABEL = LABEL.managedBy;
+export const MANAGED_BY_VALUE = MANAGED_BY;
+export const ENVIRONMENT_LABEL = LABEL.environment;
+
+export type LabelSet = Readonly<Record<string, string>>;
+
+/** The labels every object of an environment carries, and prune selects by. */
+export function environmentLabels(environment: string): LabelSet {
+  return environmentSelector(environment);
+}
+
+/** An equality-based label selector string, keys sorted so it is stable. */
+export function formatSelector(labels: LabelSet): string {
+  return Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${labels[key]}`)
+    .join(',');
+}
+
+export function isManagedByFlotilla(labels: LabelSet | undefined): boolean {
+  return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
+}
+
+export function matchesLabels(labels: LabelSet | undefined, selector: LabelSet): boolean {
+  return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
+}
