@@ -6,34 +6,23 @@
 // callbacks, and turns failures into ApplicationFailures whose `type` is the classified reason:
 // non-retryable ones (invalid objects, forbidden, apply conflicts, failed Jobs, timeouts) stop
 // Temporal's retries at once.
-import { Context } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Manifest } from '../domain/manifest.js';
-import type { ClusterDirectory } from '../providers/cluster-directory.js';
-import { UnknownClusterError } from '../providers/cluster-directory.js';
-import { ApplyConflictError, serverSideApply, type AppliedObject } from '../providers/kubernetes/apply.js';
-import { KubeClient } from '../providers/kubernetes/client.js';
-import { classifyError } from '../providers/kubernetes/errors.js';
+import { serverSideApply, type AppliedObject } from '../providers/kubernetes/apply.js';
 import type { TypedRef } from '../providers/kubernetes/kinds.js';
 import { environmentLabels, type LabelSet } from '../providers/kubernetes/labels.js';
-import { deleteNamespace as deleteNamespaceAndWait, NamespaceDeleteTimeoutError } from '../providers/kubernetes/namespace.js';
+import { deleteNamespace as deleteNamespaceAndWait } from '../providers/kubernetes/namespace.js';
 import { prune, type PrunedObject } from '../providers/kubernetes/prune.js';
-import { ClusterRateLimits } from '../providers/kubernetes/rate-limit.js';
 import {
-  JobFailedError,
-  RolloutTimeoutError,
   waitForDeployments,
   waitForRollouts,
   type DeploymentRollout,
   type WorkloadRef,
   type WorkloadRollout,
 } from '../providers/kubernetes/rollout.js';
+import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 
-export interface KubernetesActivityDeps {
-  clusters: ClusterDirectory;
-  /** Request limits per cluster, shared by every activity of the worker; defaults otherwise. */
-  rateLimits?: ClusterRateLimits;
-}
+export type { KubernetesActivityDeps } from './cluster-client.js';
 
 export interface ApplyManifestsInput {
   cluster: string;
@@ -72,47 +61,8 @@ export interface DeleteNamespaceInput {
   timeoutSeconds: number;
 }
 
-/** Rethrows any error of the layer as an ApplicationFailure that says whether to retry. */
-function toFailure(error: unknown): never {
-  if (error instanceof ApplicationFailure || error instanceof CancelledFailure) throw error;
-  const c = classifyError(error);
-  let details: unknown[] | undefined;
-  if (error instanceof ApplyConflictError) details = [error.objects];
-  else if (error instanceof RolloutTimeoutError) details = [error.pending];
-  else if (error instanceof JobFailedError) details = [error.job];
-  else if (error instanceof NamespaceDeleteTimeoutError) details = [error.state];
-  throw ApplicationFailure.create({
-    message: c.message,
-    type: c.reason,
-    nonRetryable: !c.retryable,
-    details,
-    nextRetryDelay: c.retryAfterMs,
-  });
-}
-
-export function createKubernetesActivities({ clusters, rateLimits = new ClusterRateLimits() }: KubernetesActivityDeps) {
-  async function kubeConfig(cluster: string) {
-    try {
-      return await clusters.kubeConfig(cluster);
-    } catch (error) {
-      if (error instanceof UnknownClusterError) {
-        throw ApplicationFailure.nonRetryable(error.message, 'UnknownCluster');
-      }
-      throw error;
-    }
-  }
-
-  /** Runs `work` with a client of the cluster, mapping its failures. */
-  async function withClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
-    const client = new KubeClient(await kubeConfig(cluster), { cluster, limiter: rateLimits.for(cluster) });
-    try {
-      return await work(client, Context.current());
-    } catch (error) {
-      toFailure(error);
-    } finally {
-      client.close();
-    }
-  }
+export function createKubernetesActivities(deps: KubernetesActivityDeps) {
+  const { withClient } = clusterClients(deps);
 
   return {
     /**

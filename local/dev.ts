@@ -1,13 +1,18 @@
 // The dev command: the whole system on its embedded default. Provisions the toolchain, starts
 // the Temporal dev server (SQLite file, web UI), a local fleet of three clusters, the worker
 // and the API with the dashboard; stops everything on Ctrl-C.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
-import { StaticClusterDirectory } from '../providers/cluster-directory.js';
+import { LocalMasterKey } from '../store/crypto/local-master-key.js';
+import { openCatalog } from '../store/catalog.js';
 import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
+import { activityDeps } from '../worker/deps.js';
 import { createFlotillaWorker } from '../worker/worker.js';
+import { onboardCluster } from '../workflows/onboard-cluster.js';
 import { LocalFleet } from './fleet.js';
+import { registerKubeconfigClusters } from './register.js';
 import { onShutdown, shutdown } from './shutdown.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 import { ensureToolchain, projectRoot } from './toolchain.js';
@@ -39,13 +44,21 @@ async function main(): Promise<void> {
     ],
     log,
   });
-  const directory = new StaticClusterDirectory(fleet.clusters.map((c) => [c.name, c.kubeconfig]));
+  // The catalog: a SQLite file beside the Temporal one; its master key is generated once.
+  const keyFile = join(stateDir, 'master.key');
+  if (!process.env.FLOTILLA_MASTER_KEY && !existsSync(keyFile)) writeFileSync(keyFile, LocalMasterKey.generate(), { mode: 0o600 });
+  const catalog = await openCatalog({
+    url: process.env.FLOTILLA_CATALOG_URL ?? `sqlite://${join(stateDir, 'catalog.db')}`,
+    masterKey: process.env.FLOTILLA_MASTER_KEY ?? readFileSync(keyFile, 'utf8').trim(),
+  });
+  onShutdown('catalog', () => catalog.close());
+  await registerKubeconfigClusters(catalog, fleet.clusters);
 
   const { worker, connection } = await createFlotillaWorker({
     address: temporal.address,
     namespace: temporal.namespace,
     taskQueue: DEFAULT_TASK_QUEUE,
-    deps: { clusters: directory },
+    deps: activityDeps({ catalog }),
   });
   const running = worker.run();
   onShutdown('worker', async () => {
@@ -55,9 +68,16 @@ async function main(): Promise<void> {
     await connection.close();
   });
 
+  // Onboard every local cluster, as registering one through the API would.
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
+  for (const cluster of fleet.clusters) {
+    await client.workflow.start(onboardCluster, { taskQueue: DEFAULT_TASK_QUEUE, workflowId: `onboard-${cluster.name}`, args: [{ cluster: cluster.name }] });
+  }
+  onShutdown('temporal client', () => client.connection.close());
+
   const app = createApp({
     listClusters: async () =>
-      fleet.clusters.map((c) => ({ name: c.name, provider: 'kubeconfig', labels: c.labels, status: 'ready' })),
+      (await catalog.clusters.list()).map((c) => ({ name: c.name, provider: c.provider, labels: c.labels, status: c.status })),
   });
   const apiPort = port('FLOTILLA_API_PORT', 8080);
   const server = app.listen(apiPort, '127.0.0.1');

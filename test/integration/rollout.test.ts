@@ -4,9 +4,10 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { StaticClusterDirectory } from '../../providers/cluster-directory.js';
+import { activityDeps } from '../../worker/deps.js';
 import { createFlotillaWorker, workflowsPath } from '../../worker/worker.js';
 import { rolloutToClusters } from '../../workflows/rollout.js';
+import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { recordHistory } from '../support/histories.js';
 import { kubectlJson } from '../support/kubectl.js';
 import { webDeployment } from '../support/manifests.js';
@@ -28,20 +29,24 @@ interface PodList {
 describe('rolloutToClusters on the real dev server and local fleet', () => {
   let connection: Connection;
   let client: Client;
+  let catalog: TestCatalog;
 
   beforeAll(async () => {
     connection = await Connection.connect({ address: inject('temporalAddress') });
     client = new Client({ connection, namespace: inject('temporalNamespace') });
+    catalog = await testCatalog(clusters);
   });
-  afterAll(async () => connection?.close());
+  afterAll(async () => {
+    await connection?.close();
+    await catalog?.close();
+  });
 
   it('applies a Deployment to two clusters, waits for it, and kubectl sees Running pods in each', async () => {
-    const directory = new StaticClusterDirectory(clusters.map((c) => [c.name, c.kubeconfig]));
     const { worker, connection: workerConnection } = await createFlotillaWorker({
       address: inject('temporalAddress'),
       namespace: inject('temporalNamespace'),
       taskQueue,
-      deps: { clusters: directory },
+      deps: activityDeps({ catalog: catalog.catalog, adapters: {} }),
     });
     const namespace = 'foundation-it';
     const workflowId = `rollout-it-${Date.now()}`;
@@ -84,7 +89,7 @@ describe('rolloutToClusters on the real dev server and local fleet', () => {
       address: inject('temporalAddress'),
       namespace: inject('temporalNamespace'),
       taskQueue,
-      deps: { clusters: new StaticClusterDirectory() },
+      deps: activityDeps({ catalog: catalog.catalog, adapters: {} }),
     });
     const outcome = await worker.runUntil(
       client.workflow

@@ -1,0 +1,90 @@
+// Onboarding activities: reach a cluster through its provider, install and remove the
+// baseline, read capacity, and keep the catalog's view of the cluster current.
+import { ApplicationFailure } from '@temporalio/common';
+import { baselineManifests } from '../domain/baseline.js';
+import { parseQuantity } from '../domain/quantity.js';
+import { serverSideApply } from '../providers/kubernetes/apply.js';
+import { isNotFound } from '../providers/kubernetes/errors.js';
+import type { Catalog } from '../store/catalog.js';
+import { NotFoundError } from '../store/errors.js';
+import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
+import type { ClusterCapacity, OnboardingActivities, SetClusterStatusInput } from './onboarding-types.js';
+
+export interface OnboardingActivityDeps extends KubernetesActivityDeps {
+  catalog: Catalog;
+}
+
+export function createOnboardingActivities(deps: OnboardingActivityDeps): OnboardingActivities {
+  const { withClient } = clusterClients(deps);
+
+  return {
+    async probeCluster({ cluster }) {
+      return withClient(cluster, async (client) => {
+        const version = await client.request<{ gitVersion: string }>('GET', '/version');
+        return { gitVersion: version.gitVersion, server: client.kc.getCurrentCluster()!.server };
+      });
+    },
+
+    async installBaseline({ cluster }) {
+      return withClient(cluster, async (client, context) => {
+        const applied = await serverSideApply(client, baselineManifests(), {
+          // The baseline is Flotilla's own: take it back from anyone who edited it.
+          force: true,
+          signal: context.cancellationSignal,
+          onProgress: ({ applied: n, total }) => context.heartbeat({ applied: n, total }),
+        });
+        return { applied: applied.length };
+      });
+    },
+
+    async removeBaseline({ cluster }) {
+      return withClient(cluster, async (client) => {
+        let removed = 0;
+        // Reverse order: bindings before the role, the namespace (and what is in it) last.
+        for (const object of baselineManifests().reverse()) {
+          const ref = { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
+          try {
+            await client.request('DELETE', await client.path(ref), { query: { propagationPolicy: 'Background' } });
+            removed += 1;
+          } catch (error) {
+            if (!isNotFound(error)) throw error;
+          }
+        }
+        return { removed };
+      });
+    },
+
+    async readCapacity({ cluster }) {
+      return withClient(cluster, async (client) => {
+        const nodes = await client.request<{ items: { status?: { allocatable?: Record<string, string> } }[] }>('GET', '/api/v1/nodes');
+        return capacityOf(nodes.items.map((n) => n.status?.allocatable ?? {}));
+      });
+    },
+
+    async setClusterStatus({ cluster, ...change }: SetClusterStatusInput) {
+      try {
+        await deps.catalog.clusters.updateStatus(cluster, change);
+      } catch (error) {
+        if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`cluster "${cluster}" is not registered`, 'UnknownCluster');
+        throw error;
+      }
+    },
+  };
+}
+
+/** Sums nodes' allocatable resources into quantities a person reads ("64", "256Gi"). */
+export function capacityOf(allocatable: Record<string, string>[]): ClusterCapacity {
+  let cpu = 0;
+  let memory = 0;
+  let pods = 0;
+  for (const a of allocatable) {
+    cpu += parseQuantity(a.cpu ?? '0') ?? 0;
+    memory += parseQuantity(a.memory ?? '0') ?? 0;
+    pods += parseQuantity(a.pods ?? '0') ?? 0;
+  }
+  return { nodes: allocatable.length, cpu: formatCpu(cpu), memory: `${Math.floor(memory / 2 ** 30)}Gi`, pods };
+}
+
+function formatCpu(cores: number): string {
+  return Number.isInteger(cores) ? String(cores) : `${Math.round(cores * 1000)}m`;
+}

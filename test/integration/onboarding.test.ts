@@ -1,0 +1,168 @@
+// onboardCluster on the real dev server against real local clusters: a reachable cluster, one
+// that is down at first, one with an unsupported version, and a worker killed mid-way.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { AGENT_SERVICE_ACCOUNT, SYSTEM_NAMESPACE } from '../../domain/baseline.js';
+import { LocalFleet } from '../../local/fleet.js';
+import { activityDeps } from '../../worker/deps.js';
+import { createFlotillaWorker } from '../../worker/worker.js';
+import { onboardCluster } from '../../workflows/onboard-cluster.js';
+import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { kubectl } from '../support/kubectl.js';
+import { startWorkerProcess } from '../support/worker-process.js';
+
+const exec = promisify(execFile);
+const toolchain = inject('toolchain');
+const shared = inject('clusters');
+const run = Math.random().toString(36).slice(2, 7);
+const taskQueue = `onboarding-${run}`;
+
+function rootCause(error: unknown): unknown {
+  let e = error;
+  while (e instanceof Error && e.cause) e = e.cause;
+  return e;
+}
+
+async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+describe('onboardCluster', () => {
+  let fleet: LocalFleet;
+  let tc: TestCatalog;
+  let client: Client;
+  const flaky = `onb-${run}`;
+
+  beforeAll(async () => {
+    fleet = await LocalFleet.create({ toolchain, clusters: [{ name: flaky, labels: { tier: 'dev' } }], deleteOnSignal: false });
+    tc = await testCatalog([...shared, ...fleet.clusters]);
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+  });
+  afterAll(async () => {
+    await fleet?.delete();
+    await client?.connection.close();
+    await tc?.close();
+  });
+
+  async function inProcessWorker<T>(fn: () => Promise<T>): Promise<T> {
+    const { worker, connection } = await createFlotillaWorker({
+      address: inject('temporalAddress'),
+      namespace: inject('temporalNamespace'),
+      taskQueue,
+      deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
+    });
+    try {
+      return await worker.runUntil(fn);
+    } finally {
+      await connection.close();
+    }
+  }
+
+  it('installs a least-privilege baseline, reads capacity and marks the cluster ready', async () => {
+    const cluster = shared[0]!;
+    const result = await inProcessWorker(() =>
+      client.workflow.execute(onboardCluster, { taskQueue, workflowId: `onboard-${cluster.name}-${run}`, args: [{ cluster: cluster.name }] }),
+    );
+    expect(result).toMatchObject({ cluster: cluster.name, version: 'v1.34.4', attempts: 1, capacity: { nodes: 2 } });
+    expect(await tc.catalog.clusters.require(cluster.name)).toMatchObject({ status: 'ready', version: 'v1.34.4', capacity: { nodes: 2 } });
+    const sa = await kubectl(toolchain.kubectl, cluster.kubeconfigPath, ['get', 'serviceaccount', AGENT_SERVICE_ACCOUNT, '-n', SYSTEM_NAMESPACE, '-o', 'name']);
+    expect(sa.trim()).toBe(`serviceaccount/${AGENT_SERVICE_ACCOUNT}`);
+
+    // The installed service account: no cluster-admin, writes only to what Flotilla manages.
+    const as = ['--as', `system:serviceaccount:${SYSTEM_NAMESPACE}:${AGENT_SERVICE_ACCOUNT}`];
+    const list = await kubectl(toolchain.kubectl, cluster.kubeconfigPath, ['auth', 'can-i', '--list', ...as]);
+    const rows = list.trim().split('\n').slice(1).map((line) => line.trim().split(/\s{2,}|\t/));
+    // kubectl prints: Resources  Non-Resource URLs  Resource Names  Verbs
+    const granted = rows.map((r) => ({ resource: r[0]!, verbs: r.at(-1)! }));
+    expect(granted.some((g) => g.resource === '*.*' || g.verbs.includes('*'))).toBe(false);
+    const writes = granted
+      .filter((g) => /create|update|patch|delete/.test(g.verbs) && !/^self.*reviews\./.test(g.resource))
+      .map((g) => g.resource)
+      .sort();
+    expect(writes, list).toEqual([
+      'configmaps', 'deployments.apps', 'ingresses.networking.k8s.io', 'jobs.batch', 'namespaces', 'persistentvolumeclaims',
+      'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',
+    ]);
+    const can = async (...args: string[]) =>
+      (await exec(toolchain.kubectl, ['--kubeconfig', cluster.kubeconfigPath, 'auth', 'can-i', ...args, ...as]).then((r) => r.stdout, (e: { stdout: string }) => e.stdout)).trim();
+    expect(await can('create', 'deployments.apps', '-n', 'shop')).toBe('yes');
+    expect(await can('*', '*')).toBe('no');
+    expect(await can('create', 'clusterrolebindings')).toBe('no');
+    expect(await can('delete', 'nodes')).toBe('no');
+    expect(await can('create', 'pods', '-n', 'kube-system')).toBe('no');
+  });
+
+  it('refuses an unsupported version with a clear failure and installs nothing', async () => {
+    const cluster = shared[1]!;
+    const outcome = await inProcessWorker(() =>
+      client.workflow
+        .execute(onboardCluster, {
+          taskQueue,
+          workflowId: `onboard-${cluster.name}-old-${run}`,
+          args: [{ cluster: cluster.name, supportedVersions: { minMinor: 35, maxMinor: 37 } }],
+        })
+        .then(() => undefined, (e: unknown) => e),
+    );
+    expect(outcome).toBeInstanceOf(WorkflowFailedError);
+    const cause = rootCause(outcome);
+    expect(cause).toBeInstanceOf(ApplicationFailure);
+    expect((cause as ApplicationFailure).type).toBe('UnsupportedVersion');
+    expect((cause as Error).message).toBe('Kubernetes v1.34.4 is outside the supported range 1.35–1.37');
+    expect(await tc.catalog.clusters.require(cluster.name)).toMatchObject({ status: 'degraded', statusMessage: (cause as Error).message });
+    const namespaces = await kubectl(toolchain.kubectl, cluster.kubeconfigPath, ['get', 'namespaces', '-o', 'name']);
+    expect(namespaces).not.toContain(`namespace/${SYSTEM_NAMESPACE}`);
+  });
+
+  it('waits while the cluster is down, reporting unreachable, and completes once it is up', async () => {
+    await fleet.stop(flaky);
+    const result = await inProcessWorker(async () => {
+      const handle = await client.workflow.start(onboardCluster, {
+        taskQueue, workflowId: `onboard-${flaky}-down-${run}`, args: [{ cluster: flaky, maxRetryIntervalMs: 1000 }],
+      });
+      await until('status unreachable', async () => ((await tc.catalog.clusters.require(flaky)).status === 'unreachable' ? true : undefined));
+      await fleet.start(flaky);
+      return handle.result();
+    });
+    expect(result.attempts).toBeGreaterThan(1);
+    expect(await tc.catalog.clusters.require(flaky)).toMatchObject({ status: 'ready', version: 'v1.34.4' });
+  });
+
+  it('completes after its worker process is killed mid-onboarding', async () => {
+    await fleet.stop(flaky);
+    const env = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      FLOTILLA_TASK_QUEUE: `${taskQueue}-proc`,
+      FLOTILLA_CATALOG_URL: tc.url,
+      FLOTILLA_MASTER_KEY: tc.masterKey,
+    };
+    const first = startWorkerProcess(env);
+    await first.ready;
+    const handle = await client.workflow.start(onboardCluster, {
+      taskQueue: env.FLOTILLA_TASK_QUEUE, workflowId: `onboard-${flaky}-killed-${run}`, args: [{ cluster: flaky, maxRetryIntervalMs: 1000 }],
+    });
+    await until('status unreachable', async () => ((await tc.catalog.clusters.require(flaky)).status === 'unreachable' ? true : undefined));
+    await first.kill('SIGKILL');
+    await fleet.start(flaky);
+    const second = startWorkerProcess(env);
+    try {
+      await second.ready;
+      const result = await handle.result();
+      expect(result).toMatchObject({ cluster: flaky, version: 'v1.34.4' });
+      expect(await tc.catalog.clusters.require(flaky)).toMatchObject({ status: 'ready' });
+      const ns = await kubectl(toolchain.kubectl, fleet.cluster(flaky).kubeconfigPath, ['get', 'namespace', SYSTEM_NAMESPACE, '-o', 'name']);
+      expect(ns.trim()).toBe(`namespace/${SYSTEM_NAMESPACE}`);
+    } finally {
+      await second.kill('SIGTERM');
+    }
+  });
+});

@@ -1,0 +1,44 @@
+// What the activities run against: the catalog and a cluster directory that reaches any
+// registered cluster through its provider. One place builds it for the worker process, the
+// dev command and the tests.
+import { DefaultAzureCredential } from '@azure/identity';
+import { AksAdapter } from '../providers/cloud/aks.js';
+import type { CloudAdapters } from '../providers/cloud/adapters.js';
+import { ConnectionClusterDirectory } from '../providers/cloud/directory.js';
+import { EksAdapter } from '../providers/cloud/eks.js';
+import { GkeAdapter } from '../providers/cloud/gke.js';
+import { openCatalog, type Catalog } from '../store/catalog.js';
+import { GLOBAL_SCOPE } from '../store/secrets.js';
+import type { ActivityDeps } from '../activities/index.js';
+
+export interface WorkerDepsOptions {
+  catalog: Catalog;
+  /** Cloud adapters; the defaults use each cloud's ambient credentials, lazily. */
+  adapters?: Omit<CloudAdapters, 'readKubeconfig'>;
+}
+
+export function defaultCloudAdapters(env: NodeJS.ProcessEnv = process.env): Omit<CloudAdapters, 'readKubeconfig'> {
+  return {
+    eks: new EksAdapter({ region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1', endpoint: env.FLOTILLA_EKS_ENDPOINT }),
+    gke: new GkeAdapter(),
+    aks: new AksAdapter({ credential: new DefaultAzureCredential() }),
+  };
+}
+
+/** Activity dependencies over a catalog: clusters resolve through their stored connection. */
+export function activityDeps({ catalog, adapters }: WorkerDepsOptions): ActivityDeps {
+  const clusters = new ConnectionClusterDirectory({
+    connectionOf: async (name) => (await catalog.clusters.get(name))?.connection,
+    adapters: {
+      ...(adapters ?? defaultCloudAdapters()),
+      readKubeconfig: (secret) => catalog.secrets.require(GLOBAL_SCOPE, secret),
+    },
+  });
+  return { catalog, clusters };
+}
+
+export async function openWorkerCatalog(env: NodeJS.ProcessEnv = process.env): Promise<Catalog> {
+  const url = env.FLOTILLA_CATALOG_URL;
+  if (!url) throw new Error('FLOTILLA_CATALOG_URL is not set (e.g. sqlite:///var/lib/flotilla/catalog.db or postgres://…)');
+  return openCatalog({ url, masterKey: env.FLOTILLA_MASTER_KEY });
+}
