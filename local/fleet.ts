@@ -17,6 +17,8 @@ export interface LocalClusterSpec {
   labels?: Record<string, string>;
   /** Fake nodes to add; 2 by default. */
   nodes?: number;
+  /** Pre-made PersistentVolumes for claims to bind (KWOK has no provisioner); 16 by default. */
+  persistentVolumes?: number;
 }
 
 export interface LocalCluster {
@@ -98,6 +100,7 @@ export class LocalFleet {
     writeFileSync(kubeconfigPath, kubeconfig);
     const kc = kubeConfigFromYaml(kubeconfig);
     await waitForReadyNodes(kc, nodes, 60_000);
+    await createPersistentVolumes(kc, spec.persistentVolumes ?? 16);
     const cluster: LocalCluster = {
       name: spec.name,
       labels: spec.labels ?? {},
@@ -150,6 +153,25 @@ export class LocalFleet {
       throw new Error(`kwokctl ${args.slice(0, 2).join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
     }
   }
+}
+
+/**
+ * KWOK simulates pods, not storage: a StatefulSet's claims would stay Pending. Volumes made
+ * ahead of time (no storage class, so classless claims bind to them) stand in for a provisioner.
+ */
+async function createPersistentVolumes(kc: ReturnType<typeof kubeConfigFromYaml>, count: number): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await Promise.all(Array.from({ length: count }, (_, i) => core.createPersistentVolume({
+    body: {
+      metadata: { name: `local-pv-${String(i).padStart(3, '0')}`, labels: { 'flotilla.dev/local-fleet': 'true' } },
+      spec: {
+        capacity: { storage: '100Gi' },
+        accessModes: ['ReadWriteOnce'],
+        persistentVolumeReclaimPolicy: 'Retain',
+        hostPath: { path: `/tmp/flotilla-pv-${i}` },
+      },
+    },
+  })));
 }
 
 async function waitForReadyNodes(kc: ReturnType<typeof kubeConfigFromYaml>, count: number, timeoutMs: number): Promise<void> {
