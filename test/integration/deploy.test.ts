@@ -11,6 +11,7 @@ import { activityDeps } from '../../worker/deps.js';
 import { createFlotillaWorker } from '../../worker/worker.js';
 import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { recordHistory } from '../support/histories.js';
 import { kubectlJson } from '../support/kubectl.js';
 
 const toolchain = inject('toolchain');
@@ -67,6 +68,7 @@ describe('deployEnvironment', () => {
       return await worker.runUntil(async () => {
         const handle = await client.workflow.start(deployEnvironment, { taskQueue, workflowId, args: [{ environment: envName, requestedBy: 'alice', rolloutTimeoutSeconds: 120 }] });
         const result = await handle.result().catch((e: unknown) => e);
+        if (process.env.FLOTILLA_RECORD_HISTORIES && workflowId.endsWith('-3')) await recordHistory('deploy-environment-prune', handle);
         return { result, history: JSON.stringify(await handle.fetchHistory()) };
       });
     } finally {

@@ -11,6 +11,7 @@ import { activityDeps } from '../../worker/deps.js';
 import { createFlotillaWorker } from '../../worker/worker.js';
 import { onboardCluster } from '../../workflows/onboard-cluster.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { recordHistory } from '../support/histories.js';
 import { kubectl } from '../support/kubectl.js';
 import { startWorkerProcess } from '../support/worker-process.js';
 
@@ -130,7 +131,9 @@ describe('onboardCluster', () => {
       });
       await until('status unreachable', async () => ((await tc.catalog.clusters.require(flaky)).status === 'unreachable' ? true : undefined));
       await fleet.start(flaky);
-      return handle.result();
+      const value = await handle.result();
+      if (process.env.FLOTILLA_RECORD_HISTORIES) await recordHistory('onboard-cluster-unreachable-then-up', handle);
+      return value;
     });
     expect(result.attempts).toBeGreaterThan(1);
     expect(await tc.catalog.clusters.require(flaky)).toMatchObject({ status: 'ready', version: 'v1.34.4' });

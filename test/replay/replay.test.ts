@@ -15,7 +15,9 @@ describe('recorded histories replay against the current workflows', () => {
   }, 60_000);
 
   it('has recorded histories to replay', () => {
-    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining(['rollout-to-clusters.json', 'rollout-to-cluster.json']));
+    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([
+      'rollout-to-clusters.json', 'rollout-to-cluster.json', 'onboard-cluster-unreachable-then-up.json', 'deploy-environment-prune.json',
+    ]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
