@@ -1,0 +1,2 @@
+-- Flotilla's catalog lives beside Temporal's databases on the same server.
+CREATE DATABASE flotilla;
