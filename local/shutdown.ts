@@ -33,9 +33,14 @@ export async function shutdown(log: (msg: string) => void = (m) => console.error
 function install(): void {
   if (installed) return;
   installed = true;
+  let received = 0;
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => {
-      void shutdown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    // `on`, not `once`: the Temporal SDK re-raises the signal after draining its workers, and
+    // a default handler would then kill the process halfway through deleting the clusters.
+    process.on(signal, () => {
+      received += 1;
+      if (received === 1) void shutdown().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      else if (received >= 4) process.exit(1); // a user pressing Ctrl-C again and again
     });
   }
 }
