@@ -1,48 +1,57 @@
-// The Express app factory: routes over injected dependencies, one error mapper.
+// The Express app factory: request id, logs, rate limit, bearer auth, the /v1 routes (each
+// declared once in routes/), the OpenAPI document, one error mapper.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
-import { ApiError, errorMapper, notFound } from './errors.js';
+import { GLOBAL_SCOPE } from '../store/secrets.js';
+import { authenticate } from './auth.js';
+import type { ApiDeps, AppDeps } from './deps.js';
+import { errorMapper, notFound } from './errors.js';
+import { createLogger, requestLogger } from './http/logger.js';
+import { DEFAULT_RATE_LIMIT, rateLimit } from './http/rate-limit.js';
+import { requestId } from './http/request-id.js';
+import { buildOpenApi } from './openapi.js';
+import { mountRoute } from './route.js';
+import { ROUTES } from './routes/index.js';
 
-export interface ClusterView {
-  name: string;
-  provider: string;
-  labels: Record<string, string>;
-  status: string;
-}
-
-export interface AppDeps {
-  /** Lists the clusters Flotilla knows. */
-  listClusters(): Promise<ClusterView[]>;
-  /** Folder of the built dashboard; served at / when present. */
-  webRoot?: string;
-}
-
+export type { AppDeps } from './deps.js';
+export const API_VERSION = '1.0.0';
 export const defaultWebRoot = fileURLToPath(new URL('../web/static/', import.meta.url));
+export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function createApp(deps: AppDeps): Express {
+  const logger = deps.logger ?? createLogger();
+  const api: ApiDeps = {
+    catalog: deps.catalog,
+    operations: deps.operations,
+    cloud: { ...deps.cloud, readKubeconfig: (name) => deps.catalog.secrets.require(GLOBAL_SCOPE, name) },
+    logger,
+    limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES },
+    now: deps.now ?? (() => new Date()),
+  };
+  const document = buildOpenApi(ROUTES, { version: API_VERSION });
+  const publicPaths = new Set(ROUTES.filter((r) => !r.action).map((r) => `${r.method} ${r.path}`));
+
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '1mb' }));
+  app.set('trust proxy', false);
+  app.use(requestId);
+  app.use(requestLogger(logger));
 
   const v1 = express.Router();
-  v1.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+  v1.use(rateLimit(deps.rateLimit ?? DEFAULT_RATE_LIMIT));
+  v1.get('/openapi.json', (_req, res) => {
+    res.json(document);
   });
-  v1.get('/clusters', async (_req, res) => {
-    res.json({ items: await deps.listClusters() });
-  });
-  v1.get('/clusters/:name', async (req, res) => {
-    const cluster = (await deps.listClusters()).find((c) => c.name === req.params.name);
-    if (!cluster) throw new ApiError(404, 'not_found', `cluster "${req.params.name}" not found`);
-    res.json(cluster);
-  });
+  // Public routes have literal paths (/healthz), so matching the request path is enough.
+  v1.use(authenticate(deps.catalog, (method, path) => path === '/openapi.json' || publicPaths.has(`${method.toLowerCase()} ${path}`)));
+  for (const route of ROUTES) mountRoute(v1, route, api);
   app.use('/v1', v1);
 
   const webRoot = deps.webRoot ?? defaultWebRoot;
   if (existsSync(webRoot)) app.use(express.static(webRoot));
 
   app.use(notFound);
-  app.use(errorMapper);
+  app.use(errorMapper(logger));
   return app;
 }

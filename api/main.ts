@@ -1,23 +1,46 @@
-// The API process.
+// The API process: catalog, Temporal client, app. Prints the first admin token once.
+import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
-import { StaticClusterDirectory } from '../providers/cluster-directory.js';
+import { openCatalog } from '../store/catalog.js';
+import { MASTER_KEY_ENV } from '../store/crypto/local-master-key.js';
 import { readSettings, TemporalSettings } from '../worker/config.js';
 import { createApp } from './app.js';
+import { ensureBootstrapToken } from './bootstrap.js';
+import { createLogger } from './http/logger.js';
+import { temporalStarter } from './temporal.js';
 
 const settings = readSettings(
   TemporalSettings.extend({
-    FLOTILLA_KUBECONFIG_DIR: z.string().optional(),
-    PORT: z.coerce.number().int().min(1).max(65535).default(8080), HOST: z.string().default('0.0.0.0'),
+    FLOTILLA_CATALOG_URL: z.string().default('sqlite://.flotilla/catalog.db'),
+    [MASTER_KEY_ENV]: z.string().optional(),
+    FLOTILLA_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+    PORT: z.coerce.number().int().min(1).max(65535).default(8080),
+    HOST: z.string().default('0.0.0.0'),
   }),
 );
 
-const directory = settings.FLOTILLA_KUBECONFIG_DIR
-  ? StaticClusterDirectory.fromFolder(settings.FLOTILLA_KUBECONFIG_DIR)
-  : new StaticClusterDirectory();
+const logger = createLogger();
+const catalog = await openCatalog({ url: settings.FLOTILLA_CATALOG_URL, masterKey: settings[MASTER_KEY_ENV] });
+const connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS });
+const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
+
+const bootstrap = await ensureBootstrapToken(catalog);
+if (bootstrap) {
+  // Printed once, to the terminal only (not the structured log).
+  process.stdout.write(`\nFirst admin token (shown once; store it now):\n\n  ${bootstrap}\n\nflotilla login --server http://127.0.0.1:${settings.PORT} --token <token>\n\n`);
+}
+
 const app = createApp({
-  listClusters: async () => directory.names().map((name) => ({ name, provider: 'kubeconfig', labels: {}, status: 'registered' })),
+  catalog,
+  operations: temporalStarter(client, settings.FLOTILLA_TASK_QUEUE),
+  logger,
+  rateLimit: { max: settings.FLOTILLA_RATE_LIMIT, windowMs: 60_000 },
 });
 const server = app.listen(settings.PORT, settings.HOST, () => {
-  console.log(`api on http://${settings.HOST}:${settings.PORT}/v1`);
+  logger.info({ url: `http://${settings.HOST}:${settings.PORT}/v1` }, 'api listening');
 });
-for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => server.close());
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    server.close(() => void Promise.all([catalog.close(), connection.close()]));
+  });
+}

@@ -5,6 +5,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
+import { ensureBootstrapToken } from '../api/bootstrap.js';
+import { temporalStarter } from '../api/temporal.js';
 import { LocalMasterKey } from '../store/crypto/local-master-key.js';
 import { openCatalog } from '../store/catalog.js';
 import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
@@ -75,10 +77,8 @@ async function main(): Promise<void> {
   }
   onShutdown('temporal client', () => client.connection.close());
 
-  const app = createApp({
-    listClusters: async () =>
-      (await catalog.clusters.list()).map((c) => ({ name: c.name, provider: c.provider, labels: c.labels, status: c.status })),
-  });
+  const app = createApp({ catalog, operations: temporalStarter(client, DEFAULT_TASK_QUEUE) });
+  const firstToken = await ensureBootstrapToken(catalog);
   const apiPort = port('FLOTILLA_API_PORT', 8080);
   const server = app.listen(apiPort, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
@@ -92,6 +92,7 @@ Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to start). C
   Temporal UI  ${temporal.uiUrl}
   Temporal     ${temporal.address}  (task queue "${DEFAULT_TASK_QUEUE}")
   Clusters     ${fleet.clusters.map((c) => `${c.name} ${c.server}`).join('\n               ')}
+  Admin token  ${firstToken ?? '(created on an earlier run; make more with POST /v1/tokens)'}
   kubectl      kubectl --kubeconfig ${fleet.cluster('local-dev').kubeconfigPath} get nodes
 `);
   await running.catch(async (error: unknown) => {

@@ -6,6 +6,7 @@ import type { KeyWrapper } from './crypto/key-wrapper.js';
 import { LocalMasterKey } from './crypto/local-master-key.js';
 import { type CatalogDialect, openCatalogDatabase } from './database.js';
 import { EnvironmentRepository } from './environments.js';
+import { IdempotencyRepository } from './idempotency.js';
 import { OperationRepository } from './operations.js';
 import { RevisionHistoryRepository } from './revision-history.js';
 import { RevisionRepository } from './revisions.js';
@@ -26,6 +27,7 @@ export interface CatalogRepositories {
   operations: OperationRepository;
   secrets: SecretRepository;
   status: StatusRepository;
+  idempotency: IdempotencyRepository;
 }
 
 export interface Catalog extends CatalogRepositories {
@@ -65,6 +67,7 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
     operations: new OperationRepository(db),
     secrets: new SecretRepository(db, keys),
     status: new StatusRepository(db),
+    idempotency: new IdempotencyRepository(db),
   });
   return {
     ...repositories(database.db),

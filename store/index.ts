@@ -18,3 +18,4 @@ export type { RulesRecord } from './rules.js';
 export { environmentScope, GLOBAL_SCOPE, type SecretInfo } from './secrets.js';
 export { HEALTH_STATES, type Health, type ServiceStatus, type ServiceStatusInput } from './status.js';
 export { ROLES, type Principal, type Role, type TokenRecord } from './tokens.js';
+export type { Claim, StoredResponse } from './idempotency.js';

@@ -121,6 +121,19 @@ export interface ServiceStatusTable {
   observed_at: string;
 }
 
+/** One Idempotency-Key of the API: claimed (pending) while its request runs, then its answer. */
+export interface IdempotencyKeysTable {
+  principal: string;
+  key: string;
+  /** Hash of method, path and body: the same key with another request is refused. */
+  fingerprint: string;
+  state: string;
+  status: number | null;
+  body: string | null;
+  location: string | null;
+  created_at: string;
+}
+
 export interface CatalogTables {
   clusters: ClustersTable;
   environments: EnvironmentsTable;
@@ -133,4 +146,5 @@ export interface CatalogTables {
   operation_subjects: OperationSubjectsTable;
   secrets: SecretsTable;
   service_status: ServiceStatusTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -3,9 +3,11 @@ import type { Kysely, Migration, MigrationProvider } from 'kysely';
 import { Migrator } from 'kysely';
 import { StoreError } from '../errors.js';
 import * as initial from './0001-initial.js';
+import * as idempotency from './0002-idempotency.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-idempotency': idempotency,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -368,11 +368,12 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
     it('index workflow runs idempotently and filter by kind, environment, cluster and state', async () => {
       const [env, c1, c2] = [unique('env'), unique('c'), unique('c')];
       const promotion = unique('promote');
-      const first = await catalog.operations.record({ id: promotion, kind: 'promotion', environments: [env], clusters: [c1, c2], requestedBy: 'alice' });
+      // Explicit start times: two records in one millisecond would otherwise tie.
+      const first = await catalog.operations.record({ id: promotion, kind: 'promotion', environments: [env], clusters: [c1, c2], requestedBy: 'alice', startedAt: '2026-01-01T00:00:00.000Z' });
       expect(first).toMatchObject({ id: promotion, state: 'running', environments: [env], clusters: [c1, c2].sort() });
       expect(await catalog.operations.record({ id: promotion, kind: 'promotion', clusters: ['ignored'] })).toEqual(first);
       const deploy = unique('deploy');
-      await catalog.operations.record({ id: deploy, kind: 'deploy', environments: [env], clusters: [c1] });
+      await catalog.operations.record({ id: deploy, kind: 'deploy', environments: [env], clusters: [c1], startedAt: '2026-01-01T00:00:01.000Z' });
 
       expect((await catalog.operations.list({ environment: env })).items.map((o) => o.id)).toEqual([deploy, promotion]);
       expect((await catalog.operations.list({ cluster: c2 })).items.map((o) => o.id)).toEqual([promotion]);

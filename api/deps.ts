@@ -1,0 +1,34 @@
+// What the API is built over. Everything with I/O is injected: the catalog, the way to start
+// operations (Temporal), cloud adapters for discovery, the logger.
+import type { Logger } from 'pino';
+import type { CloudAdapters } from '../providers/cloud/adapters.js';
+import type { Catalog } from '../store/catalog.js';
+import type { RateLimitOptions } from './http/rate-limit.js';
+import type { OperationStarter } from './starter.js';
+
+export interface AppDeps {
+  catalog: Catalog;
+  /** Starts (and describes) workflows; the Temporal client in production. */
+  operations: OperationStarter;
+  /** Cloud adapters for discovery; kubeconfig discovery reads catalog secrets by itself. */
+  cloud?: Omit<CloudAdapters, 'readKubeconfig'>;
+  logger?: Logger;
+  /** Body size limit (default 1 MB). */
+  bodyBytes?: number;
+  /** Requests per window per token or address (default 600 per minute); `{ max: 0 }` disables. */
+  rateLimit?: RateLimitOptions;
+  /** Folder of the built dashboard; served at / when present. */
+  webRoot?: string;
+  /** The clock rules are evaluated at (freeze windows). */
+  now?: () => Date;
+}
+
+/** AppDeps with defaults filled in, as routes see them. */
+export interface ApiDeps {
+  catalog: Catalog;
+  operations: OperationStarter;
+  cloud: CloudAdapters;
+  logger: Logger;
+  limits: { bodyBytes: number };
+  now: () => Date;
+}

@@ -1,0 +1,181 @@
+// POST /v1/apply: a YAML or JSON stream of Cluster, Environment and Rules documents, as
+// `flotilla apply -f` sends it. Everything is validated, authorised and checked against the
+// rules before the first write; then Rules, Clusters and Environments are applied in order.
+import { z } from 'zod';
+import { canonicalJson } from '../../domain/canonical.js';
+import { ClusterDocument } from '../../domain/cluster.js';
+import { formatPath, type Path } from '../../domain/diff.js';
+import { type FlotillaDocument, parseDocuments, validateDocument, type ValidationIssue, type Validated } from '../../domain/documents.js';
+import { EnvironmentDocument, environmentFromDocument } from '../../domain/environment.js';
+import { evaluateRules, type Rules, RulesDocument, type Violation } from '../../domain/rules.js';
+import { changeSpec } from '../../store/changes.js';
+import { ApiError, badRequest } from '../errors.js';
+import { defineRoute, type RouteContext } from '../route.js';
+import { ApplyResult } from '../schemas.js';
+import { prepareRegistration, registerCluster } from '../services/clusters.js';
+import { createFromDocument } from '../services/environments.js';
+
+type ClusterDoc = z.infer<typeof ClusterDocument>;
+type EnvironmentDoc = z.infer<typeof EnvironmentDocument>;
+type Result = z.infer<typeof ApplyResult>['results'][number];
+
+const KIND_ORDER = { Rules: 0, Cluster: 1, Environment: 2 } as const;
+
+/** JSON bodies may hold one document or an array of them; anything else is read as YAML. */
+export function parseApplyBody(text: string, contentType: string | undefined): Validated<FlotillaDocument[]> {
+  if (!contentType?.includes('json')) return parseDocuments(text);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new ApiError(400, 'malformed_json', 'request body is not valid JSON');
+  }
+  const list = Array.isArray(value) ? value : [value];
+  if (list.length === 0) return { ok: false, issues: [{ path: '(document)', message: 'no documents found' }] };
+  const issues: ValidationIssue[] = [];
+  const docs: FlotillaDocument[] = [];
+  list.forEach((item, i) => {
+    const r = validateDocument(item, list.length > 1 ? [`documents[${i}]`] : []);
+    if (r.ok) docs.push(r.value);
+    else issues.push(...r.issues);
+  });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: docs };
+}
+
+function nameOf(doc: FlotillaDocument): string {
+  return doc.kind === 'Rules' ? doc.metadata?.name ?? 'organisation' : doc.metadata.name;
+}
+
+export const applyRoutes = [
+  defineRoute({
+    method: 'post', path: '/apply', operationId: 'apply', tag: 'apply',
+    summary: 'Apply Cluster, Environment and Rules documents (YAML stream or JSON), like `flotilla apply -f`.',
+    action: 'environment.write', body: z.string(), idempotent: true,
+    rawBody: {
+      content: {
+        'application/yaml': z.string(),
+        'application/json': z.union([ClusterDocument, EnvironmentDocument, RulesDocument]),
+      },
+    },
+    audit: { action: 'apply', target: () => 'apply' },
+    responses: { 200: { description: 'what changed, per document', schema: ApplyResult } },
+    async handler({ body }, ctx) {
+      const parsed = parseApplyBody(body, ctx.requestContentType);
+      if (!parsed.ok) throw badRequest(parsed.issues, 'documents are invalid');
+      const docs = parsed.value;
+      const at = (i: number, ...path: Path) => formatPath([...(docs.length > 1 ? [`documents[${i}]`] : []), ...path]);
+      ctx.audit({ target: docs.map((d) => `${d.kind.toLowerCase()}/${nameOf(d)}`).join(',').slice(0, 500) });
+
+      // 1. Authorise every document, and refuse duplicates.
+      const seen = new Set<string>();
+      docs.forEach((doc, i) => {
+        const key = `${doc.kind}/${nameOf(doc)}`;
+        if (seen.has(key)) throw badRequest([{ path: at(i, 'metadata', 'name'), message: `${key} appears twice` }]);
+        seen.add(key);
+        if (doc.kind === 'Cluster') ctx.authorize('cluster.write');
+        else if (doc.kind === 'Rules') ctx.authorize('rules.write');
+        else ctx.authorize('environment.write', [doc.spec.tier]);
+      });
+      const order = docs.map((doc, i) => ({ doc, i })).sort((a, b) => KIND_ORDER[a.doc.kind] - KIND_ORDER[b.doc.kind]);
+
+      // 2. Check everything before the first write.
+      const rulesDoc = docs.find((d): d is z.infer<typeof RulesDocument> => d.kind === 'Rules');
+      const rules: Rules = rulesDoc?.spec ?? (await ctx.deps.catalog.rules.current()).rules;
+      const clusterLabels = new Map((await ctx.deps.catalog.clusters.list()).map((c) => [c.name, c.labels]));
+      const connections = new Map<string, Awaited<ReturnType<typeof prepareRegistration>>>();
+      const violations: (Violation & { document?: number })[] = [];
+      for (const { doc, i } of order) {
+        if (doc.kind === 'Cluster') {
+          connections.set(doc.metadata.name, await prepareRegistration(ctx.deps, { name: doc.metadata.name, connection: doc.spec.connection }).catch((e: unknown) => {
+            if (e instanceof ApiError && Array.isArray(e.details)) {
+              throw new ApiError(e.status, e.code, e.message, (e.details as ValidationIssue[]).map((d) => ({ ...d, path: at(i, 'spec', d.path) })));
+            }
+            throw e;
+          }));
+          clusterLabels.set(doc.metadata.name, doc.spec.labels);
+        }
+        if (doc.kind === 'Environment') {
+          const labels = clusterLabels.get(doc.spec.cluster);
+          if (!labels) {
+            throw new ApiError(422, 'invalid_reference', `cluster "${doc.spec.cluster}" is not registered`, [{ path: at(i, 'spec', 'cluster'), message: 'no such cluster' }]);
+          }
+          await checkImmutable(ctx, doc, (...p) => at(i, ...p));
+          const env = environmentFromDocument(doc);
+          const verdict = evaluateRules({ ...rules, freezeWindows: [] }, {
+            kind: 'deploy', at: ctx.deps.now().toISOString(), targets: [{ ...env, cluster: { name: doc.spec.cluster, labels } }],
+          });
+          violations.push(...verdict.violations.map((v) => (docs.length > 1 ? { ...v, document: i } : v)));
+        }
+      }
+      if (violations.length > 0) throw new ApiError(422, 'rule_violations', `${violations.length} rule violation(s)`, violations);
+
+      // 3. Apply.
+      const results: Result[] = [];
+      for (const { doc } of order) {
+        if (doc.kind === 'Rules') results.push(await applyRules(ctx, doc.spec));
+        else if (doc.kind === 'Cluster') results.push(await applyCluster(ctx, doc, connections.get(doc.metadata.name)!));
+        else results.push(await applyEnvironment(ctx, doc, rules));
+      }
+      ctx.audit({ details: { results: results.map((r) => `${r.kind}/${r.name}: ${r.action}`) } });
+      return { status: 200, body: { results } };
+    },
+  }),
+];
+
+async function checkImmutable(ctx: RouteContext, doc: EnvironmentDoc, at: (...p: Path) => string): Promise<void> {
+  const existing = await ctx.deps.catalog.environments.get(doc.metadata.name);
+  if (!existing) return;
+  const wanted = environmentFromDocument(doc).binding;
+  const fields = ['application', 'tier', 'cluster', 'namespace', 'residency'] as const;
+  const changed = fields.filter((f) => existing.binding[f] !== wanted[f]);
+  if (changed.length > 0) {
+    ctx.authorize('environment.write', [existing.binding.tier]);
+    throw new ApiError(409, 'immutable_field', `environment "${doc.metadata.name}" exists with another ${changed.join(', ')}; these cannot change`,
+      changed.map((f) => ({ path: at('spec', f), message: `is "${existing.binding[f] ?? ''}"; cannot change` })));
+  }
+}
+
+async function applyRules(ctx: RouteContext, rules: Rules): Promise<Result> {
+  const current = await ctx.deps.catalog.rules.current();
+  if (current.version > 0 && canonicalJson(current.rules) === canonicalJson(rules)) return { kind: 'Rules', name: 'organisation', action: 'unchanged' };
+  await ctx.deps.catalog.rules.put(rules, { by: ctx.principal.name });
+  return { kind: 'Rules', name: 'organisation', action: current.version === 0 ? 'created' : 'configured' };
+}
+
+async function applyCluster(ctx: RouteContext, doc: ClusterDoc, connection: ClusterDoc['spec']['connection']): Promise<Result> {
+  const { catalog } = ctx.deps;
+  const name = doc.metadata.name;
+  const existing = await catalog.clusters.get(name);
+  if (!existing) {
+    const operationId = await registerCluster(ctx.deps, { name, region: doc.spec.region, labels: doc.spec.labels, connection }, connection, ctx.principal.name);
+    return { kind: 'Cluster', name, action: 'created', operationId };
+  }
+  let action: Result['action'] = 'unchanged';
+  if (canonicalJson(existing.labels) !== canonicalJson(doc.spec.labels)) {
+    await catalog.clusters.setLabels(name, doc.spec.labels);
+    action = 'configured';
+  }
+  if (canonicalJson(existing.connection) !== canonicalJson(connection) || (existing.region ?? null) !== (doc.spec.region ?? null)) {
+    await catalog.clusters.setConnection(name, connection, doc.spec.region);
+    action = 'configured';
+  }
+  return { kind: 'Cluster', name, action };
+}
+
+async function applyEnvironment(ctx: RouteContext, doc: EnvironmentDoc, rules: Rules): Promise<Result> {
+  const { catalog } = ctx.deps;
+  const name = doc.metadata.name;
+  const existing = await catalog.environments.get(name);
+  if (!existing) {
+    const { revision } = await createFromDocument(ctx.deps, doc, ctx.principal.name, rules);
+    return { kind: 'Environment', name, action: 'created', revision: revision.id };
+  }
+  const env = environmentFromDocument(doc);
+  const spec = await changeSpec(catalog, name, env.spec, { author: ctx.principal.name });
+  let action: Result['action'] = spec.changed ? 'configured' : 'unchanged';
+  if (canonicalJson(existing.overrides) !== canonicalJson(env.overrides)) {
+    await catalog.environments.setOverrides(name, env.overrides);
+    action = 'configured';
+  }
+  return { kind: 'Environment', name, action, revision: spec.revision.id };
+}

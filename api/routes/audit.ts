@@ -1,0 +1,15 @@
+// GET /v1/audit: who did what, newest first, filterable.
+import { defineRoute } from '../route.js';
+import { AuditQuery, AuditView, page } from '../schemas.js';
+
+export const auditRoutes = [
+  defineRoute({
+    method: 'get', path: '/audit', operationId: 'queryAudit', tag: 'audit', summary: 'The audit log, newest first',
+    action: 'audit.read', query: AuditQuery,
+    responses: { 200: { description: 'entries', schema: page(AuditView) } },
+    async handler({ query }, ctx) {
+      const { operation, ...rest } = query;
+      return { status: 200, body: await ctx.deps.catalog.audit.query({ ...rest, operationId: operation }) };
+    },
+  }),
+];

@@ -1,0 +1,53 @@
+// /v1/clusters: register (starts onboarding), list by labels, show, offboard.
+import { defineRoute } from '../route.js';
+import { ClusterQuery, ClusterView, list, NameParam, OperationAccepted, RegisterCluster } from '../schemas.js';
+import { prepareRegistration, registerCluster, removeCluster } from '../services/clusters.js';
+import { accepted } from '../services/operations.js';
+import { parseSelector, rawName } from './common.js';
+
+export const clusterRoutes = [
+  defineRoute({
+    method: 'post', path: '/clusters', operationId: 'registerCluster', tag: 'clusters',
+    summary: 'Register a cluster and start onboarding it. A kubeconfig is accepted inline (`kubeconfig`) and stored encrypted.',
+    action: 'cluster.write', body: RegisterCluster, idempotent: true,
+    audit: { action: 'cluster.register', target: ({ body }) => `cluster/${rawName(body)}` },
+    responses: { 202: { description: 'onboarding started', schema: OperationAccepted, headers: { Location: 'the operation' } } },
+    async handler({ body }, ctx) {
+      ctx.audit({ target: `cluster/${body.name}`, details: { provider: body.connection.provider, inlineKubeconfig: body.kubeconfig !== undefined } });
+      const connection = await prepareRegistration(ctx.deps, body);
+      const operationId = await registerCluster(ctx.deps, body, connection, ctx.principal.name);
+      ctx.audit({ operationId });
+      return accepted(operationId);
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/clusters', operationId: 'listClusters', tag: 'clusters',
+    summary: 'List clusters; `labels=tier=prod,geo=eu` selects by labels.',
+    action: 'read', query: ClusterQuery,
+    responses: { 200: { description: 'clusters', schema: list(ClusterView) } },
+    async handler({ query }, ctx) {
+      const items = await ctx.deps.catalog.clusters.list({ labels: parseSelector(query.labels), status: query.status, provider: query.provider });
+      return { status: 200, body: { items } };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/clusters/{name}', operationId: 'getCluster', tag: 'clusters', summary: 'Show a cluster',
+    action: 'read', params: NameParam,
+    responses: { 200: { description: 'the cluster', schema: ClusterView } },
+    async handler({ params }, ctx) {
+      return { status: 200, body: await ctx.deps.catalog.clusters.require(params.name) };
+    },
+  }),
+  defineRoute({
+    method: 'delete', path: '/clusters/{name}', operationId: 'offboardCluster', tag: 'clusters',
+    summary: 'Offboard a cluster (refused while environments are bound to it).',
+    action: 'cluster.write', params: NameParam,
+    audit: { action: 'cluster.offboard', target: ({ params }) => `cluster/${params.name ?? '?'}` },
+    responses: { 204: { description: 'removed' } },
+    async handler({ params }, ctx) {
+      await removeCluster(ctx.deps, params.name);
+      return { status: 204 };
+    },
+  }),
+];
+

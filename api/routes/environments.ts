@@ -1,0 +1,172 @@
+// /v1/environments: create from an Environment document, list, show with live status, new
+// spec (revision), overrides, deploy, history, diff, delete.
+import { z } from 'zod';
+import { diffEnvironments } from '../../domain/diff.js';
+import { validateDocument } from '../../domain/documents.js';
+import { DnsLabel } from '../../domain/names.js';
+import { EnvironmentDocument } from '../../domain/environment.js';
+import { changeSpec } from '../../store/changes.js';
+import type { Catalog } from '../../store/catalog.js';
+import { badRequest } from '../errors.js';
+import { defineRoute } from '../route.js';
+import {
+  AppSpec, DeployBody, DiffView, EnvironmentDetail, EnvironmentQuery, EnvironmentView, HistoryView, list, NameParam,
+  OperationAccepted, Overrides, page, PageQuery, SpecChanged,
+} from '../schemas.js';
+import {
+  checkRules, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
+} from '../services/environments.js';
+import { accepted } from '../services/operations.js';
+import { rawName } from './common.js';
+
+const target = ({ params }: { params: Record<string, string> }) => `environment/${params.name ?? '?'}`;
+
+/** The spec an environment runs: deployed, else current. */
+async function runningSpec(catalog: Catalog, name: string) {
+  const env = await catalog.environments.require(name);
+  const revision = env.deployed?.revision ?? env.currentRevision;
+  if (!revision) return { env, revision: '', spec: undefined };
+  return { env, revision, spec: (await catalog.revisions.require(revision)).spec };
+}
+
+export const environmentRoutes = [
+  defineRoute({
+    method: 'post', path: '/environments', operationId: 'createEnvironment', tag: 'environments',
+    summary: 'Create an environment from an Environment document (its first revision).',
+    action: 'environment.write', body: EnvironmentDocument, idempotent: true,
+    audit: { action: 'environment.create', target: ({ body }) => `environment/${rawName(body)}` },
+    responses: { 201: { description: 'created', schema: EnvironmentView, headers: { Location: 'the environment' } } },
+    async handler({ body }, ctx) {
+      // Cross-field checks (overrides against the spec) with document paths.
+      const checked = validateDocument(body);
+      if (!checked.ok) throw badRequest(checked.issues);
+      const doc = checked.value as EnvironmentDocument;
+      ctx.audit({ target: `environment/${doc.metadata.name}` });
+      ctx.authorize('environment.write', [doc.spec.tier]);
+      const { environment, revision } = await createFromDocument(ctx.deps, doc, ctx.principal.name);
+      ctx.audit({ details: { revision: revision.id } });
+      return { status: 201, body: environmentView(environment), headers: { Location: `/v1/environments/${environment.binding.name}` } };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/environments', operationId: 'listEnvironments', tag: 'environments', summary: 'List environments',
+    action: 'read', query: EnvironmentQuery,
+    responses: { 200: { description: 'environments', schema: list(EnvironmentView) } },
+    async handler({ query }, ctx) {
+      const items = await ctx.deps.catalog.environments.list(query);
+      return { status: 200, body: { items: items.map(environmentView) } };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/environments/{name}', operationId: 'getEnvironment', tag: 'environments',
+    summary: 'Show an environment with its current spec and live status.',
+    action: 'read', params: NameParam,
+    responses: { 200: { description: 'the environment', schema: EnvironmentDetail } },
+    async handler({ params }, ctx) {
+      const { catalog } = ctx.deps;
+      const env = await catalog.environments.require(params.name);
+      const spec = env.currentRevision ? (await catalog.revisions.require(env.currentRevision)).spec : undefined;
+      const services = await catalog.status.forEnvironment(params.name);
+      return {
+        status: 200,
+        body: {
+          ...environmentView(env),
+          spec,
+          status: { health: overallHealth(services), services: services.map(({ environment: _e, ...s }) => s) },
+        },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'put', path: '/environments/{name}/spec', operationId: 'putEnvironmentSpec', tag: 'environments',
+    summary: 'Set the spec: stores a new revision (an unchanged spec changes nothing).',
+    action: 'environment.write', params: NameParam, body: AppSpec,
+    audit: { action: 'environment.spec', target },
+    responses: { 200: { description: 'the revision', schema: SpecChanged } },
+    async handler({ params, body }, ctx) {
+      const { catalog } = ctx.deps;
+      const env = await catalog.environments.require(params.name);
+      ctx.authorize('environment.write', [env.binding.tier]);
+      requireOverridesFit(body, env.overrides, ['overrides']);
+      await checkRules(catalog, { binding: env.binding, spec: body, overrides: env.overrides }, { kind: 'edit', at: ctx.deps.now() });
+      const result = await changeSpec(catalog, params.name, body, { author: ctx.principal.name });
+      ctx.audit({ details: { revision: result.revision.id, changed: result.changed } });
+      return { status: 200, body: { environment: environmentView(result.environment), revision: result.revision.id, changed: result.changed } };
+    },
+  }),
+  defineRoute({
+    method: 'put', path: '/environments/{name}/overrides', operationId: 'putEnvironmentOverrides', tag: 'environments',
+    summary: 'Set the environment-specific overrides.',
+    action: 'environment.write', params: NameParam, body: Overrides,
+    audit: { action: 'environment.overrides', target },
+    responses: { 200: { description: 'the environment', schema: EnvironmentView } },
+    async handler({ params, body }, ctx) {
+      const { catalog } = ctx.deps;
+      const env = await catalog.environments.require(params.name);
+      ctx.authorize('environment.write', [env.binding.tier]);
+      if (env.currentRevision) {
+        const spec = (await catalog.revisions.require(env.currentRevision)).spec;
+        requireOverridesFit(spec, body);
+        await checkRules(catalog, { binding: env.binding, spec, overrides: body }, { kind: 'edit', at: ctx.deps.now() });
+      }
+      const updated = await catalog.environments.setOverrides(params.name, body, { generation: env.generation });
+      return { status: 200, body: environmentView(updated) };
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/environments/{name}/deploy', operationId: 'deployEnvironment', tag: 'environments',
+    summary: 'Deploy a revision (the current one by default): starts deployEnvironment.',
+    action: 'environment.deploy', params: NameParam, body: DeployBody, bodyOptional: true, idempotent: true,
+    audit: { action: 'environment.deploy', target },
+    responses: { 202: { description: 'deploy started', schema: OperationAccepted, headers: { Location: 'the operation' } } },
+    async handler({ params, body }, ctx) {
+      const env = await ctx.deps.catalog.environments.require(params.name);
+      ctx.authorize('environment.deploy', [env.binding.tier]);
+      const operationId = await deploy(ctx.deps, env, body.revision, ctx.principal.name);
+      ctx.audit({ operationId });
+      return accepted(operationId);
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/environments/{name}/revisions', operationId: 'listEnvironmentRevisions', tag: 'environments',
+    summary: 'History: every spec change and deploy, newest first.',
+    action: 'read', params: NameParam, query: PageQuery,
+    responses: { 200: { description: 'history', schema: page(HistoryView) } },
+    async handler({ params, query }, ctx) {
+      await ctx.deps.catalog.environments.require(params.name);
+      return { status: 200, body: await ctx.deps.catalog.history.list(params.name, { limit: query.limit, cursor: query.cursor }) };
+    },
+  }),
+  defineRoute({
+    method: 'get', path: '/environments/{name}/diff/{other}', operationId: 'diffEnvironments', tag: 'environments',
+    summary: 'What differs between two environments (deployed revisions, else current): overrides and everything else.',
+    action: 'read', params: z.strictObject({ name: DnsLabel, other: DnsLabel }),
+    responses: { 200: { description: 'the difference', schema: DiffView } },
+    async handler({ params }, ctx) {
+      const a = await runningSpec(ctx.deps.catalog, params.name);
+      const b = await runningSpec(ctx.deps.catalog, params.other);
+      const empty = { services: [], databases: [], config: {}, environmentConfig: [], secrets: [] };
+      const diff = diffEnvironments(
+        { binding: a.env.binding, spec: a.spec ?? empty, overrides: a.env.overrides },
+        { binding: b.env.binding, spec: b.spec ?? empty, overrides: b.env.overrides },
+      );
+      return {
+        status: 200,
+        body: { a: { name: params.name, revision: a.revision }, b: { name: params.other, revision: b.revision }, ...diff, zeroDrift: diff.other.length === 0 },
+      };
+    },
+  }),
+  defineRoute({
+    method: 'delete', path: '/environments/{name}', operationId: 'deleteEnvironment', tag: 'environments',
+    summary: 'Remove an environment with its history, status and secrets.',
+    action: 'environment.write', params: NameParam,
+    audit: { action: 'environment.delete', target },
+    responses: { 204: { description: 'removed' } },
+    async handler({ params }, ctx) {
+      const env = await ctx.deps.catalog.environments.require(params.name);
+      ctx.authorize('environment.write', [env.binding.tier]);
+      await ctx.deps.catalog.environments.remove(params.name);
+      return { status: 204 };
+    },
+  }),
+];

@@ -1,0 +1,24 @@
+// Every route of /v1, one list per resource. Later resources (promotions, clones, drills,
+// schedules, fleet, drift, logs) add a file here and an entry below.
+import type { AnyRoute } from '../route.js';
+import { applyRoutes } from './apply.js';
+import { auditRoutes } from './audit.js';
+import { clusterRoutes } from './clusters.js';
+import { environmentRoutes } from './environments.js';
+import { healthRoutes } from './health.js';
+import { operationRoutes } from './operations.js';
+import { providerRoutes } from './providers.js';
+import { rulesRoutes } from './rules.js';
+import { tokenRoutes } from './tokens.js';
+
+export const ROUTES: readonly AnyRoute[] = [
+  ...healthRoutes,
+  ...clusterRoutes,
+  ...providerRoutes,
+  ...environmentRoutes,
+  ...rulesRoutes,
+  ...tokenRoutes,
+  ...auditRoutes,
+  ...operationRoutes,
+  ...applyRoutes,
+] as unknown as readonly AnyRoute[];

@@ -1,0 +1,250 @@
+// Request and response schemas of the API. Requests are built from the domain schemas (never
+// restated); responses describe what the routes return, for the OpenAPI document.
+import { z } from 'zod';
+import {
+  AksConnection, ClusterConnection, ClusterStatus, EksConnection, GkeConnection, KubeconfigConnection, Provider,
+} from '../domain/cluster.js';
+import { AppSpec, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
+import { DnsLabel, Labels } from '../domain/names.js';
+import { RULE_NAMES, Rules } from '../domain/rules.js';
+import { AksAccount } from '../providers/cloud/aks.js';
+import { EksAccount } from '../providers/cloud/eks.js';
+import { GkeAccount } from '../providers/cloud/gke.js';
+import { KubeconfigAccount } from '../providers/cloud/adapters.js';
+import { AUDIT_RESULTS } from '../store/audit.js';
+import { OPERATION_KINDS, OPERATION_STATES } from '../store/operations.js';
+import { HEALTH_STATES } from '../store/status.js';
+import { ROLES } from './authz.js';
+
+// ── requests ────────────────────────────────────────────────────────────────────────────
+
+/** A kubeconfig connection may leave the secret out: the API names it when given `kubeconfig`. */
+const RegisterConnection = z.discriminatedUnion('provider', [
+  EksConnection, GkeConnection, AksConnection,
+  KubeconfigConnection.extend({ kubeconfigSecret: KubeconfigConnection.shape.kubeconfigSecret.optional() }),
+]);
+
+export const RegisterCluster = z.strictObject({
+  name: DnsLabel,
+  region: z.string().min(1).optional(),
+  labels: Labels.optional(),
+  connection: RegisterConnection,
+  /** A kubeconfig document, inline: stored encrypted as a catalog secret, never echoed. */
+  kubeconfig: z.string().min(1).max(256 * 1024).optional(),
+});
+export type RegisterCluster = z.infer<typeof RegisterCluster>;
+
+/** The discovery account without `provider` (it is in the path). */
+export const DISCOVER_ACCOUNTS = {
+  eks: EksAccount.omit({ provider: true }),
+  gke: GkeAccount.omit({ provider: true }),
+  aks: AksAccount.omit({ provider: true }),
+  kubeconfig: KubeconfigAccount.omit({ provider: true }),
+} as const;
+export const DiscoverBody = z.union([DISCOVER_ACCOUNTS.eks, DISCOVER_ACCOUNTS.gke, DISCOVER_ACCOUNTS.aks, DISCOVER_ACCOUNTS.kubeconfig]);
+
+export const DeployBody = z.strictObject({
+  /** A revision of this environment (`sha256:…` or its 12-digit short form); the current one when omitted. */
+  revision: z.string().regex(/^(sha256:)?[0-9a-f]{12,64}$/, 'must be a revision id (sha256:<hex>) or its short form').optional(),
+});
+
+export const CreateToken = z.strictObject({
+  name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][-A-Za-z0-9_.@:]*$/, 'must be letters, digits and -_.@: only'),
+  role: z.enum(ROLES),
+  tiers: z.array(Tier).min(1).optional(),
+});
+
+export const NameParam = z.strictObject({ name: DnsLabel });
+export const IdParam = z.strictObject({ id: z.string().min(1).max(255).regex(/^[A-Za-z0-9._:/-]+$/, 'is not an id') });
+
+const Limit = z.string().regex(/^[1-9][0-9]{0,3}$/, 'must be a positive integer').transform(Number).optional();
+const Cursor = z.string().min(1).max(512).optional();
+const Timestamp = z.iso.datetime({ offset: true }).optional();
+
+export const ClusterQuery = z.object({
+  /** Label selector: `tier=prod,geo=eu`. */
+  labels: z.string().max(2048).optional(),
+  status: ClusterStatus.optional(),
+  provider: Provider.optional(),
+});
+export const EnvironmentQuery = z.object({
+  application: DnsLabel.optional(),
+  tier: Tier.optional(),
+  cluster: DnsLabel.optional(),
+});
+export const PageQuery = z.object({ limit: Limit, cursor: Cursor });
+export const OperationQuery = z.object({
+  kind: z.enum(OPERATION_KINDS).optional(),
+  state: z.enum(OPERATION_STATES).optional(),
+  environment: DnsLabel.optional(),
+  cluster: DnsLabel.optional(),
+  limit: Limit,
+  cursor: Cursor,
+});
+export const AuditQuery = z.object({
+  actor: z.string().min(1).max(200).optional(),
+  action: z.string().min(1).max(200).optional(),
+  target: z.string().min(1).max(300).optional(),
+  result: z.enum(AUDIT_RESULTS).optional(),
+  operation: z.string().min(1).max(255).optional(),
+  since: Timestamp,
+  until: Timestamp,
+  limit: Limit,
+  cursor: Cursor,
+});
+
+export { AppSpec, Overrides, Rules };
+
+// ── responses ───────────────────────────────────────────────────────────────────────────
+
+export const ErrorBody = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.unknown().optional() }),
+});
+export const OperationAccepted = z.object({ operationId: z.string() });
+
+export const ClusterView = z.object({
+  name: z.string(),
+  provider: Provider,
+  region: z.string().optional(),
+  labels: z.record(z.string(), z.string()),
+  connection: ClusterConnection,
+  status: ClusterStatus,
+  statusMessage: z.string().optional(),
+  version: z.string().optional(),
+  capacity: z.object({ nodes: z.number(), cpu: z.string().optional(), memory: z.string().optional(), pods: z.number().optional() }).optional(),
+  generation: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const CandidateView = z.object({
+  name: z.string(),
+  suggestedName: z.string(),
+  connection: ClusterConnection,
+  region: z.string().optional(),
+  version: z.string().optional(),
+  status: z.string(),
+  ready: z.boolean(),
+  nodeCount: z.number().optional(),
+});
+
+const Deployment = z.object({ revision: z.string(), at: z.string(), by: z.string() });
+export const EnvironmentView = EnvironmentBinding.extend({
+  overrides: Overrides,
+  currentRevision: z.string().optional(),
+  deployed: Deployment.optional(),
+  generation: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const ServiceStatusView = z.object({
+  service: z.string(),
+  readyReplicas: z.number().int(),
+  desiredReplicas: z.number().int(),
+  health: z.enum(HEALTH_STATES),
+  revision: z.string().optional(),
+  drift: z.boolean(),
+  observedAt: z.string(),
+});
+export const EnvironmentDetail = EnvironmentView.extend({
+  spec: AppSpec.optional(),
+  status: z.object({ health: z.enum(HEALTH_STATES), services: z.array(ServiceStatusView) }),
+});
+export const SpecChanged = z.object({ environment: EnvironmentView, revision: z.string(), changed: z.boolean() });
+
+export const HistoryView = z.object({
+  id: z.string(),
+  environment: z.string(),
+  revision: z.string(),
+  author: z.string(),
+  kind: z.string(),
+  operationId: z.string().optional(),
+  at: z.string(),
+});
+
+const Difference = z.object({ path: z.string(), a: z.unknown(), b: z.unknown() });
+export const DiffView = z.object({
+  a: z.object({ name: z.string(), revision: z.string() }),
+  b: z.object({ name: z.string(), revision: z.string() }),
+  overrides: z.array(Difference),
+  other: z.array(Difference),
+  /** True when the two differ in declared overrides only. */
+  zeroDrift: z.boolean(),
+});
+
+export const RulesView = z.object({
+  rules: Rules,
+  version: z.number().int(),
+  updatedBy: z.string().optional(),
+  updatedAt: z.string().optional(),
+});
+export const ViolationView = z.object({
+  rule: z.enum(RULE_NAMES),
+  severity: z.enum(['error', 'warning']),
+  object: z.string(),
+  field: z.string(),
+  message: z.string(),
+});
+
+export const TokenView = z.object({
+  id: z.string(),
+  name: z.string(),
+  role: z.enum(ROLES),
+  tiers: z.array(Tier).optional(),
+  createdBy: z.string().optional(),
+  createdAt: z.string(),
+  lastUsedAt: z.string().optional(),
+  revokedAt: z.string().optional(),
+});
+export const CreatedToken = TokenView.extend({ token: z.string() });
+
+export const AuditView = z.object({
+  id: z.string(),
+  at: z.string(),
+  actor: z.string(),
+  action: z.string(),
+  target: z.string(),
+  result: z.enum(AUDIT_RESULTS),
+  operationId: z.string().optional(),
+  details: z.record(z.string(), z.unknown()).optional(),
+});
+
+export const OperationView = z.object({
+  id: z.string(),
+  kind: z.enum(OPERATION_KINDS),
+  state: z.enum(OPERATION_STATES),
+  environments: z.array(z.string()),
+  clusters: z.array(z.string()),
+  requestedBy: z.string().optional(),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  updatedAt: z.string(),
+});
+export const OperationDetail = OperationView.extend({
+  temporal: z.object({
+    workflowId: z.string(),
+    runId: z.string(),
+    type: z.string(),
+    status: z.string(),
+    startTime: z.string().optional(),
+    closeTime: z.string().optional(),
+    historyLength: z.number().optional(),
+  }).optional(),
+});
+
+export const ApplyResult = z.object({
+  results: z.array(z.object({
+    kind: z.enum(['Cluster', 'Environment', 'Rules']),
+    name: z.string(),
+    action: z.enum(['created', 'configured', 'unchanged']),
+    operationId: z.string().optional(),
+    revision: z.string().optional(),
+  })),
+});
+
+export function list<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item) });
+}
+export function page<T extends z.ZodType>(item: T) {
+  return z.object({ items: z.array(item), nextCursor: z.string().optional() });
+}

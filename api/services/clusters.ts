@@ -1,0 +1,86 @@
+// Registering a cluster: store it (status onboarding), keep an inline kubeconfig as an
+// encrypted catalog secret referenced by name, then start onboardCluster with the name only.
+import { createHash } from 'node:crypto';
+import type { ClusterConnection } from '../../domain/cluster.js';
+import { KubeconfigError, parseKubeconfig } from '../../providers/cloud/kubeconfig.js';
+import { GLOBAL_SCOPE } from '../../store/secrets.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, badRequest } from '../errors.js';
+import type { RegisterCluster } from '../schemas.js';
+import { startOperation } from './operations.js';
+
+/** The catalog secret the API creates for a cluster's inline kubeconfig. */
+export function managedKubeconfigSecret(cluster: string): string {
+  if (cluster.length <= 52) return `${cluster}-kubeconfig`;
+  const hash = createHash('sha256').update(cluster).digest('hex').slice(0, 8);
+  return `${cluster.slice(0, 43).replace(/-+$/, '')}-${hash}-kubeconfig`;
+}
+
+export function onboardingId(cluster: string): string {
+  return `onboard-${cluster}`;
+}
+
+/** Checks a request before anything is written; returns the connection to store. */
+export async function prepareRegistration(deps: ApiDeps, request: RegisterCluster): Promise<ClusterConnection> {
+  const { connection, kubeconfig } = request;
+  if (connection.provider !== 'kubeconfig') {
+    if (kubeconfig !== undefined) throw badRequest([{ path: 'kubeconfig', message: `only for provider kubeconfig, not ${connection.provider}` }]);
+    return connection;
+  }
+  if (kubeconfig !== undefined) {
+    if (connection.kubeconfigSecret !== undefined) {
+      throw badRequest([{ path: 'connection.kubeconfigSecret', message: 'give either kubeconfig (inline) or connection.kubeconfigSecret, not both' }]);
+    }
+    checkKubeconfig(kubeconfig, connection.context);
+    return { ...connection, kubeconfigSecret: managedKubeconfigSecret(request.name) };
+  }
+  if (connection.kubeconfigSecret === undefined) {
+    throw badRequest([{ path: 'kubeconfig', message: 'required for provider kubeconfig (or connection.kubeconfigSecret naming a stored secret)' }]);
+  }
+  if ((await deps.catalog.secrets.list(GLOBAL_SCOPE)).every((s) => s.name !== connection.kubeconfigSecret)) {
+    throw new ApiError(422, 'invalid_reference', `secret "${connection.kubeconfigSecret}" is not in the catalog`, [
+      { path: 'connection.kubeconfigSecret', message: 'no such secret' },
+    ]);
+  }
+  return { ...connection, kubeconfigSecret: connection.kubeconfigSecret };
+}
+
+/** Parses the kubeconfig (its errors never quote credentials, only names and positions). */
+function checkKubeconfig(text: string, context: string | undefined): void {
+  try {
+    parseKubeconfig(text, context);
+  } catch (error) {
+    const message = error instanceof KubeconfigError ? error.message : 'is not a usable kubeconfig document';
+    throw badRequest([{ path: 'kubeconfig', message }]);
+  }
+}
+
+/** Stores the cluster (and its kubeconfig secret) and starts onboarding; undoes both if the start fails. */
+export async function registerCluster(deps: ApiDeps, request: RegisterCluster, connection: ClusterConnection, by: string): Promise<string> {
+  const { catalog } = deps;
+  await catalog.transaction(async (tx) => {
+    await tx.clusters.create({ name: request.name, region: request.region, labels: request.labels, connection, status: 'onboarding' });
+    if (request.kubeconfig !== undefined && connection.provider === 'kubeconfig') {
+      await tx.secrets.put(GLOBAL_SCOPE, connection.kubeconfigSecret, request.kubeconfig);
+    }
+  });
+  try {
+    const { operationId } = await startOperation(deps, {
+      id: onboardingId(request.name), kind: 'onboarding', workflowType: 'onboardCluster',
+      input: { cluster: request.name }, clusters: [request.name], requestedBy: by,
+    });
+    return operationId;
+  } catch (error) {
+    await removeCluster(deps, request.name).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes a cluster and the kubeconfig secret the API made for it. */
+export async function removeCluster(deps: ApiDeps, name: string): Promise<void> {
+  const cluster = await deps.catalog.clusters.require(name);
+  await deps.catalog.clusters.remove(name);
+  if (cluster.connection.provider === 'kubeconfig' && cluster.connection.kubeconfigSecret === managedKubeconfigSecret(name)) {
+    await deps.catalog.secrets.remove(GLOBAL_SCOPE, cluster.connection.kubeconfigSecret);
+  }
+}

@@ -1,0 +1,127 @@
+// Environments as the API shows and changes them: views, the rules check before a change,
+// and the deploy start.
+import type { AppSpec, EnvironmentDocument, Overrides } from '../../domain/environment.js';
+import { checkOverrides, environmentFromDocument } from '../../domain/environment.js';
+import { formatPath } from '../../domain/diff.js';
+import { shortRevision } from '../../domain/revision.js';
+import { evaluateRules, type PlannedChange, type Rules } from '../../domain/rules.js';
+import type { Catalog } from '../../store/catalog.js';
+import { createEnvironment } from '../../store/changes.js';
+import type { EnvironmentRecord } from '../../store/environments.js';
+import type { Health, ServiceStatus } from '../../store/status.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, badRequest } from '../errors.js';
+import { startOperation } from './operations.js';
+
+export function environmentView(e: EnvironmentRecord) {
+  return {
+    ...e.binding,
+    overrides: e.overrides,
+    currentRevision: e.currentRevision,
+    deployed: e.deployed,
+    generation: e.generation,
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+  };
+}
+
+/** The worst health among services; `unknown` before the observer has seen any. */
+export function overallHealth(services: ServiceStatus[]): Health {
+  const order: Health[] = ['unavailable', 'degraded', 'progressing', 'unknown', 'healthy'];
+  if (services.length === 0) return 'unknown';
+  return order.find((h) => services.some((s) => s.health === h)) ?? 'unknown';
+}
+
+export interface Target {
+  binding: EnvironmentRecord['binding'];
+  spec: AppSpec;
+  overrides: Overrides;
+}
+
+/**
+ * Checks the organisation's rules on a change. Spec and override edits skip freeze windows
+ * (they change nothing running); a deploy checks them all. Violations → 422, each listed.
+ */
+export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy'; at: Date; rules?: Rules }): Promise<void> {
+  const rules = options.rules ?? (await catalog.rules.current()).rules;
+  const cluster = await catalog.clusters.get(target.binding.cluster);
+  if (!cluster) {
+    throw new ApiError(422, 'invalid_reference', `cluster "${target.binding.cluster}" is not registered`, [
+      { path: 'spec.cluster', message: 'no such cluster' },
+    ]);
+  }
+  const change: PlannedChange = {
+    kind: 'deploy',
+    at: options.at.toISOString(),
+    targets: [{ ...target, cluster: { name: cluster.name, labels: cluster.labels } }],
+  };
+  const verdict = evaluateRules(options.kind === 'edit' ? { ...rules, freezeWindows: [] } : rules, change);
+  if (!verdict.allowed) {
+    throw new ApiError(422, 'rule_violations', `${verdict.violations.length} rule violation(s)`, verdict.violations);
+  }
+}
+
+/** Overrides must only touch what the spec declares; issues carry field paths (→ 400). */
+export function requireOverridesFit(spec: AppSpec, overrides: Overrides, at: string[] = []): void {
+  const problems = checkOverrides(spec, overrides);
+  if (problems.length > 0) throw badRequest(problems.map((p) => ({ path: formatPath([...at, ...p.path]), message: p.message })));
+}
+
+export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument, by: string, rules?: Rules) {
+  const env = environmentFromDocument(doc);
+  await checkRules(deps.catalog, env, { kind: 'edit', at: deps.now(), rules });
+  return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, author: by });
+}
+
+/** Resolves `sha256:…` or a short form to a revision this environment has had. */
+export async function resolveRevision(catalog: Catalog, environment: EnvironmentRecord, wanted: string | undefined): Promise<string> {
+  if (wanted === undefined) {
+    if (!environment.currentRevision) throw new ApiError(409, 'conflict', `environment "${environment.binding.name}" has no revision`);
+    return environment.currentRevision;
+  }
+  const short = shortRevision(wanted);
+  const known = new Set<string>([environment.currentRevision, environment.deployed?.revision].filter((r): r is string => !!r));
+  let cursor: string | undefined;
+  do {
+    const page = await catalog.history.list(environment.binding.name, { limit: 500, cursor });
+    for (const h of page.items) known.add(h.revision);
+    cursor = page.nextCursor;
+  } while (cursor);
+  const match = [...known].filter((id) => (wanted.startsWith('sha256:') ? id === wanted : shortRevision(id).startsWith(short)));
+  if (match.length !== 1) {
+    throw new ApiError(422, 'invalid_reference', `revision "${wanted}" is not ${match.length > 1 ? 'unique among' : 'one of'} the revisions of "${environment.binding.name}"`, [
+      { path: 'revision', message: match.length > 1 ? 'ambiguous' : 'unknown revision' },
+    ]);
+  }
+  return match[0]!;
+}
+
+export async function deployId(catalog: Catalog, environment: string, revision: string): Promise<string> {
+  const prefix = `deploy-${environment}-${shortRevision(revision)}-`;
+  let n = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await catalog.operations.list({ kind: 'deploy', environment, limit: 500, cursor });
+    n += page.items.filter((o) => o.id.startsWith(prefix)).length;
+    cursor = page.nextCursor;
+  } while (cursor);
+  return `${prefix}${n + 1}`;
+}
+
+/** Checks the rules on the revision to run, then starts deployEnvironment. */
+export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, wanted: string | undefined, by: string): Promise<string> {
+  const revision = await resolveRevision(deps.catalog, environment, wanted);
+  const spec = (await deps.catalog.revisions.require(revision)).spec;
+  await checkRules(deps.catalog, { binding: environment.binding, spec, overrides: environment.overrides }, { kind: 'deploy', at: deps.now() });
+  const name = environment.binding.name;
+  const { operationId } = await startOperation(deps, {
+    id: await deployId(deps.catalog, name, revision),
+    kind: 'deploy',
+    workflowType: 'deployEnvironment',
+    input: { environment: name, revision, requestedBy: by },
+    environments: [name],
+    clusters: [environment.binding.cluster],
+    requestedBy: by,
+  });
+  return operationId;
+}

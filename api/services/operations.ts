@@ -1,0 +1,42 @@
+// Starting an operation: a business-key workflow id, the start itself, and its record in the
+// operations index. Answers 202 with the id and where to follow it.
+//
+// Workflow ids (the operation ids):
+//   onboard-<cluster>                       one onboarding per cluster at a time
+//   deploy-<env>-<short revision>-<n>       n counts deploys of that revision to that env (1, 2, …)
+// A start whose id is still running is refused (409) by Temporal itself.
+import type { OperationKind } from '../../store/operations.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError } from '../errors.js';
+import type { Reply } from '../route.js';
+import { OperationAlreadyRunningError } from '../starter.js';
+
+export interface OperationRequest {
+  id: string;
+  kind: OperationKind;
+  workflowType: string;
+  /** The workflow's one argument: names and ids only, never a secret. */
+  input: Record<string, unknown>;
+  environments?: string[];
+  clusters?: string[];
+  requestedBy: string;
+}
+
+export async function startOperation(deps: ApiDeps, op: OperationRequest): Promise<{ operationId: string; runId: string }> {
+  let started;
+  try {
+    started = await deps.operations.start(op.workflowType, [op.input], op.id);
+  } catch (error) {
+    if (error instanceof OperationAlreadyRunningError) throw error;
+    deps.logger.error({ err: error, operationId: op.id }, 'operation start failed');
+    throw new ApiError(503, 'unavailable', 'the operation could not be started; try again later');
+  }
+  await deps.catalog.operations.record({
+    id: started.workflowId, kind: op.kind, environments: op.environments, clusters: op.clusters, requestedBy: op.requestedBy,
+  });
+  return { operationId: started.workflowId, runId: started.runId };
+}
+
+export function accepted(operationId: string): Reply {
+  return { status: 202, body: { operationId }, headers: { Location: `/v1/operations/${encodeURIComponent(operationId)}` } };
+}

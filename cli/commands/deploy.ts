@@ -1,0 +1,38 @@
+// flotilla deploy ENV [--revision R] [--wait]: starts a deploy; with --wait, follows the
+// operation until it ends (exit 1 when it did not complete).
+import type { CommandContext } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { type Format, render } from '../output.js';
+
+interface Operation { id: string; state: string; temporal?: { status: string } }
+
+const FINAL = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed-out']);
+
+export async function deploy(ctx: CommandContext, env: string, options: { revision?: string; wait?: boolean; format: Format; interval?: number }): Promise<void> {
+  const { body } = await ctx.client().request<{ operationId: string }>('POST', `/v1/environments/${encodeURIComponent(env)}/deploy`, {
+    json: options.revision ? { revision: options.revision } : {},
+  });
+  if (!options.wait) {
+    ctx.io.out(options.format === 'table' ? `deploy started: operation ${body.operationId}` : render(body, options.format, [], []));
+    return;
+  }
+  const final = await waitFor(ctx, body.operationId, options.interval ?? 1000);
+  if (options.format !== 'table') ctx.io.out(render(final, options.format, [], []));
+  if (final.state !== 'completed') throw new CliError(`operation ${final.id} ${final.state}`, EXIT.failed);
+  if (options.format === 'table') ctx.io.out(`operation ${final.id} completed`);
+}
+
+/** Polls GET /v1/operations/{id}, printing each state change to stderr. */
+export async function waitFor(ctx: CommandContext, id: string, intervalMs: number): Promise<Operation> {
+  const started = Date.now();
+  let last = '';
+  for (;;) {
+    const op = await ctx.client().get<Operation>(`/v1/operations/${encodeURIComponent(id)}`);
+    if (op.state !== last) {
+      ctx.io.err(`[${Math.round((Date.now() - started) / 1000)}s] ${id}: ${op.state}`);
+      last = op.state;
+    }
+    if (FINAL.has(op.state)) return op;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}

@@ -1,0 +1,92 @@
+// flotilla get / describe / diff: reads, as tables (default), JSON or YAML.
+import { stringify } from 'yaml';
+import type { CommandContext } from '../context.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { age, type Column, type Format, render, shortRev } from '../output.js';
+
+interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
+interface Environment { name: string; application: string; tier: string; cluster: string; namespace: string; currentRevision?: string; deployed?: { revision: string }; createdAt: string }
+interface Operation { id: string; kind: string; state: string; environments: string[]; clusters: string[]; requestedBy?: string; startedAt: string }
+interface Diff { a: { name: string; revision: string }; b: { name: string; revision: string }; overrides: { path: string; a: unknown; b: unknown }[]; other: { path: string; a: unknown; b: unknown }[]; zeroDrift: boolean }
+
+const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',');
+
+const RESOURCES = {
+  clusters: {
+    path: '/v1/clusters',
+    columns: [
+      { header: 'name', value: (c) => c.name },
+      { header: 'provider', value: (c) => c.provider },
+      { header: 'region', value: (c) => c.region },
+      { header: 'status', value: (c) => c.status },
+      { header: 'version', value: (c) => c.version },
+      { header: 'labels', value: (c) => labels(c.labels) },
+      { header: 'age', value: (c) => age(c.createdAt) },
+    ] satisfies Column<Cluster>[],
+  },
+  environments: {
+    path: '/v1/environments',
+    columns: [
+      { header: 'name', value: (e) => e.name },
+      { header: 'application', value: (e) => e.application },
+      { header: 'tier', value: (e) => e.tier },
+      { header: 'cluster', value: (e) => e.cluster },
+      { header: 'namespace', value: (e) => e.namespace },
+      { header: 'revision', value: (e) => shortRev(e.currentRevision) },
+      { header: 'deployed', value: (e) => shortRev(e.deployed?.revision) },
+      { header: 'age', value: (e) => age(e.createdAt) },
+    ] satisfies Column<Environment>[],
+  },
+  operations: {
+    path: '/v1/operations',
+    columns: [
+      { header: 'id', value: (o) => o.id },
+      { header: 'kind', value: (o) => o.kind },
+      { header: 'state', value: (o) => o.state },
+      { header: 'targets', value: (o) => [...o.environments, ...o.clusters].join(',') },
+      { header: 'by', value: (o) => o.requestedBy },
+      { header: 'age', value: (o) => age(o.startedAt) },
+    ] satisfies Column<Operation>[],
+  },
+} as const;
+
+const ALIASES: Record<string, keyof typeof RESOURCES> = {
+  cluster: 'clusters', clusters: 'clusters',
+  environment: 'environments', environments: 'environments', env: 'environments', envs: 'environments',
+  operation: 'operations', operations: 'operations', op: 'operations', ops: 'operations',
+};
+
+function resource(name: string): keyof typeof RESOURCES {
+  const r = ALIASES[name];
+  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations)`, EXIT.usage);
+  return r;
+}
+
+export async function get(ctx: CommandContext, kind: string, options: { format: Format; selector?: string }): Promise<void> {
+  const r = resource(kind);
+  const query = options.selector ? `?labels=${encodeURIComponent(options.selector)}` : '';
+  if (options.selector && r !== 'clusters') throw new CliError('-l/--selector applies to clusters only', EXIT.usage);
+  const body = await ctx.client().get<{ items: never[] }>(`${RESOURCES[r].path}${query}`);
+  ctx.io.out(render(body, options.format, body.items, RESOURCES[r].columns as Column<never>[]));
+}
+
+export async function describe(ctx: CommandContext, kind: string, name: string, options: { format: Format }): Promise<void> {
+  const r = resource(kind);
+  const body = await ctx.client().get<Record<string, unknown>>(`${RESOURCES[r].path}/${encodeURIComponent(name)}`);
+  // describe is for people: YAML unless JSON is asked for.
+  ctx.io.out(options.format === 'json' ? JSON.stringify(body, null, 2) : stringify(body).trimEnd());
+}
+
+export async function diff(ctx: CommandContext, a: string, b: string, options: { format: Format }): Promise<void> {
+  const body = await ctx.client().get<Diff>(`/v1/environments/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
+  if (options.format !== 'table') {
+    ctx.io.out(render(body, options.format, [], []));
+    return;
+  }
+  const show = (v: unknown) => (v === undefined ? '(none)' : JSON.stringify(v));
+  ctx.io.out(`--- ${a} (${shortRev(body.a.revision)})\n+++ ${b} (${shortRev(body.b.revision)})`);
+  if (body.overrides.length + body.other.length === 0) ctx.io.out('no differences');
+  for (const d of body.overrides) ctx.io.out(`~ ${d.path}: ${show(d.a)} → ${show(d.b)}   (override)`);
+  for (const d of body.other) ctx.io.out(`! ${d.path}: ${show(d.a)} → ${show(d.b)}`);
+  ctx.io.out(body.zeroDrift ? 'zero drift: only declared overrides differ' : `drift: ${body.other.length} difference(s) outside overrides`);
+}

@@ -1,0 +1,163 @@
+// Every endpoint × every role (and a dev-scoped operator): allowed → the endpoint's 2xx,
+// otherwise 403, and no escalation through tokens.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Role } from '../../../api/authz.js';
+import type { Tier } from '../../../domain/environment.js';
+import { kubeconfigCluster, startTestApi, type TestApi } from '../../support/api-server.js';
+import { shopEnvironment } from '../../support/fixtures.js';
+
+type Who = 'viewer' | 'operator' | 'release-manager' | 'admin' | 'dev-operator';
+const WHO: Who[] = ['viewer', 'operator', 'release-manager', 'admin', 'dev-operator'];
+const ALL = WHO;
+const OPERATORS: Who[] = ['operator', 'release-manager', 'admin', 'dev-operator'];
+const UNSCOPED_OPERATORS: Who[] = ['operator', 'release-manager', 'admin'];
+const ADMIN: Who[] = ['admin'];
+
+interface Case {
+  name: string;
+  allowed: Who[];
+  ok: number;
+  /** Makes what the request needs (fresh per role) and returns the request. */
+  request(api: TestApi, n: number): Promise<{ method: string; path: string; body?: unknown; raw?: string; headers?: Record<string, string> }>;
+}
+
+let seq = 0;
+const fresh = (prefix: string) => `${prefix}-${++seq}`;
+
+async function env(api: TestApi, tier: Tier): Promise<string> {
+  const name = fresh(`env-${tier}`);
+  const res = await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier: tier as 'dev', cluster: tier === 'dev' ? 'dev-1' : 'prod-1' }) });
+  expect(res.status).toBe(201);
+  return name;
+}
+
+const CASES: Case[] = [
+  { name: 'GET /clusters', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters' }) },
+  { name: 'GET /clusters/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters/dev-1' }) },
+  { name: 'POST /clusters', allowed: ADMIN, ok: 202, request: async () => ({ method: 'POST', path: '/v1/clusters', body: kubeconfigCluster(fresh('c')) }) },
+  {
+    name: 'DELETE /clusters/{name}', allowed: ADMIN, ok: 204,
+    request: async (api) => {
+      const name = fresh('gone');
+      await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name) });
+      return { method: 'DELETE', path: `/v1/clusters/${name}` };
+    },
+  },
+  { name: 'POST /providers/kubeconfig/discover', allowed: ADMIN, ok: 200, request: async () => ({ method: 'POST', path: '/v1/providers/kubeconfig/discover', body: { kubeconfigSecret: 'dev-1-kubeconfig' } }) },
+  { name: 'GET /environments', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments' }) },
+  { name: 'GET /environments/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod' }) },
+  { name: 'GET /environments/{name}/revisions', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/revisions' }) },
+  { name: 'GET /environments/{a}/diff/{b}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/diff/base-prod' }) },
+  { name: 'POST /environments (dev)', allowed: OPERATORS, ok: 201, request: async () => ({ method: 'POST', path: '/v1/environments', body: shopEnvironment({ name: fresh('new-dev'), tier: 'dev', cluster: 'dev-1' }) }) },
+  { name: 'POST /environments (prod)', allowed: UNSCOPED_OPERATORS, ok: 201, request: async () => ({ method: 'POST', path: '/v1/environments', body: shopEnvironment({ name: fresh('new-prod'), tier: 'prod', cluster: 'prod-1' }) }) },
+  ...(['dev', 'prod'] as const).flatMap((tier): Case[] => {
+    const allowed = tier === 'dev' ? OPERATORS : UNSCOPED_OPERATORS;
+    return [
+      {
+        name: `PUT /environments/{name}/spec (${tier})`, allowed, ok: 200,
+        request: async (api) => ({ method: 'PUT', path: `/v1/environments/${await env(api, tier)}/spec`, body: (shopEnvironment() as { spec: { app: unknown } }).spec.app }),
+      },
+      {
+        name: `PUT /environments/{name}/overrides (${tier})`, allowed, ok: 200,
+        request: async (api) => ({ method: 'PUT', path: `/v1/environments/${await env(api, tier)}/overrides`, body: { replicas: { web: 4 } } }),
+      },
+      { name: `POST /environments/{name}/deploy (${tier})`, allowed, ok: 202, request: async (api) => ({ method: 'POST', path: `/v1/environments/${await env(api, tier)}/deploy` }) },
+      { name: `DELETE /environments/{name} (${tier})`, allowed, ok: 204, request: async (api) => ({ method: 'DELETE', path: `/v1/environments/${await env(api, tier)}` }) },
+      {
+        name: `POST /apply Environment (${tier})`, allowed, ok: 200,
+        request: async () => ({ method: 'POST', path: '/v1/apply', raw: JSON.stringify(shopEnvironment({ name: fresh(`apply-${tier}`), tier, cluster: `${tier}-1` })), headers: { 'content-type': 'application/json' } }),
+      },
+    ];
+  }),
+  {
+    name: 'POST /apply Cluster', allowed: ADMIN, ok: 200,
+    request: async () => ({
+      method: 'POST', path: '/v1/apply', headers: { 'content-type': 'application/yaml' },
+      raw: `apiVersion: flotilla.dev/v1\nkind: Cluster\nmetadata: { name: ${fresh('applied')} }\nspec:\n  connection: { provider: kubeconfig, kubeconfigSecret: dev-1-kubeconfig }\n`,
+    }),
+  },
+  { name: 'GET /rules', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/rules' }) },
+  { name: 'PUT /rules', allowed: ADMIN, ok: 200, request: async () => ({ method: 'PUT', path: '/v1/rules', body: {} }) },
+  { name: 'POST /tokens', allowed: ADMIN, ok: 201, request: async () => ({ method: 'POST', path: '/v1/tokens', body: { name: fresh('t'), role: 'viewer' } }) },
+  {
+    name: 'DELETE /tokens/{id}', allowed: ADMIN, ok: 200,
+    request: async (api) => {
+      const { record } = await api.catalog.tokens.create({ name: fresh('revoke-me'), role: 'viewer' });
+      return { method: 'DELETE', path: `/v1/tokens/${record.id}` };
+    },
+  },
+  { name: 'GET /audit', allowed: ADMIN, ok: 200, request: async () => ({ method: 'GET', path: '/v1/audit' }) },
+  { name: 'GET /operations', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations' }) },
+  { name: 'GET /operations/{id}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations/onboard-dev-1' }) },
+];
+
+describe('authorisation matrix', () => {
+  let api: TestApi;
+  const tokens = {} as Record<Who, string>;
+  beforeAll(async () => {
+    api = await startTestApi();
+    for (const role of ['viewer', 'operator', 'release-manager'] as Role[]) tokens[role as Who] = await api.token(role);
+    tokens.admin = api.admin;
+    tokens['dev-operator'] = await api.token('operator', ['dev'], 'dev-operator');
+    expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster('dev-1', { tier: 'dev' }) })).status).toBe(202);
+    expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster('prod-1', { tier: 'prod' }) })).status).toBe(202);
+    for (const [name, tier] of [['base-dev', 'dev'], ['base-prod', 'prod']] as const) {
+      expect((await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier, cluster: `${tier}-1` }) })).status).toBe(201);
+    }
+  });
+  afterAll(() => api.close());
+
+  for (const c of CASES) {
+    it(c.name, async () => {
+      const got: Record<string, number> = {};
+      const want: Record<string, number> = {};
+      for (const who of WHO) {
+        const req = await c.request(api, seq);
+        const res = await api.request(req.method, req.path, { token: tokens[who], body: req.body, raw: req.raw, headers: req.headers });
+        got[who] = res.status;
+        want[who] = c.allowed.includes(who) ? c.ok : 403;
+      }
+      expect(got).toEqual(want);
+    });
+  }
+
+  it('has a case for every route of the OpenAPI document', async () => {
+    const doc = (await api.request<{ paths: Record<string, Record<string, unknown>> }>('GET', '/v1/openapi.json')).body;
+    const covered = new Set(CASES.map((c) => c.name.split(' (')[0]!.replace(/ (Environment|Cluster)$/, '').replace('{a}/diff/{b}', '{name}/diff/{other}').replace('/providers/kubeconfig/', '/providers/{provider}/')));
+    const routes = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/^\/v1/, '')}`));
+    expect(routes.filter((r) => !covered.has(r) && !['GET /openapi.json', 'GET /healthz'].includes(r))).toEqual([]);
+  });
+
+  describe('no escalation', () => {
+    it('an operator cannot create any token, least of all an admin one', async () => {
+      const res = await api.request('POST', '/v1/tokens', { token: tokens.operator, body: { name: 'sneaky', role: 'admin' } });
+      expect(res.status).toBe(403);
+      expect((await api.catalog.tokens.list()).some((t) => t.name === 'sneaky')).toBe(false);
+    });
+
+    it('a dev-scoped admin can make dev tokens only, and cannot revoke wider ones', async () => {
+      const scopedAdmin = await api.token('admin', ['dev']);
+      expect((await api.request('POST', '/v1/tokens', { token: scopedAdmin, body: { name: 'wide', role: 'operator' } })).status).toBe(403);
+      expect((await api.request('POST', '/v1/tokens', { token: scopedAdmin, body: { name: 'wider', role: 'operator', tiers: ['dev', 'prod'] } })).status).toBe(403);
+      expect((await api.request('POST', '/v1/tokens', { token: scopedAdmin, body: { name: 'narrow', role: 'operator', tiers: ['dev'] } })).status).toBe(201);
+      const adminId = (await api.catalog.tokens.list()).find((t) => t.name === 'test-admin')!.id;
+      expect((await api.request('DELETE', `/v1/tokens/${adminId}`, { token: scopedAdmin })).status).toBe(403);
+    });
+
+    it('a dev-scoped operator cannot deploy prod, nor move an environment to prod through apply', async () => {
+      expect((await api.request('POST', '/v1/environments/base-prod/deploy', { token: tokens['dev-operator'] })).status).toBe(403);
+      const res = await api.request('POST', '/v1/apply', {
+        token: tokens['dev-operator'], headers: { 'content-type': 'application/json' },
+        raw: JSON.stringify(shopEnvironment({ name: 'base-dev', tier: 'prod', cluster: 'prod-1' })),
+      });
+      expect(res.status).toBe(403);
+      expect((await api.catalog.environments.require('base-dev')).binding.tier).toBe('dev');
+    });
+
+    it('every refusal is in the audit log as denied', async () => {
+      const denied = await api.catalog.audit.query({ result: 'denied', limit: 500 });
+      expect(denied.items.length).toBeGreaterThan(20);
+      expect(denied.items.some((e) => e.actor === 'dev-operator' && e.action === 'environment.deploy' && e.target === 'environment/base-prod')).toBe(true);
+    });
+  });
+});
