@@ -3,6 +3,7 @@ import type { KubernetesActivityDeps } from './cluster-client.js';
 import { createDeployActivities } from './deploy.js';
 import { createKubernetesActivities } from './kubernetes.js';
 import { createOnboardingActivities } from './onboarding.js';
+import { createPromotionActivities } from './promotion.js';
 
 export interface ActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
@@ -14,6 +15,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createKubernetesActivities(deps),
     ...createOnboardingActivities(deps),
     ...createDeployActivities(deps),
+    ...createPromotionActivities(deps),
   };
 }
 

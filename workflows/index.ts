@@ -2,3 +2,4 @@
 export { rolloutToCluster, rolloutToClusters } from './rollout.js';
 export { onboardCluster } from './onboard-cluster.js';
 export { deployEnvironment } from './deploy-environment.js';
+export { promote } from './promote.js';

@@ -1,6 +1,6 @@
 // Every signal, query and update the workflows define, in one place, so clients (API, CLI,
 // tests) and workflows share one definition.
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 
 export interface OnboardingState {
   cluster: string;
@@ -10,3 +10,63 @@ export interface OnboardingState {
 }
 
 export const onboardingStateQuery = defineQuery<OnboardingState>('onboardingState');
+
+// ---- promote ----------------------------------------------------------------------------
+
+export type PromotionPhase =
+  | 'planning' | 'running' | 'awaiting-approval' | 'soaking' | 'paused'
+  | 'rolling-back' | 'completed' | 'completed-with-failures' | 'rolled-back' | 'cancelled' | 'rejected' | 'failed';
+
+export type TargetPhase = 'pending' | 'deploying' | 'succeeded' | 'failed' | 'rolling-back' | 'rolled-back' | 'rollback-failed' | 'skipped';
+
+export interface TargetState {
+  environment: string;
+  cluster: string;
+  tier: string;
+  /** The revision it ran before the promotion (undefined: never deployed). */
+  previousRevision?: string;
+  phase: TargetPhase;
+  startedAt?: string;
+  finishedAt?: string;
+  error?: string;
+}
+
+export interface StageState {
+  name: string;
+  phase: 'pending' | 'awaiting-approval' | 'running' | 'soaking' | 'succeeded' | 'failed' | 'skipped';
+  approval?: { required: boolean; fourEyes: boolean; approvedBy?: string; rejectedBy?: string; comment?: string; at?: string };
+  targets: TargetState[];
+  startedAt?: string;
+  finishedAt?: string;
+}
+
+export interface PromotionState {
+  id: string;
+  source: string;
+  revision?: string;
+  requestedBy: string;
+  failurePolicy: 'rollback' | 'pause' | 'continue';
+  phase: PromotionPhase;
+  paused: boolean;
+  stages: StageState[];
+  startedAt: string;
+  finishedAt?: string;
+  message?: string;
+}
+
+/** Who decides on an approval; the API fills `role` from the caller's token. */
+export interface ApprovalDecision {
+  by: string;
+  role: 'viewer' | 'operator' | 'release-manager' | 'admin';
+  comment?: string;
+}
+
+export const promotionStateQuery = defineQuery<PromotionState>('promotionState');
+/** Approve the stage that waits for approval; refused (validator) for a wrong role, the requester under four eyes, or when nothing waits. */
+export const approveUpdate = defineUpdate<PromotionState, [ApprovalDecision]>('approve');
+export const rejectUpdate = defineUpdate<PromotionState, [ApprovalDecision]>('reject');
+/** Stop starting new targets after those in flight; resume continues (retrying a failed target under `pause`). */
+export const pauseSignal = defineSignal<[{ by: string }]>('pause');
+export const resumeSignal = defineSignal<[{ by: string }]>('resume');
+/** Cancel: roll back every target changed so far, then end as `cancelled`. */
+export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');

@@ -1,0 +1,208 @@
+// promote on the real dev server across real local clusters, checked with kubectl object by
+// object: three stages with approvals, a failing target rolled back, approval refusals, an
+// approval timeout.
+import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { ApplicationFailure } from '@temporalio/common';
+import type { Worker } from '@temporalio/worker';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { diffEnvironments } from '../../domain/diff.js';
+import { LocalFleet } from '../../local/fleet.js';
+import type { Catalog } from '../../store/catalog.js';
+import { activityDeps } from '../../worker/deps.js';
+import { createFlotillaWorker } from '../../worker/worker.js';
+import { approveUpdate, promotionStateQuery, rejectUpdate, type PromotionState } from '../../workflows/messages.js';
+import { promote } from '../../workflows/promote.js';
+import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { recordHistory } from '../support/histories.js';
+import { createEnvironments, deployAll, expectedRevisions, liveObjects, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
+
+const toolchain = inject('toolchain');
+const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
+const run = Math.random().toString(36).slice(2, 7);
+const taskQueue = `promote-${run}`;
+
+function rootCause(error: unknown): unknown {
+  let e = error;
+  while (e instanceof Error && e.cause) e = e.cause;
+  return e;
+}
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('promote', () => {
+  let tc: TestCatalog;
+  let catalog: Catalog;
+  let client: Client;
+  let worker: Worker;
+  let running: Promise<void>;
+  let fleet: LocalFleet;
+  const small = `small-${run}`;
+
+  beforeAll(async () => {
+    // A third cluster of one node: too small for what the failing revision asks.
+    fleet = await LocalFleet.create({ toolchain, clusters: [{ name: small, labels: { tier: 'prod', geo: 'eu' }, nodes: 1 }], deleteOnSignal: false });
+    tc = await testCatalog([us, eu, ...fleet.clusters]);
+    catalog = tc.catalog;
+    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    const created = await createFlotillaWorker({
+      address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
+    });
+    worker = created.worker;
+    running = worker.run().finally(() => created.connection.close());
+  });
+  afterAll(async () => {
+    worker?.shutdown();
+    await running;
+    await client?.connection.close();
+    await tc?.close();
+    await fleet?.delete();
+  });
+
+  const state = (id: string) => client.workflow.getHandle(id).query(promotionStateQuery);
+  const awaitingApproval = (id: string, stage: string) =>
+    until(`stage ${stage} awaiting approval`, async () => (await state(id)).stages.find((s) => s.name === stage)?.phase === 'awaiting-approval');
+
+  it('runs three stages with approvals before prod; each target ends at the new revision with its own overrides', async () => {
+    const e = (n: string) => `${n}-${run}`;
+    await catalog.rules.put({ approvals: { prod: { required: 1, fourEyes: true } }, residency: {} }, { by: 'admin' });
+    await createEnvironments(catalog, [
+      { name: e('dev'), tier: 'dev', cluster: us.name },
+      { name: e('staging'), tier: 'staging', cluster: us.name },
+      { name: e('prod-us'), tier: 'prod', cluster: us.name, overrides: { replicas: { web: 3 } } },
+      { name: e('prod-eu'), tier: 'prod', cluster: eu.name, residency: 'eu', overrides: { replicas: { web: 2, api: 2 }, hostnames: { web: 'shop.example.eu' } } },
+    ], shopSpec('1.0.0'));
+    await deployAll(client, taskQueue, [e('dev'), e('staging'), e('prod-us'), e('prod-eu')], 'v1');
+    const v2 = await setSpec(catalog, e('dev'), shopSpec('2.0.0', ['web', 'api', 'search']));
+    await deployAll(client, taskQueue, [e('dev')], 'v2');
+
+    const id = `promote-three-${run}`;
+    const handle = await client.workflow.start(promote, {
+      taskQueue, workflowId: id,
+      args: [{
+        source: e('dev'), requestedBy: 'alice',
+        stages: [
+          { name: 'staging', targets: [e('staging')] },
+          { name: 'prod-us', targets: [e('prod-us')], approval: true },
+          { name: 'prod-eu', targets: [e('prod-eu')], soakSeconds: 2 },
+        ],
+      }],
+    });
+    await awaitingApproval(id, 'prod-us');
+    // Four eyes: the requester may not approve; a viewer may not approve at all.
+    await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', role: 'release-manager' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    const refused = await handle.executeUpdate(approveUpdate, { args: [{ by: 'victor', role: 'viewer' }] }).catch((error: unknown) => rootCause(error));
+    expect((refused as Error).message).toBe('approving needs role release-manager or admin; victor has viewer');
+    const fourEyes = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', role: 'admin' }] }).catch((error: unknown) => rootCause(error));
+    expect((fourEyes as Error).message).toBe('four eyes: alice requested this promotion and cannot also approve it');
+    // Staging is done, prod untouched while the approval waits.
+    expect((await state(id)).stages.map((s) => s.phase)).toEqual(['succeeded', 'awaiting-approval', 'pending']);
+    expect(await liveRevisions(toolchain.kubectl, us.kubeconfigPath, e('prod-us'))).not.toContain(expect.stringContaining('Deployment/search'));
+
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'rita', role: 'release-manager', comment: 'go' }] });
+    await awaitingApproval(id, 'prod-eu'); // rules: prod needs an approval, so prod-eu asks too
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'rita', role: 'release-manager' }] });
+    const final = await handle.result();
+    if (process.env.FLOTILLA_RECORD_HISTORIES) await recordHistory('promote-three-stages', handle);
+
+    expect(final.phase).toBe('completed');
+    expect(final.stages.map((s) => [s.name, s.phase, s.targets.map((t) => t.phase)])).toEqual([
+      ['staging', 'succeeded', ['succeeded']], ['prod-us', 'succeeded', ['succeeded']], ['prod-eu', 'succeeded', ['succeeded']],
+    ]);
+    expect(final.stages[1]!.approval).toMatchObject({ approvedBy: 'rita', comment: 'go', fourEyes: true });
+    const names = ['web', 'api', 'search'];
+    for (const [env, cluster] of [[e('staging'), us], [e('prod-us'), us], [e('prod-eu'), eu]] as const) {
+      const live = await liveObjects(toolchain.kubectl, cluster.kubeconfigPath, env);
+      const byName = (kind: string, n: string) => live.find((o) => o.kind === kind && o.metadata.name === n)!;
+      expect(await liveRevisions(toolchain.kubectl, cluster.kubeconfigPath, env)).toEqual(
+        env === e('prod-eu') ? [...expectedRevisions(names, v2), `Ingress/web@${v2.slice(7, 19)}`].sort() : expectedRevisions(names, v2),
+      );
+      for (const n of names) expect(byName('Deployment', n).spec!.template!.spec!.containers![0]!.image).toBe(`ghcr.io/acme/${n}:2.0.0`);
+      const replicas = env === e('prod-us') ? { web: 3, api: 1 } : env === e('prod-eu') ? { web: 2, api: 2 } : { web: 1, api: 1 };
+      expect({ web: byName('Deployment', 'web').spec!.replicas, api: byName('Deployment', 'api').spec!.replicas }).toEqual(replicas);
+      expect((await catalog.environments.require(env)).deployed?.revision).toBe(v2);
+    }
+    // Zero drift: source and target differ by declared overrides only.
+    const envOf = async (name: string) => {
+      const r = await catalog.environments.require(name);
+      return { binding: r.binding, spec: (await catalog.revisions.require(r.deployed!.revision)).spec, overrides: r.overrides };
+    };
+    const diff = diffEnvironments(await envOf(e('dev')), await envOf(e('prod-eu')));
+    expect(diff.other).toEqual([]);
+    expect(diff.overrides.length).toBeGreaterThan(0);
+  });
+
+  it('rolls every changed target back to its previous revision when a target fails; nothing of the new revision remains', async () => {
+    const e = (n: string) => `rb-${n}-${run}`;
+    await catalog.rules.put({}, { by: 'admin' });
+    await createEnvironments(catalog, [
+      { name: e('staging'), tier: 'staging', cluster: eu.name },
+      { name: e('prod-us'), tier: 'prod', cluster: us.name },
+      { name: e('prod-eu'), tier: 'prod', cluster: small },
+    ], shopSpec('1.0.0'));
+    await deployAll(client, taskQueue, [e('staging'), e('prod-us'), e('prod-eu')], 'v1');
+    const v1 = (await catalog.environments.require(e('prod-us'))).deployed!.revision;
+    // v2 runs two web pods of 20 CPUs each and adds a service: two 32-CPU nodes hold them, the one-node cluster cannot.
+    await setSpec(catalog, e('staging'), { ...shopSpec('2.0.0', ['web', 'api', 'search'], '20'), services: shopSpec('2.0.0', ['web', 'api', 'search'], '20').services!.map((s) => (s.name === 'web' ? { ...s, replicas: 2 } : s)) });
+    await deployAll(client, taskQueue, [e('staging')], 'v2');
+
+    const handle = await client.workflow.start(promote, {
+      taskQueue, workflowId: `promote-rollback-${run}`,
+      args: [{
+        source: e('staging'), requestedBy: 'alice', failurePolicy: 'rollback', rolloutTimeoutSeconds: 8,
+        stages: [{ name: 'us', targets: [e('prod-us')] }, { name: 'eu', targets: [e('prod-eu')] }],
+      }],
+    });
+    const failure = await handle.result().then(() => undefined, (error: unknown) => error);
+    if (process.env.FLOTILLA_RECORD_HISTORIES) await recordHistory('promote-rolled-back', handle);
+    expect(failure).toBeInstanceOf(WorkflowFailedError);
+    const cause = rootCause(failure) as ApplicationFailure;
+    expect(cause.type).toBe('PromotionRolledBack');
+    expect(cause.message).toMatch(/^stage "eu" failed: rb-prod-eu-\w+: rollout not complete/);
+    const final = cause.details![0] as PromotionState;
+    expect(final.phase).toBe('rolled-back');
+    expect(final.stages.flatMap((s) => s.targets.map((t) => [t.environment, t.phase]))).toEqual([[e('prod-us'), 'rolled-back'], [e('prod-eu'), 'rolled-back']]);
+
+    for (const [env, kubeconfig] of [[e('prod-us'), us.kubeconfigPath], [e('prod-eu'), fleet.cluster(small).kubeconfigPath]] as const) {
+      expect(await liveRevisions(toolchain.kubectl, kubeconfig, env)).toEqual(expectedRevisions(['web', 'api'], v1));
+      expect((await catalog.environments.require(env)).deployed?.revision).toBe(v1);
+    }
+  });
+
+  it('cancels cleanly when no approval arrives in time, and stops on a rejection', async () => {
+    const e = (n: string) => `ap-${n}-${run}`;
+    await createEnvironments(catalog, [
+      { name: e('staging'), tier: 'staging', cluster: us.name },
+      { name: e('prod'), tier: 'prod', cluster: eu.name },
+    ], shopSpec('1.0.0'));
+    await deployAll(client, taskQueue, [e('staging'), e('prod')], 'v1');
+    const before = await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'));
+    await setSpec(catalog, e('staging'), shopSpec('3.0.0'));
+    await deployAll(client, taskQueue, [e('staging')], 'v3');
+
+    const timedOut = await client.workflow.execute(promote, {
+      taskQueue, workflowId: `promote-timeout-${run}`,
+      args: [{ source: e('staging'), requestedBy: 'alice', approvalTimeoutSeconds: 2, stages: [{ name: 'prod', targets: [e('prod')], approval: true }] }],
+    }).then(() => undefined, (error: unknown) => rootCause(error) as ApplicationFailure);
+    expect(timedOut?.type).toBe('PromotionCancelled');
+    expect(timedOut?.message).toBe('no approval for stage "prod" within 2s');
+    expect(await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'))).toEqual(before);
+
+    const id = `promote-reject-${run}`;
+    const handle = await client.workflow.start(promote, {
+      taskQueue, workflowId: id,
+      args: [{ source: e('staging'), requestedBy: 'alice', stages: [{ name: 'prod', targets: [e('prod')], approval: true }] }],
+    });
+    await awaitingApproval(id, 'prod');
+    await handle.executeUpdate(rejectUpdate, { args: [{ by: 'rita', role: 'release-manager', comment: 'not today' }] });
+    const rejected = await handle.result().then(() => undefined, (error: unknown) => rootCause(error) as ApplicationFailure);
+    expect(rejected?.type).toBe('PromotionRejected');
+    expect(rejected?.message).toBe('stage "prod" rejected by rita: not today');
+    expect(await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'))).toEqual(before);
+  });
+});

@@ -1,0 +1,28 @@
+// The input of the promote workflow, shared by the workflow, the API and the CLI.
+export interface PromotionStageInput {
+  name: string;
+  /** Target environments; each keeps its own overrides. */
+  targets: string[];
+  /** At most this many clusters change at once within the stage (default: all). */
+  maxParallel?: number;
+  /** Wait for an approval before this stage (rules may require one regardless). */
+  approval?: boolean;
+  /** After the stage: keep checking the targets' health this long before going on. */
+  soakSeconds?: number;
+}
+
+export interface PromoteInput {
+  /** The environment whose deployed revision is promoted. */
+  source: string;
+  /** Defaults to the source's deployed revision (else its current one). */
+  revision?: string;
+  stages: PromotionStageInput[];
+  failurePolicy?: 'rollback' | 'pause' | 'continue';
+  requestedBy: string;
+  /** An approval that does not arrive in this time cancels the promotion (default 24 h). */
+  approvalTimeoutSeconds?: number;
+  /** Per target: how long its rollout may take (default 600 s). */
+  rolloutTimeoutSeconds?: number;
+  /** Per target: give up on a deploy (e.g. an unreachable cluster) after this long (default 900 s). */
+  targetTimeoutSeconds?: number;
+}
