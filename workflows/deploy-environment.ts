@@ -26,8 +26,16 @@ export interface DeployResult {
   changed: boolean;
 }
 
-const { planDeploy, applyRevision, pruneRevision, recordDeployment } = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '2 minutes',
+// Catalog reads and writes are quick; a lost worker is noticed when the short timeout passes.
+const { planDeploy, recordDeployment } = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+// Cluster writes heartbeat per object: a lost worker is noticed within the heartbeat timeout,
+// not after the whole start-to-close time.
+const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '5 minutes',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 
@@ -35,7 +43,7 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployResul
   const timeoutSeconds = input.rolloutTimeoutSeconds ?? 600;
   const { waitForRevision } = proxyActivities<DeployActivities>({
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
 

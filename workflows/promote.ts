@@ -20,7 +20,7 @@ import type { PromoteInput } from './promote-types.js';
 export type { PromoteInput } from './promote-types.js';
 
 const { planPromotion, checkHealth } = proxyActivities<PromotionActivities>({
-  startToCloseTimeout: '1 minute',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 10 },
 });
 const { deleteNamespace } = proxyActivities<KubernetesActivities>({
