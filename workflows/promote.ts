@@ -5,8 +5,8 @@
 // target already changed, pauses for a human, or is noted and passed over, as the promotion
 // asks. Pause, resume and cancel (which rolls back) work at any time.
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, proxyActivities, setHandler, sleep,
-  workflowInfo,
+  ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, patched, proxyActivities, setHandler,
+  sleep, workflowInfo,
 } from '@temporalio/workflow';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../activities/promotion-types.js';
 import type { KubernetesActivities } from '../activities/kubernetes.js';
@@ -30,6 +30,8 @@ const { deleteNamespace } = proxyActivities<KubernetesActivities>({
 });
 
 const APPROVERS = new Set(['release-manager', 'admin']);
+/** The patch id of the post-deploy health check (see deployTarget). */
+export const HEALTH_AFTER_DEPLOY_PATCH = 'health-check-after-deploy';
 const now = () => new Date().toISOString(); // workflow time: deterministic
 
 export async function promote(input: PromoteInput): Promise<PromotionState> {
@@ -99,6 +101,12 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
         args: [{ environment: planned.environment, revision: plan.revision, requestedBy: input.requestedBy, kind: 'promotion', skipRules: true, rolloutTimeoutSeconds: input.rolloutTimeoutSeconds }],
         workflowExecutionTimeout: `${input.targetTimeoutSeconds ?? 900} seconds`,
       });
+      // Added after promotions were already running: histories recorded before it have no
+      // marker and replay without the extra activity (test/replay proves it).
+      if (patched(HEALTH_AFTER_DEPLOY_PATCH)) {
+        const health = await checkHealth({ environment: planned.environment, revision: plan.revision });
+        if (!health.healthy) throw new Error(`unhealthy right after its deploy: ${health.message ?? ''}`);
+      }
       target.phase = 'succeeded';
     } catch (error) {
       if (isCancellation(error)) throw error;

@@ -4,6 +4,7 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflows } from '../../worker/worker.js';
+import { HEALTH_AFTER_DEPLOY_PATCH } from '../../workflows/promote.js';
 import { recordedHistories } from '../support/histories.js';
 
 const recorded = recordedHistories();
@@ -17,10 +18,29 @@ describe('recorded histories replay against the current workflows', () => {
   it('has recorded histories to replay', () => {
     expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([
       'rollout-to-clusters.json', 'rollout-to-cluster.json', 'onboard-cluster-unreachable-then-up.json', 'deploy-environment-prune.json',
+      'promote-three-stages.json', 'promote-three-stages-before-health-patch.json', 'promote-rolled-back.json',
     ]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
     await expect(Worker.runReplayHistory({ workflowBundle }, history, workflowId)).resolves.toBeUndefined();
+  });
+});
+
+describe('a patched change keeps old histories replaying', () => {
+  /** The patch ids a history's markers record (core_patch markers carry {"id": …} as JSON). */
+  const patchIds = (file: string): string[] => {
+    const { history } = recorded.find((r) => r.file === file)!;
+    return (history.events ?? []).flatMap((event) => {
+      const marker = event.markerRecordedEventAttributes;
+      if (marker?.markerName !== 'core_patch') return [];
+      const data = marker.details?.['patch-data']?.payloads?.[0]?.data;
+      return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+    });
+  };
+
+  it('the history recorded before the change has no patch marker, the one after has it; both replay (above)', () => {
+    expect(patchIds('promote-three-stages-before-health-patch.json')).toEqual([]);
+    expect(patchIds('promote-three-stages.json')).toContain(HEALTH_AFTER_DEPLOY_PATCH);
   });
 });
