@@ -91,7 +91,7 @@ export function buildOpenApi(routes: readonly AnyRoute[], info: { version: strin
     info: {
       title: 'Flotilla API',
       version: info.version,
-      description: 'Manage a fleet of Kubernetes clusters as one. Mutations that start work answer 202 with `Location: /v1/operations/{id}`.',
+      description: 'Manage a fleet of Kubernetes clusters as one. Mutations that start work answer 202 with `Location: /v1/operations/{id}` (a promotion: `/v1/promotions/{id}`).',
     },
     servers: [{ url: '/' }],
     security: [{ bearerAuth: [] }],

@@ -54,6 +54,44 @@ export const CreateToken = z.strictObject({
   tiers: z.array(Tier).min(1).optional(),
 });
 
+// ── promotions: PromoteInput (workflows/promote-types.ts) without requestedBy, which the API fills in.
+
+const Revision = z.string().regex(/^(sha256:)?[0-9a-f]{12,64}$/, 'must be a revision id (sha256:<hex>) or its short form');
+export const FAILURE_POLICIES = ['rollback', 'pause', 'continue'] as const;
+
+export const PromotionStage = z.strictObject({
+  name: DnsLabel,
+  /** Target environments; each keeps its own overrides. */
+  targets: z.array(DnsLabel).min(1).max(100),
+  /** At most this many clusters change at once within the stage (default: all). */
+  maxParallel: z.number().int().min(1).max(100).optional(),
+  /** Wait for an approval before this stage (rules may require one regardless). */
+  approval: z.boolean().optional(),
+  /** After the stage: keep checking the targets' health this long before going on. */
+  soakSeconds: z.number().int().min(0).max(86_400).optional(),
+});
+
+export const PromoteBody = z.strictObject({
+  /** The environment whose deployed revision (else current) is promoted. */
+  source: DnsLabel,
+  /** A revision of the source (`sha256:…` or its short form); its deployed one when omitted. */
+  revision: Revision.optional(),
+  stages: z.array(PromotionStage).min(1).max(20),
+  /** On a failed target: roll back every target touched (default), pause for a human, or go on. */
+  failurePolicy: z.enum(FAILURE_POLICIES).optional(),
+  /** An approval that does not arrive in time cancels the promotion (default 24 h). */
+  approvalTimeoutSeconds: z.number().int().min(1).max(30 * 86_400).optional(),
+  /** Per target: how long its rollout may take (default 600). */
+  rolloutTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  /** Per target: give up on a deploy after this long (default 900). */
+  targetTimeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+});
+export type PromoteBody = z.infer<typeof PromoteBody>;
+
+export const ApprovalBody = z.strictObject({ comment: z.string().max(1000).optional() });
+export const ControlBody = z.strictObject({});
+export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() });
+
 export const NameParam = z.strictObject({ name: DnsLabel });
 export const IdParam = z.strictObject({ id: z.string().min(1).max(255).regex(/^[A-Za-z0-9._:/-]+$/, 'is not an id') });
 
@@ -230,6 +268,48 @@ export const OperationDetail = OperationView.extend({
     closeTime: z.string().optional(),
     historyLength: z.number().optional(),
   }).optional(),
+});
+
+const PromotionTarget = z.object({
+  environment: z.string(),
+  cluster: z.string(),
+  tier: z.string(),
+  previousRevision: z.string().optional(),
+  phase: z.enum(['pending', 'deploying', 'succeeded', 'failed', 'rolling-back', 'rolled-back', 'rollback-failed', 'skipped']),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+  error: z.string().optional(),
+});
+const PromotionStageView = z.object({
+  name: z.string(),
+  phase: z.enum(['pending', 'awaiting-approval', 'running', 'soaking', 'succeeded', 'failed', 'skipped']),
+  approval: z.object({
+    required: z.boolean(), fourEyes: z.boolean(), approvedBy: z.string().optional(), rejectedBy: z.string().optional(),
+    comment: z.string().optional(), at: z.string().optional(),
+  }).optional(),
+  targets: z.array(PromotionTarget),
+  startedAt: z.string().optional(),
+  finishedAt: z.string().optional(),
+});
+export const PROMOTION_PHASES = [
+  'planning', 'running', 'awaiting-approval', 'soaking', 'paused', 'rolling-back',
+  'completed', 'completed-with-failures', 'rolled-back', 'cancelled', 'rejected', 'failed',
+] as const;
+/** The promote workflow's `promotionState` query, and Temporal's status of the run. */
+export const PromotionView = z.object({
+  id: z.string(),
+  source: z.string(),
+  revision: z.string().optional(),
+  requestedBy: z.string(),
+  failurePolicy: z.enum(FAILURE_POLICIES),
+  phase: z.enum(PROMOTION_PHASES),
+  paused: z.boolean(),
+  stages: z.array(PromotionStageView),
+  startedAt: z.string(),
+  finishedAt: z.string().optional(),
+  message: z.string().optional(),
+  /** Temporal's status of the run (RUNNING, COMPLETED, FAILED, TERMINATED, …), when known. */
+  workflowStatus: z.string().optional(),
 });
 
 export const ApplyResult = z.object({

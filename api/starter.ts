@@ -1,5 +1,8 @@
 // How the API starts and inspects operations: a tiny interface over the Temporal client, so
-// routes never hold a client and tests can record starts.
+// routes never hold a client and tests can record starts. Queries, updates and signals take
+// the message definitions of workflows/messages.ts (pure `define*` objects: a name and types),
+// never workflow code.
+import type { QueryDefinition, SignalDefinition, UpdateDefinition } from '@temporalio/common';
 
 export interface StartedOperation {
   workflowId: string;
@@ -23,6 +26,15 @@ export interface OperationStarter {
   start(workflowType: string, args: unknown[], workflowId: string): Promise<StartedOperation>;
   /** The run's state, or undefined when Temporal does not know the id. */
   describe?(workflowId: string): Promise<OperationDescription | undefined>;
+  /** Runs a query; OperationNotFoundError when Temporal does not know the id. */
+  query?<R, A extends unknown[]>(workflowId: string, query: QueryDefinition<R, A>, ...args: A): Promise<R>;
+  /**
+   * Executes an Update and waits for its result; UpdateRejectedError when the workflow's
+   * validator (or handler) refuses it, OperationNotFoundError when the run is unknown or closed.
+   */
+  update?<R, A extends unknown[]>(workflowId: string, update: UpdateDefinition<R, A>, ...args: A): Promise<R>;
+  /** Sends a signal; OperationNotFoundError when the run is unknown or closed. */
+  signal?<A extends unknown[]>(workflowId: string, signal: SignalDefinition<A>, ...args: A): Promise<void>;
 }
 
 /** Thrown by starters when a run with that id is still open (→ 409). */
@@ -30,5 +42,21 @@ export class OperationAlreadyRunningError extends Error {
   override readonly name = 'OperationAlreadyRunningError';
   constructor(readonly workflowId: string) {
     super(`operation "${workflowId}" is already running`);
+  }
+}
+
+/** Thrown by starters when Temporal has no open run (for signals and updates) or no run at all (queries) with that id. */
+export class OperationNotFoundError extends Error {
+  override readonly name = 'OperationNotFoundError';
+  constructor(readonly workflowId: string) {
+    super(`operation "${workflowId}" is not running`);
+  }
+}
+
+/** Thrown by starters when a workflow refuses an Update: its validator's (or handler's) message and failure type. */
+export class UpdateRejectedError extends Error {
+  override readonly name = 'UpdateRejectedError';
+  constructor(readonly workflowId: string, message: string, readonly type?: string) {
+    super(message);
   }
 }

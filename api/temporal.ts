@@ -1,7 +1,16 @@
 // The OperationStarter over a real Temporal client: workflows are started by type name, so
 // the API does not import (or bundle) workflow code.
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError } from '@temporalio/client';
-import { OperationAlreadyRunningError, type OperationDescription, type OperationStarter, type StartedOperation } from './starter.js';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import {
+  OperationAlreadyRunningError, type OperationDescription, OperationNotFoundError, type OperationStarter, type StartedOperation,
+  UpdateRejectedError,
+} from './starter.js';
+
+/** Temporal's "no such (open) run" as the starter's own error; anything else unchanged. */
+function notFound(workflowId: string, error: unknown): unknown {
+  return error instanceof WorkflowNotFoundError ? new OperationNotFoundError(workflowId) : error;
+}
 
 export function temporalStarter(client: Client, taskQueue: string): OperationStarter {
   return {
@@ -29,6 +38,32 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return undefined;
         throw error;
+      }
+    },
+    async query(workflowId, query, ...args) {
+      try {
+        return await client.workflow.getHandle(workflowId).query(query, ...args);
+      } catch (error) {
+        throw notFound(workflowId, error);
+      }
+    },
+    async update<R, A extends unknown[]>(workflowId: string, update: UpdateDefinition<R, A>, ...args: A): Promise<R> {
+      try {
+        // The definition's name and types; the SDK's overloads cannot see a generic tuple.
+        return await client.workflow.getHandle(workflowId).executeUpdate<R, [unknown, ...unknown[]]>(update.name, { args: args as unknown as [unknown, ...unknown[]] });
+      } catch (error) {
+        if (error instanceof WorkflowUpdateFailedError) {
+          const cause = error.cause;
+          throw new UpdateRejectedError(workflowId, cause?.message ?? error.message, cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined);
+        }
+        throw notFound(workflowId, error);
+      }
+    },
+    async signal(workflowId, signal, ...args) {
+      try {
+        await client.workflow.getHandle(workflowId).signal(signal, ...args);
+      } catch (error) {
+        throw notFound(workflowId, error);
       }
     },
   };

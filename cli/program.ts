@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { apply } from './commands/apply.js';
 import { deploy } from './commands/deploy.js';
 import { login } from './commands/login.js';
+import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
@@ -32,15 +33,17 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .action((o: { filename: string; output: string }) => apply(ctx, { file: o.filename, format: parseFormat(o.output) }));
 
   program.command('get')
-    .description('List clusters, environments or operations')
-    .argument('<resource>', 'clusters | environments | operations')
+    .description('List clusters, environments, operations or promotions; with a name, just that one (a promotion: its stages × targets)')
+    .argument('<resource>', 'clusters | environments | operations | promotions')
+    .argument('[name]', 'one of them (a promotion: its id)')
     .option('-l, --selector <labels>', 'clusters with these labels, e.g. tier=prod,geo=eu')
     .addOption(outputOption())
-    .action((resource: string, o: { output: string; selector?: string }) => get(ctx, resource, { format: parseFormat(o.output), selector: o.selector }));
+    .action((resource: string, name: string | undefined, o: { output: string; selector?: string }) =>
+      get(ctx, resource, { format: parseFormat(o.output), selector: o.selector, name }));
 
   program.command('describe')
-    .description('Show one cluster or environment in full')
-    .argument('<resource>', 'cluster | environment')
+    .description('Show one cluster, environment or promotion in full')
+    .argument('<resource>', 'cluster | environment | promotion')
     .argument('<name>')
     .addOption(outputOption())
     .action((resource: string, name: string, o: { output: string }) => describe(ctx, resource, name, { format: parseFormat(o.output) }));
@@ -59,6 +62,42 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .addOption(outputOption())
     .action((environment: string, o: { revision?: string; wait?: boolean; output: string }) =>
       deploy(ctx, environment, { revision: o.revision, wait: o.wait, format: parseFormat(o.output) }));
+
+  const collect = (value: string, previous: string[] = []) => [...previous, value];
+  program.command('promote')
+    .description('Promote the revision running in SOURCE to other environments, in stages, with approvals (starts a promotion)')
+    .argument('<source>', 'the environment whose deployed revision is promoted')
+    .option('--to <envs>', 'targets, comma-separated: one stage')
+    .option('--stage <name=envs>', 'a stage NAME=ENV1,ENV2; repeat for several stages, run in order', collect)
+    .option('--approve-before <tier|stage>', 'wait for an approval before stages with a target of this tier (or the stage of this name); repeatable, comma-separated', collect)
+    .option('--max-parallel <n>', 'at most this many targets change at once in a stage')
+    .option('--soak <duration>', 'after each stage, check health this long (30s, 5m, 1h)')
+    .addOption(new Option('--policy <policy>', 'on a failed target: roll back everything touched, pause for a human, or continue').choices([...FAILURE_POLICIES]))
+    .option('--revision <revision>', 'a revision of the source (default: the one it runs)')
+    .option('--approval-timeout <duration>', 'an approval not given in this time cancels the promotion (default 24h)')
+    .option('--wait', 'follow the promotion until it ends (progress on stderr); exit 1 unless it completed')
+    .addOption(outputOption())
+    .action((source: string, o: Omit<PromoteOptions, 'format'> & { output: string }) => promote(ctx, source, { ...o, format: parseFormat(o.output) }));
+
+  for (const approve of [true, false]) {
+    program.command(approve ? 'approve' : 'reject')
+      .description(approve
+        ? 'Approve the stage of a promotion that awaits approval (not as its requester when four eyes apply)'
+        : 'Reject the stage awaiting approval: the promotion rolls back what it changed and ends')
+      .argument('<id>', 'the promotion id')
+      .option('--comment <text>', 'why')
+      .addOption(outputOption())
+      .action((id: string, o: { comment?: string; output: string }) => decide(ctx, id, approve, { comment: o.comment, format: parseFormat(o.output) }));
+  }
+  for (const [what, text] of [
+    ['pause', 'Pause a promotion: no new targets start after those in flight'],
+    ['resume', 'Resume a paused promotion'],
+    ['cancel', 'Cancel a promotion: every target changed so far rolls back'],
+  ] as const) {
+    const command = program.command(what).description(text).argument('<id>', 'the promotion id');
+    if (what === 'cancel') command.option('--reason <text>', 'why');
+    command.action((id: string, o: { reason?: string }) => signal(ctx, id, what, { reason: o.reason }));
+  }
 
   return program;
 }

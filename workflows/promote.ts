@@ -62,22 +62,23 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
     cancelled ??= { by, reason: reason ?? `cancelled by ${by}` };
   });
   const waiting = () => state.stages.find((s) => s.phase === 'awaiting-approval');
+  // Refusals carry a type (NotAwaitingApproval, ApproverRole, FourEyes) that clients map.
   const validate = ({ by, role }: ApprovalDecision) => {
     const stage = waiting();
-    if (!stage) throw new Error('no stage is waiting for approval');
-    if (!APPROVERS.has(role)) throw new Error(`approving needs role release-manager or admin; ${by} has ${role}`);
+    if (!stage) throw ApplicationFailure.nonRetryable('no stage is waiting for approval', 'NotAwaitingApproval');
+    if (!APPROVERS.has(role)) throw ApplicationFailure.nonRetryable(`approving needs role release-manager or admin; ${by} has ${role}`, 'ApproverRole');
     if (stage.approval?.fourEyes && by === input.requestedBy) {
-      throw new Error(`four eyes: ${by} requested this promotion and cannot also approve it`);
+      throw ApplicationFailure.nonRetryable(`four eyes: ${by} requested this promotion and cannot also approve it`, 'FourEyes');
     }
   };
-  setHandler(approveUpdate, ({ by, comment }) => {
-    decision = { approved: true, by, comment };
+  const decide = (approved: boolean) => ({ by, comment }: ApprovalDecision) => {
+    decision = { approved, by, comment };
+    const stage = waiting()!;
+    stage.approval = { ...stage.approval!, ...(approved ? { approvedBy: by } : { rejectedBy: by }), comment, at: now() };
     return state;
-  }, { validator: validate });
-  setHandler(rejectUpdate, ({ by, comment }) => {
-    decision = { approved: false, by, comment };
-    return state;
-  }, { validator: validate });
+  };
+  setHandler(approveUpdate, decide(true), { validator: validate });
+  setHandler(rejectUpdate, decide(false), { validator: validate });
 
   const plan: PromotionPlan = await planPromotion({
     source: input.source, revision: input.revision, stages: input.stages.map((s) => s.targets), at: now(),
@@ -133,7 +134,6 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
       const arrived = await condition(() => decision !== undefined || cancelled !== undefined, timeoutMs);
       if (!arrived) cancelled = { by: 'system', reason: `no approval for stage "${stage.name}" within ${timeoutMs / 1000}s` };
       if (cancelled) break;
-      stage.approval = { ...stage.approval, ...(decision!.approved ? { approvedBy: decision!.by } : { rejectedBy: decision!.by }), comment: decision!.comment, at: now() };
       if (!decision!.approved) {
         stage.phase = 'skipped';
         await rollBack();

@@ -7,6 +7,7 @@ import { clusterRoutes } from './clusters.js';
 import { environmentRoutes } from './environments.js';
 import { healthRoutes } from './health.js';
 import { operationRoutes } from './operations.js';
+import { promotionRoutes } from './promotions.js';
 import { providerRoutes } from './providers.js';
 import { rulesRoutes } from './rules.js';
 import { tokenRoutes } from './tokens.js';
@@ -20,5 +21,6 @@ export const ROUTES: readonly AnyRoute[] = [
   ...tokenRoutes,
   ...auditRoutes,
   ...operationRoutes,
+  ...promotionRoutes,
   ...applyRoutes,
 ] as unknown as readonly AnyRoute[];

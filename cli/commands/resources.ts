@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { age, type Column, type Format, render, shortRev } from '../output.js';
+import { showPromotion } from './promote.js';
 
 interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
 interface Environment { name: string; application: string; tier: string; cluster: string; namespace: string; currentRevision?: string; deployed?: { revision: string }; createdAt: string }
@@ -50,6 +51,8 @@ const RESOURCES = {
   },
 } as const;
 
+const PROMOTION_ALIASES = new Set(['promotion', 'promotions', 'promo', 'promos']);
+
 const ALIASES: Record<string, keyof typeof RESOURCES> = {
   cluster: 'clusters', clusters: 'clusters',
   environment: 'environments', environments: 'environments', env: 'environments', envs: 'environments',
@@ -58,12 +61,26 @@ const ALIASES: Record<string, keyof typeof RESOURCES> = {
 
 function resource(name: string): keyof typeof RESOURCES {
   const r = ALIASES[name];
-  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations)`, EXIT.usage);
+  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions)`, EXIT.usage);
   return r;
 }
 
-export async function get(ctx: CommandContext, kind: string, options: { format: Format; selector?: string }): Promise<void> {
+export async function get(ctx: CommandContext, kind: string, options: { format: Format; selector?: string; name?: string }): Promise<void> {
+  if (PROMOTION_ALIASES.has(kind)) {
+    if (options.selector) throw new CliError('-l/--selector applies to clusters only', EXIT.usage);
+    // One promotion: its stages × targets; none named: the promotion operations.
+    if (options.name) return showPromotion(ctx, options.name, { format: options.format, detailed: false });
+    const body = await ctx.client().get<{ items: never[] }>('/v1/operations?kind=promotion');
+    ctx.io.out(render(body, options.format, body.items, RESOURCES.operations.columns as Column<never>[]));
+    return;
+  }
   const r = resource(kind);
+  if (options.name) {
+    if (options.selector) throw new CliError('-l/--selector lists clusters; leave the name out', EXIT.usage);
+    const one = await ctx.client().get<never>(`${RESOURCES[r].path}/${encodeURIComponent(options.name)}`);
+    ctx.io.out(render(one, options.format, [one], RESOURCES[r].columns as Column<never>[]));
+    return;
+  }
   const query = options.selector ? `?labels=${encodeURIComponent(options.selector)}` : '';
   if (options.selector && r !== 'clusters') throw new CliError('-l/--selector applies to clusters only', EXIT.usage);
   const body = await ctx.client().get<{ items: never[] }>(`${RESOURCES[r].path}${query}`);
@@ -71,6 +88,7 @@ export async function get(ctx: CommandContext, kind: string, options: { format: 
 }
 
 export async function describe(ctx: CommandContext, kind: string, name: string, options: { format: Format }): Promise<void> {
+  if (PROMOTION_ALIASES.has(kind)) return showPromotion(ctx, name, { format: options.format, detailed: true });
   const r = resource(kind);
   const body = await ctx.client().get<Record<string, unknown>>(`${RESOURCES[r].path}/${encodeURIComponent(name)}`);
   // describe is for people: YAML unless JSON is asked for.

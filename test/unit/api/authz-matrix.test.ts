@@ -5,6 +5,7 @@ import type { Role } from '../../../api/authz.js';
 import type { Tier } from '../../../domain/environment.js';
 import { kubeconfigCluster, startTestApi, type TestApi } from '../../support/api-server.js';
 import { shopEnvironment } from '../../support/fixtures.js';
+import { PromotionStarter } from '../../support/promotion-starter.js';
 
 type Who = 'viewer' | 'operator' | 'release-manager' | 'admin' | 'dev-operator';
 const WHO: Who[] = ['viewer', 'operator', 'release-manager', 'admin', 'dev-operator'];
@@ -12,6 +13,7 @@ const ALL = WHO;
 const OPERATORS: Who[] = ['operator', 'release-manager', 'admin', 'dev-operator'];
 const UNSCOPED_OPERATORS: Who[] = ['operator', 'release-manager', 'admin'];
 const ADMIN: Who[] = ['admin'];
+const RELEASE: Who[] = ['release-manager', 'admin'];
 
 interface Case {
   name: string;
@@ -29,6 +31,17 @@ async function env(api: TestApi, tier: Tier): Promise<string> {
   const res = await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier: tier as 'dev', cluster: tier === 'dev' ? 'dev-1' : 'prod-1' }) });
   expect(res.status).toBe(201);
   return name;
+}
+
+/** A fresh promotion base-dev → base-prod awaiting approval, requested by someone none of WHO is (four eyes). */
+let requester: string | undefined;
+async function promotion(api: TestApi): Promise<string> {
+  requester ??= await api.token('release-manager', undefined, 'requester');
+  const res = await api.request<{ operationId: string }>('POST', '/v1/promotions', {
+    token: requester, body: { source: 'base-dev', stages: [{ name: 'prod', targets: ['base-prod'], approval: true }] },
+  });
+  expect(res.status).toBe(202);
+  return res.body.operationId;
 }
 
 const CASES: Case[] = [
@@ -89,13 +102,31 @@ const CASES: Case[] = [
   { name: 'GET /audit', allowed: ADMIN, ok: 200, request: async () => ({ method: 'GET', path: '/v1/audit' }) },
   { name: 'GET /operations', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations' }) },
   { name: 'GET /operations/{id}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations/onboard-dev-1' }) },
+  {
+    name: 'POST /promotions', allowed: RELEASE, ok: 202,
+    request: async () => ({ method: 'POST', path: '/v1/promotions', body: { source: 'base-dev', stages: [{ name: 'prod', targets: ['base-prod'] }] } }),
+  },
+  { name: 'GET /promotions/{id}', allowed: ALL, ok: 200, request: async (api) => ({ method: 'GET', path: `/v1/promotions/${await promotion(api)}` }) },
+  ...(['approve', 'reject'] as const).map((what): Case => ({
+    name: `POST /promotions/{id}/${what}`, allowed: RELEASE, ok: 200,
+    request: async (api) => ({ method: 'POST', path: `/v1/promotions/${await promotion(api)}/${what}`, body: { comment: 'matrix' } }),
+  })),
+  ...(['pause', 'resume', 'cancel'] as const).map((what): Case => ({
+    name: `POST /promotions/{id}/${what}`, allowed: RELEASE, ok: 202,
+    request: async (api) => ({ method: 'POST', path: `/v1/promotions/${await promotion(api)}/${what}` }),
+  })),
 ];
 
 describe('authorisation matrix', () => {
   let api: TestApi;
   const tokens = {} as Record<Who, string>;
   beforeAll(async () => {
-    api = await startTestApi();
+    const starter = new PromotionStarter();
+    api = await startTestApi({ operations: starter });
+    starter.lookup = async (name) => {
+      const e = await api.catalog.environments.require(name);
+      return { tier: e.binding.tier, cluster: e.binding.cluster };
+    };
     for (const role of ['viewer', 'operator', 'release-manager'] as Role[]) tokens[role as Who] = await api.token(role);
     tokens.admin = api.admin;
     tokens['dev-operator'] = await api.token('operator', ['dev'], 'dev-operator');
@@ -152,6 +183,20 @@ describe('authorisation matrix', () => {
       });
       expect(res.status).toBe(403);
       expect((await api.catalog.environments.require('base-dev')).binding.tier).toBe('dev');
+    });
+
+    it('an operator cannot promote; a release-manager scoped to dev,staging cannot promote into prod, nor steer a prod promotion', async () => {
+      const body = { source: 'base-dev', stages: [{ name: 'prod', targets: ['base-prod'] }] };
+      expect((await api.request('POST', '/v1/promotions', { token: tokens.operator, body })).status).toBe(403);
+      const scoped = await api.token('release-manager', ['dev', 'staging'], 'scoped-rm');
+      const res = await api.request<{ error: { message: string } }>('POST', '/v1/promotions', { token: scoped, body });
+      expect(res.status).toBe(403);
+      expect(res.body.error.message).toContain('not prod');
+      const id = await promotion(api);
+      for (const what of ['approve', 'reject', 'pause', 'resume', 'cancel']) {
+        expect((await api.request('POST', `/v1/promotions/${id}/${what}`, { token: scoped })).status, what).toBe(403);
+      }
+      expect((await api.request('GET', `/v1/promotions/${id}`, { token: scoped })).status).toBe(200);
     });
 
     it('every refusal is in the audit log as denied', async () => {

@@ -61,6 +61,26 @@ const ENDPOINTS: Endpoint[] = [
     wrongType: [{ name: 'x', role: 'viewer', tiers: 'prod' }, 'tiers'],
   },
   {
+    method: 'POST', path: '/v1/promotions',
+    unknown: [{ source: 'base', stages: [{ name: 'p', targets: ['x'], canary: true }] }, 'stages[0].canary'],
+    wrongType: [{ source: 'base', stages: [{ name: 'p', targets: ['x'], soakSeconds: '30s' }] }, 'stages[0].soakSeconds'],
+  },
+  {
+    method: 'POST', path: '/v1/promotions/promote-base-0123456789ab-1/approve',
+    unknown: [{ comment: 'ok', as: 'admin' }, 'as'],
+    wrongType: [{ comment: 42 }, 'comment'],
+  },
+  {
+    method: 'POST', path: '/v1/promotions/promote-base-0123456789ab-1/reject',
+    unknown: [{ by: 'someone' }, 'by'],
+    wrongType: [{ comment: ['no'] }, 'comment'],
+  },
+  {
+    method: 'POST', path: '/v1/promotions/promote-base-0123456789ab-1/cancel',
+    unknown: [{ by: 'someone' }, 'by'],
+    wrongType: [{ reason: false }, 'reason'],
+  },
+  {
     method: 'POST', path: '/v1/apply', contentType: 'application/json',
     unknown: [{ ...shop(), status: {} }, 'status'],
     wrongType: [{ ...shop(), metadata: { name: 5 } }, 'metadata.name'],

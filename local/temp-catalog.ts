@@ -1,0 +1,32 @@
+// A throwaway catalog: SQLite in a fresh temporary folder, a random master key, the given
+// local clusters registered. Used by the tests (as testCatalog) and the benchmarks.
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openCatalog, type Catalog } from '../store/catalog.js';
+import { registerKubeconfigClusters, type KubeconfigCluster } from './register.js';
+
+export interface TempCatalog {
+  catalog: Catalog;
+  url: string;
+  masterKey: string;
+  close(): Promise<void>;
+}
+
+export async function tempCatalog(clusters: readonly KubeconfigCluster[] = []): Promise<TempCatalog> {
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-catalog-'));
+  const url = `sqlite://${join(dir, 'catalog.db')}`;
+  const masterKey = randomBytes(32).toString('base64');
+  const catalog = await openCatalog({ url, masterKey });
+  await registerKubeconfigClusters(catalog, clusters);
+  return {
+    catalog,
+    url,
+    masterKey,
+    close: async () => {
+      await catalog.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,51 @@
+// The API on a free port over a given catalog (the one the in-process worker uses too), with
+// the Temporal starter: what `api/main.ts` runs, for integration and end-to-end tests.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Client } from '@temporalio/client';
+import { createApp } from '../../api/app.js';
+import { createLogger } from '../../api/http/logger.js';
+import { temporalStarter } from '../../api/temporal.js';
+import type { Catalog } from '../../store/catalog.js';
+
+export interface LiveApi {
+  base: string;
+  /** An unscoped admin token (the bootstrap admin). */
+  admin: string;
+  logs: string[];
+  request<T = unknown>(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: T; headers: Headers }>;
+  close(): Promise<void>;
+}
+
+export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: string): Promise<LiveApi> {
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
+  const app = createApp({ catalog, operations: temporalStarter(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent' });
+  const server: Server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const admin = (await catalog.tokens.create({ name: 'bootstrap-admin', role: 'admin' })).token;
+  return {
+    base, admin, logs,
+    async request(method, path, o = {}) {
+      const headers: Record<string, string> = { authorization: `Bearer ${o.token ?? admin}` };
+      if (o.body !== undefined) headers['content-type'] = 'application/json';
+      const res = await fetch(`${base}${path}`, { method, headers, body: o.body === undefined ? undefined : JSON.stringify(o.body) });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : undefined) as never, headers: res.headers };
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Polls until `probe` is true (every 250 ms), or fails naming `what`. */
+export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
