@@ -1,4 +1,6 @@
 // The input of the promote workflow, shared by the workflow, the API and the CLI.
+import type { PromotionPlan } from '../activities/promotion-types.js';
+import type { PromotionState } from './messages.js';
 export interface PromotionStageInput {
   name: string;
   /** Target environments; each keeps its own overrides. */
@@ -25,4 +27,17 @@ export interface PromoteInput {
   rolloutTimeoutSeconds?: number;
   /** Per target: give up on a deploy (e.g. an unreachable cluster) after this long (default 900 s). */
   targetTimeoutSeconds?: number;
+  /** Continue as new at a stage boundary once this run's history is longer (default 5,000 events). */
+  maxHistoryEvents?: number;
+  /** Set by the workflow itself when it continues as new; callers leave it out. */
+  carried?: PromotionCarry;
+}
+
+/** What a promotion hands to its next run when it continues as new between stages. */
+export interface PromotionCarry {
+  state: PromotionState;
+  plan: PromotionPlan;
+  /** Environments in the order they were changed (rollback walks it backwards). */
+  touched: string[];
+  nextStage: number;
 }

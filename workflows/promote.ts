@@ -5,7 +5,7 @@
 // target already changed, pauses for a human, or is noted and passed over, as the promotion
 // asks. Pause, resume and cancel (which rolls back) work at any time.
 import {
-  ApplicationFailure, CancellationScope, condition, executeChild, isCancellation, patched, proxyActivities, setHandler,
+  allHandlersFinished, ApplicationFailure, CancellationScope, condition, continueAsNew, executeChild, isCancellation, patched, proxyActivities, setHandler,
   sleep, workflowInfo,
 } from '@temporalio/workflow';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../activities/promotion-types.js';
@@ -36,7 +36,7 @@ const now = () => new Date().toISOString(); // workflow time: deterministic
 
 export async function promote(input: PromoteInput): Promise<PromotionState> {
   const policy = input.failurePolicy ?? 'rollback';
-  const state: PromotionState = {
+  const state: PromotionState = input.carried?.state ?? {
     id: workflowInfo().workflowId,
     source: input.source,
     requestedBy: input.requestedBy,
@@ -49,7 +49,9 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
   let cancelled: { by: string; reason: string } | undefined;
   let decision: { approved: boolean; by: string; comment?: string } | undefined;
   /** Targets in the order they were first changed: rollback walks it backwards. */
-  const touched: TargetState[] = [];
+  const touched: TargetState[] = (input.carried?.touched ?? []).map(
+    (env) => state.stages.flatMap((s) => s.targets).find((t) => t.environment === env)!,
+  );
 
   setHandler(promotionStateQuery, () => state);
   setHandler(pauseSignal, () => {
@@ -80,16 +82,18 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
   setHandler(approveUpdate, decide(true), { validator: validate });
   setHandler(rejectUpdate, decide(false), { validator: validate });
 
-  const plan: PromotionPlan = await planPromotion({
+  const plan: PromotionPlan = input.carried?.plan ?? await planPromotion({
     source: input.source, revision: input.revision, stages: input.stages.map((s) => s.targets), at: now(),
   });
-  state.revision = plan.revision;
-  if (!plan.verdict.allowed) {
-    return finish('failed', 'RuleViolation', `refused by organisation rules: ${plan.verdict.violations.map((v) => `${v.rule} (${v.object} ${v.field}): ${v.message}`).join('; ')}`, plan.verdict.violations);
+  if (!input.carried) {
+    state.revision = plan.revision;
+    if (!plan.verdict.allowed) {
+      return finish('failed', 'RuleViolation', `refused by organisation rules: ${plan.verdict.violations.map((v) => `${v.rule} (${v.object} ${v.field}): ${v.message}`).join('; ')}`, plan.verdict.violations);
+    }
+    plan.stages.forEach((planned, i) => {
+      state.stages[i]!.targets = planned.targets.map((t) => ({ ...t, phase: 'pending' }));
+    });
   }
-  plan.stages.forEach((planned, i) => {
-    state.stages[i]!.targets = planned.targets.map((t) => ({ ...t, phase: 'pending' }));
-  });
 
   const deployTarget = async (target: TargetState, planned: PlannedTarget): Promise<void> => {
     target.phase = 'deploying';
@@ -119,6 +123,7 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
   };
 
   for (const [i, stage] of state.stages.entries()) {
+    if (i < (input.carried?.nextStage ?? 0)) continue;
     const stageInput = input.stages[i]!;
     const planned = plan.stages[i]!;
     if (cancelled) break;
@@ -200,6 +205,16 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
     for (const target of stage.targets) if (target.phase === 'pending') target.phase = 'skipped';
     stage.phase = stage.targets.some((t) => t.phase === 'failed') ? 'failed' : 'succeeded';
     stage.finishedAt = now();
+
+    // Keep this history bounded: hand the state to a fresh run between stages.
+    const info = workflowInfo();
+    if (i < state.stages.length - 1 && !cancelled && (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? 5000))) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof promote>({
+        ...input,
+        carried: { state, plan, touched: touched.map((t) => t.environment), nextStage: i + 1 },
+      });
+    }
   }
 
   if (cancelled) {

@@ -205,4 +205,41 @@ describe('promote', () => {
     expect(rejected?.message).toBe('stage "prod" rejected by rita: not today');
     expect(await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'))).toEqual(before);
   });
+
+  it('keeps its history bounded: continues as new between stages and still ends with the whole plan', async () => {
+    const e = (n: string) => `can-${n}-${run}`;
+    await catalog.rules.put({}, { by: 'admin' });
+    await createEnvironments(catalog, [
+      { name: e('src'), tier: 'staging', cluster: us.name },
+      { name: e('a'), tier: 'prod', cluster: us.name },
+      { name: e('b'), tier: 'prod', cluster: eu.name },
+      { name: e('c'), tier: 'prod', cluster: eu.name, overrides: { replicas: { api: 2 } } },
+    ], shopSpec('1.0.0'));
+    await deployAll(client, taskQueue, [e('a'), e('b'), e('c')], 'v1');
+    const v2 = await setSpec(catalog, e('src'), shopSpec('2.0.0'));
+    const id = `promote-can-${run}`;
+    const final = await client.workflow.execute(promote, {
+      taskQueue, workflowId: id,
+      args: [{
+        source: e('src'), revision: v2, requestedBy: 'alice', maxHistoryEvents: 1,
+        stages: [{ name: 'one', targets: [e('a')] }, { name: 'two', targets: [e('b')] }, { name: 'three', targets: [e('c')] }],
+      }],
+    });
+    expect(final.phase).toBe('completed');
+    expect(final.stages.map((s) => [s.name, s.phase, s.targets.map((t) => t.phase)])).toEqual([
+      ['one', 'succeeded', ['succeeded']], ['two', 'succeeded', ['succeeded']], ['three', 'succeeded', ['succeeded']],
+    ]);
+    // One run per stage: the first two ended by continuing as new.
+    const runs: string[] = [];
+    await until('three runs in visibility', async () => {
+      runs.length = 0;
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.status.name);
+      return runs.length === 3;
+    });
+    expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+    expect((await state(id)).phase).toBe('completed');
+    for (const [env, cluster] of [[e('a'), us], [e('b'), eu], [e('c'), eu]] as const) {
+      expect(await liveRevisions(toolchain.kubectl, cluster.kubeconfigPath, env)).toEqual(expectedRevisions(['web', 'api'], v2));
+    }
+  });
 });
