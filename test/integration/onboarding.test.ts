@@ -11,6 +11,7 @@ import { activityDeps } from '../../worker/deps.js';
 import { createFlotillaWorker } from '../../worker/worker.js';
 import { onboardCluster } from '../../workflows/onboard-cluster.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { rootCause, until } from '../support/wait.js';
 import { recordHistory } from '../support/histories.js';
 import { kubectl } from '../support/kubectl.js';
 import { startWorkerProcess } from '../support/worker-process.js';
@@ -21,21 +22,7 @@ const shared = inject('clusters');
 const run = Math.random().toString(36).slice(2, 7);
 const taskQueue = `onboarding-${run}`;
 
-function rootCause(error: unknown): unknown {
-  let e = error;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e;
-}
 
-async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 describe('onboardCluster', () => {
   let fleet: LocalFleet;
@@ -129,7 +116,7 @@ describe('onboardCluster', () => {
       const handle = await client.workflow.start(onboardCluster, {
         taskQueue, workflowId: `onboard-${flaky}-down-${run}`, args: [{ cluster: flaky, maxRetryIntervalMs: 1000 }],
       });
-      await until('status unreachable', async () => ((await tc.catalog.clusters.require(flaky)).status === 'unreachable' ? true : undefined));
+      await until('status unreachable', async () => (await tc.catalog.clusters.require(flaky)).status === 'unreachable');
       await fleet.start(flaky);
       const value = await handle.result();
       if (process.env.FLOTILLA_RECORD_HISTORIES) await recordHistory('onboard-cluster-unreachable-then-up', handle);
@@ -153,7 +140,7 @@ describe('onboardCluster', () => {
     const handle = await client.workflow.start(onboardCluster, {
       taskQueue: env.FLOTILLA_TASK_QUEUE, workflowId: `onboard-${flaky}-killed-${run}`, args: [{ cluster: flaky, maxRetryIntervalMs: 1000 }],
     });
-    await until('status unreachable', async () => ((await tc.catalog.clusters.require(flaky)).status === 'unreachable' ? true : undefined));
+    await until('status unreachable', async () => (await tc.catalog.clusters.require(flaky)).status === 'unreachable');
     await first.kill('SIGKILL');
     await fleet.start(flaky);
     const second = startWorkerProcess(env);

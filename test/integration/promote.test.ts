@@ -13,6 +13,7 @@ import { createFlotillaWorker } from '../../worker/worker.js';
 import { approveUpdate, promotionStateQuery, rejectUpdate, type PromotionState } from '../../workflows/messages.js';
 import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { rootCause, until } from '../support/wait.js';
 import { recordHistory } from '../support/histories.js';
 import { createEnvironments, deployAll, expectedRevisions, liveObjects, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 
@@ -21,19 +22,7 @@ const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[nu
 const run = Math.random().toString(36).slice(2, 7);
 const taskQueue = `promote-${run}`;
 
-function rootCause(error: unknown): unknown {
-  let e = error;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e;
-}
 
-async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('promote', () => {
   let tc: TestCatalog;

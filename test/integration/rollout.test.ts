@@ -9,6 +9,7 @@ import { createFlotillaWorker, workflowsPath } from '../../worker/worker.js';
 import { rolloutToClusters } from '../../workflows/rollout.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { recordHistory } from '../support/histories.js';
+import { rootCause } from '../support/wait.js';
 import { kubectlJson } from '../support/kubectl.js';
 import { webDeployment } from '../support/manifests.js';
 
@@ -16,11 +17,6 @@ const clusters = inject('clusters');
 const toolchain = inject('toolchain');
 const taskQueue = `rollout-${Date.now()}`;
 
-function rootCause(error: Error): Error {
-  let e = error;
-  while (e.cause instanceof Error) e = e.cause;
-  return e;
-}
 
 interface PodList {
   items: { metadata: { name: string }; status: { phase: string; conditions?: { type: string; status: string }[] } }[];
@@ -102,7 +98,7 @@ describe('rolloutToClusters on the real dev server and local fleet', () => {
     );
     await workerConnection.close();
     expect(outcome).toBeInstanceOf(WorkflowFailedError);
-    const root = rootCause(outcome as Error);
+    const root = rootCause(outcome) as Error;
     expect(root).toBeInstanceOf(ApplicationFailure);
     expect((root as ApplicationFailure).type).toBe('UnknownCluster');
     expect((root as ApplicationFailure).nonRetryable).toBe(true);

@@ -41,11 +41,4 @@ export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: 
   };
 }
 
-/** Polls until `probe` is true (every 250 ms), or fails naming `what`. */
-export async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 120_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+export { until } from './wait.js';
