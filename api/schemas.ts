@@ -267,6 +267,8 @@ export const OperationDetail = OperationView.extend({
     startTime: z.string().optional(),
     closeTime: z.string().optional(),
     historyLength: z.number().optional(),
+    /** Why it failed: the innermost failure's message and type (never secret: activities say what, not values). */
+    failure: z.object({ message: z.string(), type: z.string().optional() }).optional(),
   }).optional(),
 });
 

@@ -19,6 +19,8 @@ export interface OperationDescription {
   startTime?: string;
   closeTime?: string;
   historyLength?: number;
+  /** For a failed workflow: its innermost failure. */
+  failure?: { message: string; type?: string };
 }
 
 export interface OperationStarter {

@@ -25,7 +25,16 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
     },
     async describe(workflowId: string): Promise<OperationDescription | undefined> {
       try {
-        const d = await client.workflow.getHandle(workflowId).describe();
+        const handle = client.workflow.getHandle(workflowId);
+        const d = await handle.describe();
+        let failure: OperationDescription['failure'];
+        if (d.status.name === 'FAILED' || d.status.name === 'TIMED_OUT') {
+          // A closed workflow's result is one read of its close event.
+          const error: unknown = await handle.result().then(() => undefined, (e: unknown) => e);
+          let cause = error;
+          while (cause instanceof Error && cause.cause) cause = cause.cause;
+          if (cause instanceof Error) failure = { message: cause.message, type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined };
+        }
         return {
           workflowId: d.workflowId,
           runId: d.runId,
@@ -34,6 +43,7 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
           startTime: d.startTime.toISOString(),
           closeTime: d.closeTime?.toISOString(),
           historyLength: d.historyLength,
+          failure,
         };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return undefined;

@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from './commands/apply.js';
 import { deploy } from './commands/deploy.js';
+import { listSecrets, setSecret } from './commands/secret.js';
 import { login } from './commands/login.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
@@ -62,6 +63,20 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .addOption(outputOption())
     .action((environment: string, o: { revision?: string; wait?: boolean; output: string }) =>
       deploy(ctx, environment, { revision: o.revision, wait: o.wait, format: parseFormat(o.output) }));
+
+  const secret = program.command('secret').description("An environment's secret values (stored encrypted; never printed)");
+  secret.command('set')
+    .description('Set a secret value: --value, --from-file, or standard input')
+    .argument('<environment>')
+    .argument('<name>', 'the secret name the spec declares, e.g. STRIPE_KEY')
+    .option('--value <value>', 'the value (visible in shell history: prefer stdin or --from-file)')
+    .option('--from-file <file>', 'read the value from a file')
+    .action((environment: string, name: string, o: { value?: string; fromFile?: string }) => setSecret(ctx, environment, name, o));
+  secret.command('list')
+    .description("List an environment's secret names")
+    .argument('<environment>')
+    .addOption(outputOption())
+    .action((environment: string, o: { output: string }) => listSecrets(ctx, environment, parseFormat(o.output)));
 
   const collect = (value: string, previous: string[] = []) => [...previous, value];
   program.command('promote')

@@ -75,7 +75,14 @@ export function parseDocuments(text: string): Validated<FlotillaDocument[]> {
       for (const e of doc.errors) issues.push({ path: formatPath(at) || '(document)', message: `YAML: ${e.message.split('\n')[0]}` });
       return;
     }
-    const value: unknown = doc.toJS();
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      // e.g. an alias whose anchor is in another document, or an alias bomb
+      issues.push({ path: formatPath(at) || '(document)', message: `YAML: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
     if (value === null || value === undefined) return; // an empty document between separators
     const result = validateDocument(value, at);
     if (result.ok) values.push(result.value);

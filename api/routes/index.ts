@@ -10,6 +10,7 @@ import { operationRoutes } from './operations.js';
 import { promotionRoutes } from './promotions.js';
 import { providerRoutes } from './providers.js';
 import { rulesRoutes } from './rules.js';
+import { secretRoutes } from './secrets.js';
 import { tokenRoutes } from './tokens.js';
 
 export const ROUTES: readonly AnyRoute[] = [
@@ -17,6 +18,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...clusterRoutes,
   ...providerRoutes,
   ...environmentRoutes,
+  ...secretRoutes,
   ...rulesRoutes,
   ...tokenRoutes,
   ...auditRoutes,

@@ -4,7 +4,7 @@ import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type Format, render } from '../output.js';
 
-interface Operation { id: string; state: string; temporal?: { status: string } }
+interface Operation { id: string; state: string; temporal?: { status: string; failure?: { message: string; type?: string } } }
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed-out']);
 
@@ -18,7 +18,10 @@ export async function deploy(ctx: CommandContext, env: string, options: { revisi
   }
   const final = await waitFor(ctx, body.operationId, options.interval ?? 1000);
   if (options.format !== 'table') ctx.io.out(render(final, options.format, [], []));
-  if (final.state !== 'completed') throw new CliError(`operation ${final.id} ${final.state}`, EXIT.failed);
+  if (final.state !== 'completed') {
+    const why = final.temporal?.failure;
+    throw new CliError(`operation ${final.id} ${final.state}${why ? `: ${why.message}${why.type ? ` (${why.type})` : ''}` : ''}`, EXIT.failed);
+  }
   if (options.format === 'table') ctx.io.out(`operation ${final.id} completed`);
 }
 

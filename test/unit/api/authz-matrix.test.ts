@@ -59,6 +59,7 @@ const CASES: Case[] = [
   { name: 'POST /providers/kubeconfig/discover', allowed: ADMIN, ok: 200, request: async () => ({ method: 'POST', path: '/v1/providers/kubeconfig/discover', body: { kubeconfigSecret: 'dev-1-kubeconfig' } }) },
   { name: 'GET /environments', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments' }) },
   { name: 'GET /environments/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod' }) },
+  { name: 'GET /environments/{name}/secrets', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/secrets' }) },
   { name: 'GET /environments/{name}/revisions', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/revisions' }) },
   { name: 'GET /environments/{a}/diff/{b}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/diff/base-prod' }) },
   { name: 'POST /environments (dev)', allowed: OPERATORS, ok: 201, request: async () => ({ method: 'POST', path: '/v1/environments', body: shopEnvironment({ name: fresh('new-dev'), tier: 'dev', cluster: 'dev-1' }) }) },
@@ -73,6 +74,18 @@ const CASES: Case[] = [
       {
         name: `PUT /environments/{name}/overrides (${tier})`, allowed, ok: 200,
         request: async (api) => ({ method: 'PUT', path: `/v1/environments/${await env(api, tier)}/overrides`, body: { replicas: { web: 4 } } }),
+      },
+      {
+        name: `PUT /environments/{name}/secrets/{secret} (${tier})`, allowed, ok: 204,
+        request: async (api) => ({ method: 'PUT', path: `/v1/environments/${await env(api, tier)}/secrets/STRIPE_KEY`, body: { value: 'sk_matrix' } }),
+      },
+      {
+        name: `DELETE /environments/{name}/secrets/{secret} (${tier})`, allowed, ok: 204,
+        request: async (api) => {
+          const name = await env(api, tier);
+          await api.catalog.secrets.put(`environment/${name}`, 'STRIPE_KEY', 'sk_matrix');
+          return { method: 'DELETE', path: `/v1/environments/${name}/secrets/STRIPE_KEY` };
+        },
       },
       { name: `POST /environments/{name}/deploy (${tier})`, allowed, ok: 202, request: async (api) => ({ method: 'POST', path: `/v1/environments/${await env(api, tier)}/deploy` }) },
       { name: `DELETE /environments/{name} (${tier})`, allowed, ok: 204, request: async (api) => ({ method: 'DELETE', path: `/v1/environments/${await env(api, tier)}` }) },

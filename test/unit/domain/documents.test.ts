@@ -109,6 +109,17 @@ spec:
     ]);
   });
 
+  it('reports an alias to an anchor of another document instead of throwing', () => {
+    const result = parseDocuments('kind: Rules\napiVersion: flotilla.dev/v1\nspec: &s {}\n---\nkind: Rules\napiVersion: flotilla.dev/v1\nspec: *s\n');
+    expect(result).toEqual({ ok: false, issues: [{ path: 'documents[1]', message: expect.stringMatching(/^YAML: Unresolved alias/) }] });
+  });
+
+  it('refuses an alias bomb instead of expanding it', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...'bcdefgh'.split('').map((k, i) => `${k}: &${k} [${Array(10).fill(`*${'abcdefgh'[i]}`).join(', ')}]`)].join('\n');
+    const result = parseDocuments(bomb);
+    expect(result.ok).toBe(false);
+  });
+
   it('reports YAML syntax errors instead of throwing', () => {
     const result = parseDocuments('kind: [unclosed');
     expect(result.ok).toBe(false);
