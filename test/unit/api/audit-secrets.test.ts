@@ -8,6 +8,7 @@ describe('audit log and secrets', () => {
   let api: TestApi;
   const responses: { label: string; res: ApiResponse }[] = [];
   const kubeconfigCredential = 'kc-cred-3f9a1c7e5b2d4a6f8e0c';
+  const environmentSecret = 'sk_live_9d8c7b6a5f4e3d2c1b0a';
   let createdToken = '';
   let viewer = '';
 
@@ -25,6 +26,8 @@ describe('audit log and secrets', () => {
     await call('create env', 'POST', '/v1/environments', { body: shopEnvironment({ name: 'shop-dev', cluster: 'dev-1', tier: 'dev' }) });
     await call('spec', 'PUT', '/v1/environments/shop-dev/spec', { body: (shopEnvironment() as { spec: { app: unknown } }).spec.app });
     await call('overrides', 'PUT', '/v1/environments/shop-dev/overrides', { body: { replicas: { web: 5 } } });
+    await call('secret', 'PUT', '/v1/environments/shop-dev/secrets/STRIPE_KEY', { body: { value: environmentSecret } });
+    await call('secret names', 'GET', '/v1/environments/shop-dev/secrets');
     await call('deploy', 'POST', '/v1/environments/shop-dev/deploy');
     await call('rules', 'PUT', '/v1/rules', { body: { forbidLatestTag: {} } });
     const token = await call('token', 'POST', '/v1/tokens', { body: { name: 'ci', role: 'operator', tiers: ['dev'] } });
@@ -51,6 +54,7 @@ describe('audit log and secrets', () => {
       'test-admin environment.spec environment/shop-dev ok',
       'test-admin environment.overrides environment/shop-dev ok',
       'test-admin environment.deploy environment/shop-dev ok',
+      'test-admin environment.secret.set environment/shop-dev/secret/STRIPE_KEY ok',
       'test-admin rules.update rules/organisation ok',
       'test-admin apply environment/shop-dev-2 ok',
       'test-admin environment.delete environment/shop-dev-2 ok',
@@ -77,7 +81,7 @@ describe('audit log and secrets', () => {
   });
 
   it('never shows a secret in a log line or a response', () => {
-    const secrets = [kubeconfigCredential, api.admin, viewer, createdToken];
+    const secrets = [kubeconfigCredential, environmentSecret, api.admin, viewer, createdToken];
     const logs = api.logs.join('\n');
     for (const secret of secrets) expect(logs).not.toContain(secret);
     for (const { label, res } of responses) {
@@ -87,8 +91,12 @@ describe('audit log and secrets', () => {
     }
   });
 
-  it('keeps the kubeconfig encrypted at rest', async () => {
+  it('keeps the kubeconfig and secret values encrypted at rest, and out of the audit log', async () => {
     const rows = await api.catalog.db.selectFrom('secrets').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(kubeconfigCredential);
+    expect(JSON.stringify(rows)).not.toContain(environmentSecret);
+    expect(await api.catalog.secrets.get('environment/shop-dev', 'STRIPE_KEY')).toBe(environmentSecret);
+    const audit = await api.catalog.audit.query({ limit: 500 });
+    expect(JSON.stringify(audit)).not.toContain(environmentSecret);
   });
 });
