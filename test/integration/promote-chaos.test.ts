@@ -83,7 +83,7 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
       const revision = await setSpec(tc.catalog, env('src'), spec);
       const handle = await client.workflow.start(promote, {
         taskQueue, workflowId: `chaos-${run}-${i}`,
-        args: [{ source: env('src'), revision, requestedBy: 'chaos', rolloutTimeoutSeconds: 6, stages: [{ name: 'prod', targets: [env('a'), env('b')] }] }],
+        args: [{ source: env('src'), revision, requestedBy: 'chaos', rolloutTimeoutSeconds: failing ? 6 : 60, stages: [{ name: 'prod', targets: [env('a'), env('b')] }] }],
       });
       const killAfter = Math.floor(next() * (failing ? 8000 : 2500));
       await new Promise((r) => setTimeout(r, killAfter));

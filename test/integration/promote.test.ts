@@ -143,7 +143,7 @@ describe('promote', () => {
     const handle = await client.workflow.start(promote, {
       taskQueue, workflowId: `promote-rollback-${run}`,
       args: [{
-        source: e('staging'), requestedBy: 'alice', failurePolicy: 'rollback', rolloutTimeoutSeconds: 8,
+        source: e('staging'), requestedBy: 'alice', failurePolicy: 'rollback', rolloutTimeoutSeconds: 15,
         stages: [{ name: 'us', targets: [e('prod-us')] }, { name: 'eu', targets: [e('prod-eu')] }],
       }],
     });
