@@ -136,7 +136,8 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       return withClient(loaded.environment.binding.cluster, async (client, context) => {
         const rollouts = await waitForRollouts(client, workloadsOf(loaded.manifests, phase), {
           timeoutMs: timeoutSeconds * 1000,
-          pollMs: 500,
+          // One list per kind per poll: cheap enough to notice the end of a rollout sooner.
+          pollMs: 250,
           signal: context.cancellationSignal,
           onProgress: (r) => context.heartbeat(r.map(({ kind, name, ready, desired }) => ({ kind, name, ready, desired }))),
         });
