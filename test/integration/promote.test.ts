@@ -10,7 +10,9 @@ import { LocalFleet } from '../../local/fleet.js';
 import type { Catalog } from '../../store/catalog.js';
 import { activityDeps } from '../../worker/deps.js';
 import { createFlotillaWorker } from '../../worker/worker.js';
-import { approveUpdate, promotionStateQuery, rejectUpdate, type PromotionState } from '../../workflows/messages.js';
+import {
+  approveUpdate, cancelSignal, pauseSignal, promotionStateQuery, rejectUpdate, resumeSignal, type PromotionState,
+} from '../../workflows/messages.js';
 import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { rootCause, until } from '../support/wait.js';
@@ -230,5 +232,47 @@ describe('promote', () => {
     for (const [env, cluster] of [[e('a'), us], [e('b'), eu], [e('c'), eu]] as const) {
       expect(await liveRevisions(toolchain.kubectl, cluster.kubeconfigPath, env)).toEqual(expectedRevisions(['web', 'api'], v2));
     }
+  });
+
+  it('under the pause policy waits for a human after a failure; pause holds new targets, resume goes on, cancel rolls back', async () => {
+    const e = (n: string) => `pz-${n}-${run}`;
+    await catalog.rules.put({}, { by: 'admin' });
+    await createEnvironments(catalog, [
+      { name: e('src'), tier: 'staging', cluster: eu.name },
+      { name: e('a'), tier: 'prod', cluster: us.name },
+      { name: e('b'), tier: 'prod', cluster: small },
+    ], shopSpec('1.0.0'));
+    await deployAll(client, taskQueue, [e('a'), e('b')], 'v1');
+    const v1 = (await catalog.environments.require(e('a'))).deployed!.revision;
+    const big = shopSpec('2.0.0', ['web', 'api'], '20');
+    big.services = big.services!.map((s) => (s.name === 'web' ? { ...s, replicas: 2 } : s));
+    const v2 = await setSpec(catalog, e('src'), big);
+
+    const id = `promote-pause-${run}`;
+    const handle = await client.workflow.start(promote, {
+      taskQueue, workflowId: id,
+      args: [{
+        source: e('src'), revision: v2, requestedBy: 'alice', failurePolicy: 'pause', rolloutTimeoutSeconds: 15,
+        stages: [{ name: 'one', targets: [e('a')], approval: true }, { name: 'two', targets: [e('b')] }],
+      }],
+    });
+    await awaitingApproval(id, 'one');
+    // Paused before its stage starts: approved, but nothing is deployed until resumed.
+    await handle.signal(pauseSignal, { by: 'rita' });
+    await handle.executeUpdate(approveUpdate, { args: [{ by: 'rita', role: 'release-manager' }] });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await state(id)).stages[0]!.targets[0]!.phase).toBe('pending');
+    await handle.signal(resumeSignal, { by: 'rita' });
+    // Stage two fails on the one-node cluster; the promotion waits for a human.
+    await until('paused after the failure', async () => (await state(id)).phase === 'paused', 90_000);
+    const paused = await state(id);
+    expect(paused.stages.map((s) => s.targets.map((t) => t.phase))).toEqual([['succeeded'], ['failed']]);
+    expect(paused.message).toMatch(/^stage "two" failed: pz-b-\w+: rollout not complete/);
+    await handle.signal(cancelSignal, { by: 'rita', reason: 'too big for eu' });
+    const cancelled = await handle.result().then(() => undefined, (error: unknown) => rootCause(error) as ApplicationFailure);
+    expect(cancelled?.type).toBe('PromotionCancelled');
+    expect(cancelled?.message).toBe('too big for eu');
+    expect(await liveRevisions(toolchain.kubectl, us.kubeconfigPath, e('a'))).toEqual(expectedRevisions(['web', 'api'], v1));
+    expect(await liveRevisions(toolchain.kubectl, fleet.cluster(small).kubeconfigPath, e('b'))).toEqual(expectedRevisions(['web', 'api'], v1));
   });
 });
