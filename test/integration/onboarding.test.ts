@@ -90,7 +90,8 @@ describe('onboardCluster', () => {
   });
 
   it('refuses an unsupported version with a clear failure and installs nothing', async () => {
-    const cluster = shared[1]!;
+    // This test's own cluster: the shared ones may have been onboarded by other test files.
+    const cluster = fleet.cluster(flaky);
     const outcome = await inProcessWorker(() =>
       client.workflow
         .execute(onboardCluster, {
