@@ -29,7 +29,7 @@ import { cacheDir, ensureToolchain } from '../local/toolchain.js';
 import type { Catalog } from '../store/catalog.js';
 import { changeSpec, createEnvironment } from '../store/changes.js';
 import { activityDeps } from '../worker/deps.js';
-import { bundleWorkflows, createFlotillaWorker } from '../worker/worker.js';
+import { bundleWorkflows, runFlotillaWorker } from '../worker/worker.js';
 import { deployEnvironment } from '../workflows/deploy-environment.js';
 import { promote } from '../workflows/promote.js';
 import {
@@ -100,16 +100,11 @@ async function main(): Promise<void> {
   onShutdown('catalog', () => tc.close());
   const catalog = tc.catalog;
   const rateLimits = new CountingRateLimits();
-  const { worker, connection } = await createFlotillaWorker({
+  const worker = await runFlotillaWorker({
     address: temporal.address, namespace: temporal.namespace, taskQueue,
     deps: { ...activityDeps({ catalog, adapters: {} }), rateLimits }, workflowBundle: await bundle,
   });
-  const running = worker.run();
-  onShutdown('worker', async () => {
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => {});
-    await connection.close();
-  });
+  onShutdown('worker', () => worker.stop());
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
   onShutdown('temporal client', () => client.connection.close());
 

@@ -11,7 +11,7 @@ import { LocalMasterKey } from '../store/crypto/local-master-key.js';
 import { openCatalog } from '../store/catalog.js';
 import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
 import { activityDeps } from '../worker/deps.js';
-import { createFlotillaWorker } from '../worker/worker.js';
+import { runFlotillaWorker } from '../worker/worker.js';
 import { onboardCluster } from '../workflows/onboard-cluster.js';
 import { LocalFleet } from './fleet.js';
 import { registerKubeconfigClusters } from './register.js';
@@ -56,19 +56,13 @@ async function main(): Promise<void> {
   onShutdown('catalog', () => catalog.close());
   await registerKubeconfigClusters(catalog, fleet.clusters);
 
-  const { worker, connection } = await createFlotillaWorker({
+  const worker = await runFlotillaWorker({
     address: temporal.address,
     namespace: temporal.namespace,
     taskQueue: DEFAULT_TASK_QUEUE,
     deps: activityDeps({ catalog }),
   });
-  const running = worker.run();
-  onShutdown('worker', async () => {
-    // The SDK already begins a graceful stop on SIGINT/SIGTERM itself.
-    if (worker.getState() === 'RUNNING') worker.shutdown();
-    await running.catch(() => {});
-    await connection.close();
-  });
+  onShutdown('worker', () => worker.stop());
 
   // Onboard every local cluster, as registering one through the API would.
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
@@ -95,7 +89,7 @@ Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to start). C
   Admin token  ${firstToken ?? '(created on an earlier run; make more with POST /v1/tokens)'}
   kubectl      kubectl --kubeconfig ${fleet.cluster('local-dev').kubeconfigPath} get nodes
 `);
-  await running.catch(async (error: unknown) => {
+  await worker.running.catch(async (error: unknown) => {
     log(`worker stopped: ${String(error)}`);
     await shutdown();
     process.exit(1);

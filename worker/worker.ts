@@ -31,3 +31,29 @@ export async function createFlotillaWorker(options: FlotillaWorkerOptions): Prom
 export function bundleWorkflows(): Promise<NonNullable<WorkerOptions['workflowBundle']>> {
   return bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') });
 }
+
+export interface RunningWorker {
+  worker: Worker;
+  /** Settles when the worker has stopped. */
+  running: Promise<void>;
+  /** Drains the worker and closes its connection; safe to call twice, and after a signal. */
+  stop(): Promise<void>;
+}
+
+/** A worker running in this process (the dev command, tests, benchmarks). */
+export async function runFlotillaWorker(options: FlotillaWorkerOptions): Promise<RunningWorker> {
+  const { worker, connection } = await createFlotillaWorker(options);
+  const running = worker.run();
+  let stopped: Promise<void> | undefined;
+  return {
+    worker,
+    running,
+    stop: () =>
+      (stopped ??= (async () => {
+        // The SDK already begins a graceful stop on SIGINT/SIGTERM by itself.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => {});
+        await connection.close();
+      })()),
+  };
+}

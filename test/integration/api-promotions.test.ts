@@ -3,12 +3,11 @@
 // release-manager's is accepted, the promotion completes, and kubectl shows the target at the
 // new revision with its own overrides. A second promotion is rejected and ends so.
 import { Client, Connection } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../domain/labels.js';
 import { shortRevision } from '../../domain/revision.js';
 import { activityDeps } from '../../worker/deps.js';
-import { createFlotillaWorker } from '../../worker/worker.js';
+import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import type { PromotionState } from '../../workflows/messages.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
@@ -26,8 +25,7 @@ type ErrorBody = { error: { code: string; message: string } };
 describe('promotions through the API', () => {
   let tc: TestCatalog;
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let api: LiveApi;
   const tokens = { alice: '', bob: '', vera: '' };
   let v2: string;
@@ -35,11 +33,9 @@ describe('promotions through the API', () => {
   beforeAll(async () => {
     tc = await testCatalog([a, b]);
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
-    const created = await createFlotillaWorker({
+    worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
-    worker = created.worker;
-    running = worker.run().finally(() => created.connection.close());
     api = await startLiveApi(tc.catalog, client, taskQueue);
     tokens.alice = (await tc.catalog.tokens.create({ name: 'alice', role: 'release-manager' })).token;
     tokens.bob = (await tc.catalog.tokens.create({ name: 'bob', role: 'release-manager' })).token;
@@ -56,8 +52,7 @@ describe('promotions through the API', () => {
   });
   afterAll(async () => {
     await api?.close();
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await client?.connection.close();
     await tc?.close();
   });

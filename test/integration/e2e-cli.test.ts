@@ -12,13 +12,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import type { Worker } from '@temporalio/worker';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../domain/labels.js';
 import { shortRevision } from '../../domain/revision.js';
 import { activityDeps } from '../../worker/deps.js';
-import { createFlotillaWorker } from '../../worker/worker.js';
+import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { liveObjects, shopSpec } from '../support/promotion-env.js';
@@ -38,8 +37,7 @@ interface Run { code: number; stdout: string; stderr: string }
 describe('flotilla CLI end to end: register, apply, deploy, promote with approval', () => {
   let tc: TestCatalog;
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let api: LiveApi;
   let env: Record<string, string>;
   let dir: string;
@@ -79,11 +77,9 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
   beforeAll(async () => {
     tc = await testCatalog();
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
-    const created = await createFlotillaWorker({
+    worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
-    worker = created.worker;
-    running = worker.run().finally(() => created.connection.close());
     api = await startLiveApi(tc.catalog, client, taskQueue);
     dir = mkdtempSync(join(tmpdir(), 'flotilla-e2e-'));
     env = { HOME: mkdtempSync(join(tmpdir(), 'flotilla-e2e-home-')) };
@@ -91,8 +87,7 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
   afterAll(async () => {
     for (const child of children) if (child.exitCode === null) child.kill();
     await api?.close();
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await client?.connection.close();
     await tc?.close();
   });

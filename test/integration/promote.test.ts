@@ -3,13 +3,12 @@
 // approval timeout.
 import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
-import type { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { diffEnvironments } from '../../domain/diff.js';
 import { LocalFleet } from '../../local/fleet.js';
 import type { Catalog } from '../../store/catalog.js';
 import { activityDeps } from '../../worker/deps.js';
-import { createFlotillaWorker } from '../../worker/worker.js';
+import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import {
   approveUpdate, cancelSignal, pauseSignal, promotionStateQuery, rejectUpdate, resumeSignal, type PromotionState,
 } from '../../workflows/messages.js';
@@ -30,8 +29,7 @@ describe('promote', () => {
   let tc: TestCatalog;
   let catalog: Catalog;
   let client: Client;
-  let worker: Worker;
-  let running: Promise<void>;
+  let worker: RunningWorker;
   let fleet: LocalFleet;
   const small = `small-${run}`;
 
@@ -41,15 +39,12 @@ describe('promote', () => {
     tc = await testCatalog([us, eu, ...fleet.clusters]);
     catalog = tc.catalog;
     client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
-    const created = await createFlotillaWorker({
+    worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
     });
-    worker = created.worker;
-    running = worker.run().finally(() => created.connection.close());
   });
   afterAll(async () => {
-    worker?.shutdown();
-    await running;
+    await worker?.stop();
     await client?.connection.close();
     await tc?.close();
     await fleet?.delete();
