@@ -10,7 +10,7 @@ import { KubeClient } from '../providers/kubernetes/client.js';
 import { classifyError } from '../providers/kubernetes/errors.js';
 import { NamespaceDeleteTimeoutError } from '../providers/kubernetes/namespace.js';
 import { ClusterRateLimits } from '../providers/kubernetes/rate-limit.js';
-import { JobFailedError, RolloutTimeoutError } from '../providers/kubernetes/rollout.js';
+import { JobFailedError, RolloutFailedError, RolloutTimeoutError } from '../providers/kubernetes/rollout.js';
 
 export interface KubernetesActivityDeps {
   clusters: ClusterDirectory;
@@ -29,6 +29,7 @@ export function toFailure(error: unknown): never {
   let details: unknown[] | undefined;
   if (error instanceof ApplyConflictError) details = [error.objects];
   else if (error instanceof RolloutTimeoutError) details = [error.pending];
+  else if (error instanceof RolloutFailedError) details = [error.workloads];
   else if (error instanceof JobFailedError) details = [error.job];
   else if (error instanceof NamespaceDeleteTimeoutError) details = [error.state];
   throw ApplicationFailure.create({

@@ -1,6 +1,6 @@
 // The contract between the deploy workflow and its activities (types only). Activities take
-// names and revision ids, never manifests or secrets: they render again from the catalog
-// (render is deterministic), so workflow histories stay small and secret-free.
+// names, revision ids and overrides versions, never manifests or secrets: they render again
+// from the catalog (render is deterministic), so workflow histories stay small and secret-free.
 import type { Violation, RulesVerdict } from '../domain/rules.js';
 
 export interface DeployPlan {
@@ -9,19 +9,33 @@ export interface DeployPlan {
   namespace: string;
   tier: string;
   revision: string;
+  /** The overrides version this deploy uses (pinned: later edits do not change what it applies). */
+  overridesVersion?: number;
+  /** The revision the environment should run, as the plan found it. */
+  currentRevision?: string;
   /** The revision running before this deploy, if any: where a rollback returns to. */
   previousRevision?: string;
+  /** The overrides version running before this deploy. */
+  previousOverridesVersion?: number;
   verdict: RulesVerdict;
+  /** The revision has container databases, which are ready before migrations run. */
+  hasDatabases?: boolean;
   /** The revision has pre-deploy migration Jobs, which run before the Deployments change. */
   hasMigrations: boolean;
   objects: number;
 }
 
-export type DeployPhase = 'migrations' | 'all';
+/**
+ * databases: everything but Jobs, Deployments and Ingresses (waits for StatefulSets);
+ * migrations: everything but Deployments and Ingresses (waits for Jobs); all: everything.
+ */
+export type DeployPhase = 'databases' | 'migrations' | 'all';
 
 export interface RevisionTarget {
   environment: string;
   revision: string;
+  /** Absent: the environment's overrides as they are now (deploys recorded before versions). */
+  overridesVersion?: number;
 }
 
 export interface ApplySummary {
@@ -30,25 +44,39 @@ export interface ApplySummary {
   unchanged: number;
 }
 
+export interface PodProblemSummary {
+  pod: string;
+  reason: string;
+  message?: string;
+}
+
 export interface WorkloadState {
   kind: string;
   name: string;
   ready: number;
   desired: number;
   done: boolean;
+  problems?: PodProblemSummary[];
 }
 
 export interface DeployActivities {
   /** Reads the environment, its revision and the rules; evaluates the rules on the change. */
-  planDeploy(input: { environment: string; revision?: string; at: string }): Promise<DeployPlan>;
+  planDeploy(input: { environment: string; revision?: string; overridesVersion?: number; at: string }): Promise<DeployPlan>;
   /** Renders the revision, fills secrets from the catalog, server-side applies it. */
   applyRevision(input: RevisionTarget & { phase: DeployPhase }): Promise<ApplySummary>;
   /** Deletes the environment's objects that the revision no longer renders. */
   pruneRevision(input: RevisionTarget): Promise<{ deleted: string[] }>;
-  /** Waits until the revision's workloads (Jobs for migrations) are rolled out; heartbeats. */
-  waitForRevision(input: RevisionTarget & { phase: DeployPhase; timeoutSeconds: number }): Promise<WorkloadState[]>;
-  /** Records what now runs where; a repeat for the same revision records nothing new. */
-  recordDeployment(input: RevisionTarget & { requestedBy: string; operationId: string; kind: 'deploy' | 'promotion' | 'rollback' }): Promise<{ changed: boolean }>;
+  /** Waits until the revision's workloads are rolled out (or fail, with the pods' reasons); heartbeats. */
+  waitForRevision(input: RevisionTarget & { phase: DeployPhase; timeoutSeconds: number; stuckAfterSeconds?: number }): Promise<WorkloadState[]>;
+  /**
+   * Records what now runs where; a repeat for the same revision and overrides records nothing
+   * new. `desired` also moves the revision the environment should run.
+   */
+  recordDeployment(input: RevisionTarget & { requestedBy: string; operationId: string; kind: 'deploy' | 'promotion' | 'rollback'; desired?: string }): Promise<{ changed: boolean }>;
+  /** Removes everything Flotilla created for the environment (its namespace only if Flotilla created it). */
+  removeDeployment(input: { environment: string }): Promise<{ deleted: string[]; namespaceDeleted: boolean }>;
+  /** Records that a rollback left nothing deployed; `desired` as it was before. */
+  recordUndeploy(input: { environment: string; revision: string; requestedBy: string; operationId: string; desired?: string }): Promise<void>;
 }
 
 export type { Violation };

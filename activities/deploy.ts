@@ -1,18 +1,19 @@
 // Deploy activities. Each one reads what it needs from the catalog and renders the revision
-// again (render is deterministic), so workflow inputs and histories carry names and revision
-// ids only — never manifests, never secret values.
+// again (render is deterministic), so workflow inputs and histories carry names, revision ids
+// and overrides versions only — never manifests, never secret values.
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Environment } from '../domain/environment.js';
 import type { Manifest } from '../domain/manifest.js';
 import { databasePasswordSecret, materializeSecrets, MissingSecretsError, render } from '../domain/render.js';
-import { evaluateRules } from '../domain/rules.js';
 import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { environmentLabels } from '../providers/kubernetes/labels.js';
+import { markNamespace, namespaceClaim, removeEnvironmentObjects } from '../providers/kubernetes/ownership.js';
 import { prune } from '../providers/kubernetes/prune.js';
-import { waitForRollouts, type WorkloadKind, type WorkloadRef } from '../providers/kubernetes/rollout.js';
+import { RolloutTimeoutError, waitForRollouts, type WorkloadKind, type WorkloadRef } from '../providers/kubernetes/rollout.js';
 import type { Catalog } from '../store/catalog.js';
-import { recordDeployment } from '../store/changes.js';
+import { changeVerdict } from '../store/change-verdict.js';
+import { recordDeployment, recordUndeploy } from '../store/changes.js';
 import { NotFoundError } from '../store/errors.js';
 import { environmentScope } from '../store/secrets.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
@@ -25,79 +26,103 @@ export interface DeployActivityDeps extends KubernetesActivityDeps {
 interface Loaded {
   environment: Environment;
   revision: string;
+  overridesVersion?: number;
   manifests: Manifest[];
 }
 
-const WORKLOAD_KINDS = new Set<string>(['Deployment', 'StatefulSet', 'Job']);
+/** What each phase applies (by what it leaves out) and waits for. */
+const PHASES: Record<DeployPhase, { skip: ReadonlySet<string>; waitFor: ReadonlySet<string> }> = {
+  databases: { skip: new Set(['Job', 'Deployment', 'Ingress']), waitFor: new Set(['StatefulSet']) },
+  migrations: { skip: new Set(['Deployment', 'Ingress']), waitFor: new Set(['Job']) },
+  all: { skip: new Set(), waitFor: new Set(['Deployment', 'StatefulSet', 'Job']) },
+};
+
+/** How long a pod may sit in an image-pull or crash loop before the rollout fails (default). */
+const STUCK_AFTER_SECONDS = 60;
 
 export function createDeployActivities(deps: DeployActivityDeps): DeployActivities {
   const { catalog } = deps;
   const { withClient } = clusterClients(deps);
 
-  async function load(name: string, revision?: string): Promise<Loaded> {
+  async function load(name: string, revision?: string, overridesVersion?: number, secretVersions?: Record<string, string>): Promise<Loaded> {
     try {
       const record = await catalog.environments.require(name);
       const id = revision ?? record.currentRevision;
       if (!id) throw ApplicationFailure.nonRetryable(`environment "${name}" has no spec yet`, 'NoRevision');
       const { spec } = await catalog.revisions.require(id);
-      const environment = { binding: record.binding, spec, overrides: record.overrides };
-      return { environment, revision: id, manifests: render({ ...environment, revision: id }) };
+      const overrides = overridesVersion === undefined ? record.overrides : await catalog.environments.overridesAt(name, overridesVersion);
+      const environment = { binding: record.binding, spec, overrides };
+      return { environment, revision: id, overridesVersion, manifests: render({ ...environment, revision: id, secretVersions }) };
     } catch (error) {
       if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
       throw error;
     }
   }
 
-  /** The environment's secret values, generating container database passwords once. */
-  async function secretValues(loaded: Loaded): Promise<Map<string, string>> {
-    const scope = environmentScope(loaded.environment.binding.name);
-    for (const db of loaded.environment.spec.databases) {
+  /** The environment's secret values and versions, generating container database passwords once. */
+  async function secrets(name: string, databases: Environment['spec']['databases']): Promise<{ values: Map<string, string>; versions: Record<string, string> }> {
+    const scope = environmentScope(name);
+    for (const db of databases) {
       if (db.mode !== 'container') continue;
-      const name = databasePasswordSecret(db.name);
-      if ((await catalog.secrets.get(scope, name)) === undefined) {
-        await catalog.secrets.put(scope, name, randomBytes(24).toString('base64url'));
+      const secret = databasePasswordSecret(db.name);
+      if ((await catalog.secrets.get(scope, secret)) === undefined) {
+        await catalog.secrets.put(scope, secret, randomBytes(24).toString('base64url'));
       }
     }
     const values = new Map<string, string>();
-    for (const { name } of await catalog.secrets.list(scope)) values.set(name, await catalog.secrets.require(scope, name));
-    return values;
+    const versions: Record<string, string> = {};
+    for (const { name: secret, updatedAt } of await catalog.secrets.list(scope)) {
+      values.set(secret, await catalog.secrets.require(scope, secret));
+      versions[secret] = updatedAt;
+    }
+    return { values, versions };
   }
 
   function workloadsOf(manifests: Manifest[], phase: DeployPhase): WorkloadRef[] {
     return manifests
-      .filter((m) => WORKLOAD_KINDS.has(m.kind) && (phase === 'all' || m.kind === 'Job'))
+      .filter((m) => PHASES[phase].waitFor.has(m.kind))
       .map((m) => ({ kind: m.kind as WorkloadKind, namespace: m.metadata.namespace!, name: m.metadata.name }));
   }
 
   return {
-    async planDeploy({ environment, revision, at }) {
-      const loaded = await load(environment, revision);
-      const { binding, spec, overrides } = loaded.environment;
-      const record = await catalog.environments.require(environment);
-      const cluster = await catalog.clusters.get(binding.cluster);
-      if (!cluster) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
-      const { rules } = await catalog.rules.current();
-      const verdict = evaluateRules(rules, {
-        kind: 'deploy',
-        at,
-        targets: [{ binding, spec, overrides, cluster: { name: cluster.name, labels: cluster.labels } }],
+    async planDeploy({ environment, revision, overridesVersion, at }) {
+      const record = await catalog.environments.require(environment).catch((error: unknown) => {
+        if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
+        throw error;
       });
+      // Pin the overrides: what this deploy applies cannot change if someone edits them meanwhile.
+      const pinned = overridesVersion ?? record.overridesVersion;
+      const loaded = await load(environment, revision, pinned);
+      const { binding, spec, overrides } = loaded.environment;
+      let verdict;
+      try {
+        verdict = await changeVerdict(catalog, { kind: 'deploy', at, targets: [{ binding, spec, overrides }] });
+      } catch (error) {
+        if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
+        throw error;
+      }
       return {
         environment,
         cluster: binding.cluster,
         namespace: binding.namespace,
         tier: binding.tier,
         revision: loaded.revision,
+        overridesVersion: pinned,
+        currentRevision: record.currentRevision,
         previousRevision: record.deployed?.revision,
+        previousOverridesVersion: record.deployed?.overridesVersion,
         verdict,
+        hasDatabases: loaded.manifests.some((m) => m.kind === 'StatefulSet'),
         hasMigrations: loaded.manifests.some((m) => m.kind === 'Job'),
         objects: loaded.manifests.length,
       };
     },
 
-    async applyRevision({ environment, revision, phase }) {
-      const loaded = await load(environment, revision);
-      const values = await secretValues(loaded);
+    async applyRevision({ environment, revision, overridesVersion, phase }) {
+      const first = await load(environment, revision, overridesVersion);
+      const { values, versions } = await secrets(environment, first.environment.spec.databases);
+      // Rendered again with the secrets' versions: a changed secret rolls the pods that use it.
+      const loaded = await load(environment, revision, overridesVersion, versions);
       let manifests: Manifest[];
       try {
         manifests = materializeSecrets(loaded.manifests, (name) => values.get(name));
@@ -105,9 +130,11 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
         if (error instanceof MissingSecretsError) throw ApplicationFailure.nonRetryable(error.message, 'MissingSecrets', error.secrets);
         throw error;
       }
-      if (phase === 'migrations') manifests = manifests.filter((m) => m.kind !== 'Deployment' && m.kind !== 'Ingress');
-      return withClient(loaded.environment.binding.cluster, async (client, context) => {
-        const applied = await serverSideApply(client, manifests, {
+      manifests = manifests.filter((m) => !PHASES[phase].skip.has(m.kind));
+      const { binding } = loaded.environment;
+      return withClient(binding.cluster, async (client, context) => {
+        const claim = await namespaceClaim(client, binding.namespace, binding.name, context.cancellationSignal);
+        const applied = await serverSideApply(client, markNamespace(manifests, claim, binding.name), {
           signal: context.cancellationSignal,
           onProgress: ({ applied: n, total }) => context.heartbeat({ applied: n, total }),
         });
@@ -116,8 +143,8 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       });
     },
 
-    async pruneRevision({ environment, revision }) {
-      const loaded = await load(environment, revision);
+    async pruneRevision({ environment, revision, overridesVersion }) {
+      const loaded = await load(environment, revision, overridesVersion);
       const { binding } = loaded.environment;
       return withClient(binding.cluster, async (client, context) => {
         const deleted = await prune(client, {
@@ -131,25 +158,54 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       });
     },
 
-    async waitForRevision({ environment, revision, phase, timeoutSeconds }) {
-      const loaded = await load(environment, revision);
+    async waitForRevision({ environment, revision, overridesVersion, phase, timeoutSeconds, stuckAfterSeconds }) {
+      const loaded = await load(environment, revision, overridesVersion);
       return withClient(loaded.environment.binding.cluster, async (client, context) => {
-        const rollouts = await waitForRollouts(client, workloadsOf(loaded.manifests, phase), {
-          timeoutMs: timeoutSeconds * 1000,
-          // One list per kind per poll: cheap enough to notice the end of a rollout sooner.
-          pollMs: 250,
-          signal: context.cancellationSignal,
-          onProgress: (r) => context.heartbeat(r.map(({ kind, name, ready, desired }) => ({ kind, name, ready, desired }))),
-        });
-        return rollouts.map(({ kind, name, ready, desired, done }) => ({ kind, name, ready, desired, done }));
+        try {
+          const rollouts = await waitForRollouts(client, workloadsOf(loaded.manifests, phase), {
+            timeoutMs: timeoutSeconds * 1000,
+            stuckAfterMs: (stuckAfterSeconds ?? STUCK_AFTER_SECONDS) * 1000,
+            // One list per kind per poll: cheap enough to notice the end of a rollout sooner.
+            pollMs: 250,
+            signal: context.cancellationSignal,
+            // The heartbeat is the operation's progress: who is not ready yet, and why.
+            onProgress: (r) => context.heartbeat(r.map(({ kind, name, ready, desired, problems }) => ({ kind, name, ready, desired, ...(problems?.length ? { problems } : {}) }))),
+          });
+          return rollouts.map(({ kind, name, ready, desired, done }) => ({ kind, name, ready, desired, done }));
+        } catch (error) {
+          // Say which timeout fired: this one is the rollout's, not the promotion's per-target one.
+          if (error instanceof RolloutTimeoutError) {
+            throw ApplicationFailure.nonRetryable(`rollout timeout (${timeoutSeconds}s) fired: ${error.message}`, 'RolloutTimeout', error.pending);
+          }
+          throw error;
+        }
       });
     },
 
-    async recordDeployment({ environment, revision, requestedBy, operationId, kind }) {
+    async recordDeployment({ environment, revision, overridesVersion, requestedBy, operationId, kind, desired }) {
       const record = await catalog.environments.require(environment);
-      if (record.deployed?.revision === revision) return { changed: false };
-      await recordDeployment(catalog, environment, { revision, by: requestedBy, kind, operationId });
+      const same = record.deployed?.revision === revision && record.deployed.overridesVersion === overridesVersion;
+      if (same && (desired === undefined || record.currentRevision === desired)) return { changed: false };
+      await recordDeployment(catalog, environment, { revision, overridesVersion, by: requestedBy, kind, operationId, desired });
       return { changed: true };
+    },
+
+    async removeDeployment({ environment }) {
+      const record = await catalog.environments.require(environment);
+      const { binding } = record;
+      return withClient(binding.cluster, (client, context) => removeEnvironmentObjects(client, {
+        namespace: binding.namespace,
+        environment: binding.name,
+        timeoutMs: 240_000,
+        signal: context.cancellationSignal,
+        onProgress: (what) => context.heartbeat({ deleting: what }),
+      }));
+    },
+
+    async recordUndeploy({ environment, revision, requestedBy, operationId, desired }) {
+      const record = await catalog.environments.require(environment);
+      if (record.deployed === undefined && (desired === undefined || record.currentRevision === desired)) return;
+      await recordUndeploy(catalog, environment, { revision, by: requestedBy, operationId, desired });
     },
   };
 }

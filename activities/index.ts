@@ -3,6 +3,7 @@ import type { KubernetesActivityDeps } from './cluster-client.js';
 import { createDeployActivities } from './deploy.js';
 import { createKubernetesActivities } from './kubernetes.js';
 import { createOnboardingActivities } from './onboarding.js';
+import { createOperationActivities } from './operations.js';
 import { createPromotionActivities } from './promotion.js';
 
 export interface ActivityDeps extends KubernetesActivityDeps {
@@ -16,6 +17,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOnboardingActivities(deps),
     ...createDeployActivities(deps),
     ...createPromotionActivities(deps),
+    ...createOperationActivities(deps),
   };
 }
 

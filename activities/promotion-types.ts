@@ -8,12 +8,20 @@ export interface PlannedTarget {
   tier: string;
   /** What it runs now: where a rollback returns to (undefined: nothing deployed yet). */
   previousRevision?: string;
+  /** The overrides version it runs now: a rollback restores exactly that. */
+  previousOverridesVersion?: number;
+  /** The revision it should run before the promotion: a rollback puts that back too. */
+  previousDesired?: string;
+  /** Its overrides version when planned: the promotion deploys with it (pinned). */
+  overridesVersion?: number;
+  /** How many rollout waits its deploy has (databases, migrations, workloads): sizes the per-target timeout. */
+  waits?: number;
 }
 
 export interface PromotionPlan {
   revision: string;
-  /** Per stage, in input order. */
-  stages: { targets: PlannedTarget[]; approval: { required: boolean; fourEyes: boolean } }[];
+  /** Per stage, in input order. `count`: how many distinct approvers the rules ask for. */
+  stages: { targets: PlannedTarget[]; approval: { required: boolean; fourEyes: boolean; count?: number } }[];
   verdict: RulesVerdict;
 }
 

@@ -2,9 +2,10 @@
 // health checks of a soak. Deploying and rolling back reuse deployEnvironment.
 import { ApplicationFailure } from '@temporalio/common';
 import { render } from '../domain/render.js';
-import { evaluateRules, type ChangeTarget } from '../domain/rules.js';
-import { waitForRollouts, RolloutTimeoutError, type WorkloadKind } from '../providers/kubernetes/rollout.js';
+import type { RulesVerdict } from '../domain/rules.js';
+import { RolloutFailedError, waitForRollouts, RolloutTimeoutError, type WorkloadKind } from '../providers/kubernetes/rollout.js';
 import type { Catalog } from '../store/catalog.js';
+import { changeVerdict, type VerdictTarget } from '../store/change-verdict.js';
 import { NotFoundError } from '../store/errors.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 import type { PromotionActivities } from './promotion-types.js';
@@ -32,29 +33,42 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
       const id = revision ?? from.deployed?.revision ?? from.currentRevision;
       if (!id) throw ApplicationFailure.nonRetryable(`environment "${source}" has no revision to promote`, 'NoRevision');
       const { spec } = await required(catalog.revisions.require(id));
+      const manifests = render({ binding: from.binding, spec, overrides: from.overrides, revision: id });
+      const waits = 1 + (manifests.some((m) => m.kind === 'StatefulSet') ? 1 : 0) + (manifests.some((m) => m.kind === 'Job') ? 1 : 0);
       const { rules } = await catalog.rules.current();
+      const judge = async (targets: VerdictTarget[]): Promise<RulesVerdict> => {
+        try {
+          return await changeVerdict(catalog, { kind: 'promote', at, targets, rules });
+        } catch (error) {
+          if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`${error.message} (a target's cluster)`, 'UnknownCluster');
+          throw error;
+        }
+      };
       const planned = [];
-      const changeTargets: ChangeTarget[] = [];
+      const everyTarget: VerdictTarget[] = [];
       for (const names of stages) {
         const targets = [];
+        const stageTargets: VerdictTarget[] = [];
         for (const name of names) {
           const env = await required(catalog.environments.require(name));
-          const cluster = await catalog.clusters.get(env.binding.cluster);
-          if (!cluster) throw ApplicationFailure.nonRetryable(`cluster "${env.binding.cluster}" of "${name}" is not registered`, 'UnknownCluster');
-          changeTargets.push({ binding: env.binding, spec, overrides: env.overrides, cluster: { name: cluster.name, labels: cluster.labels } });
+          stageTargets.push({ binding: env.binding, spec, overrides: env.overrides });
           targets.push({
             environment: name,
             cluster: env.binding.cluster,
             namespace: env.binding.namespace,
             tier: env.binding.tier,
             previousRevision: env.deployed?.revision,
+            previousOverridesVersion: env.deployed?.overridesVersion,
+            previousDesired: env.currentRevision,
+            overridesVersion: env.overridesVersion,
+            waits,
           });
         }
-        const verdict = evaluateRules(rules, { kind: 'promote', at, targets: changeTargets.slice(-targets.length) });
-        planned.push({ targets, approval: { required: verdict.approval.required > 0, fourEyes: verdict.approval.fourEyes } });
+        everyTarget.push(...stageTargets);
+        const { approval } = await judge(stageTargets);
+        planned.push({ targets, approval: { required: approval.required > 0, fourEyes: approval.fourEyes, count: approval.required } });
       }
-      const verdict = evaluateRules(rules, { kind: 'promote', at, targets: changeTargets });
-      return { revision: id, stages: planned, verdict };
+      return { revision: id, stages: planned, verdict: await judge(everyTarget) };
     },
 
     async checkHealth({ environment, revision }) {
@@ -69,7 +83,7 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
           await waitForRollouts(client, workloads, { timeoutMs: 0, pollMs: 0 });
           return { healthy: true };
         } catch (error) {
-          if (error instanceof RolloutTimeoutError) return { healthy: false, message: error.message };
+          if (error instanceof RolloutTimeoutError || error instanceof RolloutFailedError) return { healthy: false, message: error.message };
           throw error;
         }
       });

@@ -3,6 +3,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { CloudProviderError } from '../providers/cloud/errors.js';
 import { ConflictError, InvalidInputError, NotFoundError, StoreError } from '../store/errors.js';
+import { EnvironmentBusyError } from '../store/locks.js';
 import type { ValidationIssue } from '../domain/documents.js';
 import { OperationAlreadyRunningError } from './starter.js';
 
@@ -31,6 +32,9 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof ApiError) return error;
   if (error instanceof NotFoundError) return new ApiError(404, 'not_found', error.message);
   if (error instanceof ConflictError) return new ApiError(409, 'conflict', error.message);
+  if (error instanceof EnvironmentBusyError) {
+    return new ApiError(409, 'environment_busy', error.message, error.held.map((l) => ({ environment: l.environment, operationId: l.operationId, since: l.acquiredAt })));
+  }
   if (error instanceof InvalidInputError) return new ApiError(400, 'invalid_request', error.message);
   if (error instanceof OperationAlreadyRunningError) return new ApiError(409, 'operation_running', error.message, { operationId: error.workflowId });
   if (error instanceof CloudProviderError) return fromCloud(error);

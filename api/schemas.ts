@@ -12,7 +12,7 @@ import { EksAccount } from '../providers/cloud/eks.js';
 import { GkeAccount } from '../providers/cloud/gke.js';
 import { KubeconfigAccount } from '../providers/cloud/adapters.js';
 import { AUDIT_RESULTS } from '../store/audit.js';
-import { OPERATION_KINDS, OPERATION_STATES } from '../store/operations.js';
+import { OPERATION_KINDS, OPERATION_OUTCOMES, OPERATION_STATES } from '../store/operations.js';
 import { HEALTH_STATES } from '../store/status.js';
 import { ROLES } from './authz.js';
 
@@ -114,6 +114,7 @@ export const PageQuery = z.object({ limit: Limit, cursor: Cursor });
 export const OperationQuery = z.object({
   kind: z.enum(OPERATION_KINDS).optional(),
   state: z.enum(OPERATION_STATES).optional(),
+  outcome: z.enum(OPERATION_OUTCOMES).optional(),
   environment: DnsLabel.optional(),
   cluster: DnsLabel.optional(),
   limit: Limit,
@@ -166,9 +167,10 @@ export const CandidateView = z.object({
   nodeCount: z.number().optional(),
 });
 
-const Deployment = z.object({ revision: z.string(), at: z.string(), by: z.string() });
+const Deployment = z.object({ revision: z.string(), overridesVersion: z.number().int().optional(), at: z.string(), by: z.string() });
 export const EnvironmentView = EnvironmentBinding.extend({
   overrides: Overrides,
+  overridesVersion: z.number().int(),
   currentRevision: z.string().optional(),
   deployed: Deployment.optional(),
   generation: z.number().int(),
@@ -197,6 +199,7 @@ export const HistoryView = z.object({
   author: z.string(),
   kind: z.string(),
   operationId: z.string().optional(),
+  overridesVersion: z.number().int().optional(),
   at: z.string(),
 });
 
@@ -254,6 +257,9 @@ export const OperationView = z.object({
   environments: z.array(z.string()),
   clusters: z.array(z.string()),
   requestedBy: z.string().optional(),
+  /** How it ended for the user: only `failed` means Flotilla could not do its job. */
+  outcome: z.enum(OPERATION_OUTCOMES).optional(),
+  message: z.string().optional(),
   startedAt: z.string(),
   finishedAt: z.string().optional(),
   updatedAt: z.string(),
@@ -269,6 +275,13 @@ export const OperationDetail = OperationView.extend({
     historyLength: z.number().optional(),
     /** Why it failed: the innermost failure's message and type (never secret: activities say what, not values). */
     failure: z.object({ message: z.string(), type: z.string().optional() }).optional(),
+    /** What runs now: each pending activity with its last progress (e.g. which pods are not ready, and why). */
+    pending: z.array(z.object({
+      activity: z.string(),
+      attempt: z.number().int(),
+      progress: z.unknown().optional(),
+      lastFailure: z.string().optional(),
+    })).optional(),
   }).optional(),
 });
 

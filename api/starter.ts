@@ -21,6 +21,8 @@ export interface OperationDescription {
   historyLength?: number;
   /** For a failed workflow: its innermost failure. */
   failure?: { message: string; type?: string };
+  /** Activities running now, with their last heartbeat (the operation's progress). */
+  pending?: { activity: string; attempt: number; progress?: unknown; lastFailure?: string }[];
 }
 
 export interface OperationStarter {

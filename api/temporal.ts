@@ -2,6 +2,7 @@
 // the API does not import (or bundle) workflow code.
 import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import {
   OperationAlreadyRunningError, type OperationDescription, OperationNotFoundError, type OperationStarter, type StartedOperation,
   UpdateRejectedError,
@@ -35,6 +36,15 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
           while (cause instanceof Error && cause.cause) cause = cause.cause;
           if (cause instanceof Error) failure = { message: cause.message, type: cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined };
         }
+        const pending = await Promise.all((d.raw.pendingActivities ?? []).map(async (a) => {
+          const details = await decodeArrayFromPayloads(client.options.loadedDataConverter, a.heartbeatDetails?.payloads).catch(() => []);
+          return {
+            activity: a.activityType?.name ?? 'unknown',
+            attempt: a.attempt ?? 1,
+            ...(details.length > 0 ? { progress: details[0] } : {}),
+            ...(a.lastFailure?.message ? { lastFailure: a.lastFailure.message } : {}),
+          };
+        }));
         return {
           workflowId: d.workflowId,
           runId: d.runId,
@@ -44,6 +54,7 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
           closeTime: d.closeTime?.toISOString(),
           historyLength: d.historyLength,
           failure,
+          ...(pending.length > 0 ? { pending } : {}),
         };
       } catch (error) {
         if (error instanceof WorkflowNotFoundError) return undefined;

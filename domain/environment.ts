@@ -60,6 +60,12 @@ export const Service = z.strictObject({
   dependsOn: z.array(DnsLabel).default([]),
   /** Runs as a Job before the revision's Deployments change. */
   migration: Migration.optional(),
+  /**
+   * Seconds a rollout may go without progress before Kubernetes reports it failed
+   * (ProgressDeadlineExceeded). Defaults to DEFAULT_PROGRESS_DEADLINE_SECONDS (domain/render.ts).
+   * Optional with no default, so specs written without it keep their revision id.
+   */
+  progressDeadlineSeconds: z.number().int().min(5).max(3600).optional(),
 });
 export type Service = z.infer<typeof Service>;
 

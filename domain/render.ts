@@ -1,9 +1,10 @@
 // spec + overrides + environment → Kubernetes manifests. Pure and deterministic: the same
 // input gives byte-identical output (keys are emitted in a fixed order, lists sorted).
+import { createHash } from 'node:crypto';
 import type { AppSpec, Database, EnvironmentBinding, Overrides, Service } from './environment.js';
-import { sortKeys } from './canonical.js';
+import { canonicalJson, sortKeys } from './canonical.js';
 import { effectiveSpec } from './effective.js';
-import { LABEL, MANAGED_BY, SECRET_REFS_ANNOTATION } from './labels.js';
+import { CONFIG_CHECKSUM_ANNOTATION, LABEL, MANAGED_BY, SECRET_REFS_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION } from './labels.js';
 import type { Manifest } from './manifest.js';
 import { normalizeSpec, shortRevision } from './revision.js';
 
@@ -12,7 +13,17 @@ export interface RenderInput {
   spec: AppSpec;
   overrides: Overrides;
   revision: string;
+  /**
+   * The version of each catalog secret of the environment (secret name → an opaque version
+   * string, never the value). Pod templates carry a checksum of the versions of the secrets
+   * they reference, so a new version rolls exactly those pods. Without it, no secrets
+   * checksum is rendered; a referenced secret missing here counts as version "".
+   */
+  secretVersions?: Readonly<Record<string, string>>;
 }
+
+/** A Deployment's progress deadline when its service sets none: well under the rollout timeout. */
+export const DEFAULT_PROGRESS_DEADLINE_SECONDS = 120;
 
 const DATABASE_IMAGES: Record<Database['engine'], { image: string; port: number; passwordEnv: string; dataPath: string }> = {
   postgres: { image: 'postgres', port: 5432, passwordEnv: 'POSTGRES_PASSWORD', dataPath: '/var/lib/postgresql/data' },
@@ -32,7 +43,7 @@ export function secretName(application: string): string {
   return `${application}-secrets`;
 }
 
-export function render({ binding, spec, overrides, revision }: RenderInput): Manifest[] {
+export function render({ binding, spec, overrides, revision, secretVersions }: RenderInput): Manifest[] {
   const effective = effectiveSpec(normalizeSpec(spec), overrides);
   const ns = binding.namespace;
   const common = {
@@ -87,7 +98,10 @@ export function render({ binding, spec, overrides, revision }: RenderInput): Man
         replicas: 1,
         selector: { matchLabels: selector(db.name) },
         template: {
-          metadata: { labels: { ...common, ...selector(db.name), [LABEL.component]: 'database' } },
+          metadata: {
+            labels: { ...common, ...selector(db.name), [LABEL.component]: 'database' },
+            ...podAnnotations({}, [databasePasswordSecret(db.name)], secretVersions),
+          },
           spec: {
             containers: [{
               name: db.engine,
@@ -112,6 +126,7 @@ export function render({ binding, spec, overrides, revision }: RenderInput): Man
 
   for (const service of effective.services) {
     const env = containerEnv(service, effective, binding.application);
+    const refs = references(service, effective);
     if (service.ports.length > 0) {
       out.push({
         apiVersion: 'v1',
@@ -151,9 +166,13 @@ export function render({ binding, spec, overrides, revision }: RenderInput): Man
       metadata: meta(service.name, 'service'),
       spec: {
         replicas: service.replicas,
+        progressDeadlineSeconds: service.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_SECONDS,
         selector: { matchLabels: selector(service.name) },
         template: {
-          metadata: { labels: { ...common, ...selector(service.name), [LABEL.component]: 'service' } },
+          metadata: {
+            labels: { ...common, ...selector(service.name), [LABEL.component]: 'service' },
+            ...podAnnotations(refs.config, refs.secrets, secretVersions),
+          },
           spec: {
             containers: [{
               name: service.name,
@@ -212,6 +231,47 @@ function containerEnv(service: Service, spec: AppSpec, application: string) {
     }
   }
   return env;
+}
+
+/** The config values and catalog secrets a service's pods reference (what containerEnv wires in). */
+function references(service: Service, spec: AppSpec): { config: Record<string, string>; secrets: string[] } {
+  const config: Record<string, string> = {};
+  const secrets = new Set<string>();
+  for (const value of Object.values(service.env)) {
+    if (typeof value === 'string') continue;
+    if ('config' in value) {
+      const v = spec.config[value.config];
+      if (v !== undefined) config[value.config] = v;
+    } else secrets.add(value.secret);
+  }
+  for (const dep of service.dependsOn) {
+    const db = spec.databases.find((d) => d.name === dep);
+    if (db) secrets.add(db.mode === 'container' ? databasePasswordSecret(db.name) : db.connectionSecret);
+  }
+  return { config, secrets: [...secrets] };
+}
+
+/**
+ * A pod template's checksum annotations: of the config values its containers read, and of
+ * the versions of the catalog secrets they read (only when versions are known). Each is left
+ * out when the pod references nothing of the kind, so an unrelated change restarts no pod.
+ */
+function podAnnotations(
+  config: Record<string, string>,
+  secrets: readonly string[],
+  versions: Readonly<Record<string, string>> | undefined,
+): { annotations?: Record<string, string> } {
+  const annotations: Record<string, string> = {};
+  if (Object.keys(config).length > 0) annotations[CONFIG_CHECKSUM_ANNOTATION] = sha256(canonicalJson(config));
+  if (versions && secrets.length > 0) {
+    const used = Object.fromEntries(secrets.map((name) => [name, Object.hasOwn(versions, name) ? versions[name]! : '']));
+    annotations[SECRETS_CHECKSUM_ANNOTATION] = sha256(canonicalJson(used));
+  }
+  return Object.keys(annotations).length > 0 ? { annotations: sorted(annotations) } : {};
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }
 
 function probes(service: Service): Record<string, unknown> {

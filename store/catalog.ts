@@ -7,6 +7,7 @@ import { LocalMasterKey } from './crypto/local-master-key.js';
 import { type CatalogDialect, openCatalogDatabase } from './database.js';
 import { EnvironmentRepository } from './environments.js';
 import { IdempotencyRepository } from './idempotency.js';
+import { EnvironmentLockRepository } from './locks.js';
 import { OperationRepository } from './operations.js';
 import { RevisionHistoryRepository } from './revision-history.js';
 import { RevisionRepository } from './revisions.js';
@@ -28,6 +29,7 @@ export interface CatalogRepositories {
   secrets: SecretRepository;
   status: StatusRepository;
   idempotency: IdempotencyRepository;
+  locks: EnvironmentLockRepository;
 }
 
 export interface Catalog extends CatalogRepositories {
@@ -68,6 +70,7 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
     secrets: new SecretRepository(db, keys),
     status: new StatusRepository(db),
     idempotency: new IdempotencyRepository(db),
+    locks: new EnvironmentLockRepository(db),
   });
   return {
     ...repositories(database.db),

@@ -23,7 +23,7 @@ export function createEnvironment(catalog: Transactional, input: {
 }): Promise<EnvironmentWithRevision> {
   return catalog.transaction(async (tx) => {
     const { revision } = await tx.revisions.put(input.spec, { author: input.author });
-    const environment = await tx.environments.create({ binding: input.binding, overrides: input.overrides, currentRevision: revision.id });
+    const environment = await tx.environments.create({ binding: input.binding, overrides: input.overrides, currentRevision: revision.id, author: input.author });
     await tx.history.record({ environment: environment.binding.name, revision: revision.id, author: input.author, kind: 'spec-change', operationId: input.operationId });
     return { environment, revision };
   });
@@ -41,20 +41,36 @@ export function changeSpec(catalog: Transactional, name: string, spec: AppSpecIn
   });
 }
 
-/** Records that a revision now runs in an environment (after a deploy, promotion or rollback). */
+/**
+ * Records that a revision (with an overrides version) now runs in an environment, after a
+ * deploy, promotion or rollback. `desired` moves the revision the environment should run too.
+ */
 export function recordDeployment(catalog: Transactional, name: string, deployment: {
   revision: string;
+  overridesVersion?: number;
   by: string;
-  kind: Exclude<HistoryKind, 'spec-change'>;
+  kind: Exclude<HistoryKind, 'spec-change' | 'undeploy'>;
   operationId?: string;
   at?: string;
+  desired?: string;
 }): Promise<EnvironmentRecord> {
   return catalog.transaction(async (tx) => {
-    const environment = await tx.environments.markDeployed(name, { revision: deployment.revision, by: deployment.by, at: deployment.at });
+    const environment = await tx.environments.markDeployed(name, {
+      revision: deployment.revision, overridesVersion: deployment.overridesVersion, by: deployment.by, at: deployment.at, desired: deployment.desired,
+    });
     await tx.history.record({
       environment: name, revision: deployment.revision, author: deployment.by, kind: deployment.kind,
-      operationId: deployment.operationId, at: environment.deployed?.at,
+      operationId: deployment.operationId, overridesVersion: deployment.overridesVersion, at: environment.deployed?.at,
     });
+    return environment;
+  });
+}
+
+/** A rollback removed `revision` from an environment that ran nothing before: nothing is deployed, desired as before. */
+export function recordUndeploy(catalog: Transactional, name: string, change: { revision: string; by: string; operationId?: string; desired?: string }): Promise<EnvironmentRecord> {
+  return catalog.transaction(async (tx) => {
+    const environment = await tx.environments.clearDeployed(name, change.desired);
+    await tx.history.record({ environment: name, revision: change.revision, author: change.by, kind: 'undeploy', operationId: change.operationId });
     return environment;
   });
 }

@@ -10,6 +10,8 @@ import { type CatalogDb, inTransaction } from './transaction.js';
 
 export interface Deployment {
   revision: string;
+  /** The overrides version deployed with the revision (absent for deploys before versions). */
+  overridesVersion?: number;
   at: string;
   by: string;
 }
@@ -17,7 +19,9 @@ export interface Deployment {
 export interface EnvironmentRecord {
   binding: EnvironmentBinding;
   overrides: Overrides;
-  /** The revision the environment should run (its latest spec). */
+  /** Bumped on every overrides change; each version is kept (overridesAt). */
+  overridesVersion: number;
+  /** The revision the environment should run: its latest spec, or what a promotion or rollback put there. */
   currentRevision?: string;
   /** The revision last deployed, and when and by whom. */
   deployed?: Deployment;
@@ -30,6 +34,8 @@ export interface NewEnvironment {
   binding: EnvironmentBinding;
   overrides?: OverridesInput;
   currentRevision?: string;
+  /** Who set the first overrides version. */
+  author?: string;
 }
 
 export interface EnvironmentFilter {
@@ -55,18 +61,25 @@ export class EnvironmentRepository {
       deployed_revision: null,
       deployed_at: null,
       deployed_by: null,
+      deployed_overrides_version: null,
       overrides: toJson(Overrides.parse(input.overrides ?? {})),
+      overrides_version: 1,
       generation: 1,
       created_at: at,
       updated_at: at,
     };
-    await guard('create environment', () => this.db.insertInto('environments').values(row).execute(), {
-      unique: () => new ConflictError(
-        `environment "${binding.name}" already exists, or namespace "${binding.namespace}" on cluster "${binding.cluster}" is taken`,
-      ),
-      foreignKey: () => new ConflictError(
-        `environment "${binding.name}" refers to cluster "${binding.cluster}"${input.currentRevision ? ` or revision ${input.currentRevision}` : ''}, which does not exist`,
-      ),
+    await inTransaction(this.db, async (trx) => {
+      await guard('create environment', () => trx.insertInto('environments').values(row).execute(), {
+        unique: () => new ConflictError(
+          `environment "${binding.name}" already exists, or namespace "${binding.namespace}" on cluster "${binding.cluster}" is taken`,
+        ),
+        foreignKey: () => new ConflictError(
+          `environment "${binding.name}" refers to cluster "${binding.cluster}"${input.currentRevision ? ` or revision ${input.currentRevision}` : ''}, which does not exist`,
+        ),
+      });
+      await guard('create environment', () => trx.insertInto('overrides_versions')
+        .values({ environment: binding.name, version: 1, overrides: row.overrides, author: input.author ?? 'unknown', created_at: at })
+        .execute());
     });
     return toRecord(row);
   }
@@ -98,16 +111,49 @@ export class EnvironmentRepository {
     return this.update(name, { current_revision: revision }, expect);
   }
 
-  markDeployed(name: string, deployment: { revision: string; by: string; at?: string }, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+  /**
+   * Records what now runs. `desired` also moves the revision the environment should run, so
+   * desired and deployed agree after a promotion or rollback (a later plain deploy keeps it).
+   */
+  markDeployed(name: string, deployment: { revision: string; overridesVersion?: number; by: string; at?: string; desired?: string }, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
     return this.update(name, {
       deployed_revision: deployment.revision,
+      deployed_overrides_version: deployment.overridesVersion ?? null,
       deployed_by: deployment.by,
       deployed_at: deployment.at === undefined ? nowIso() : toIso(deployment.at),
+      ...(deployment.desired !== undefined ? { current_revision: deployment.desired } : {}),
     }, expect);
   }
 
-  setOverrides(name: string, overrides: OverridesInput, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
-    return this.update(name, { overrides: toJson(Overrides.parse(overrides)) }, expect);
+  /** Nothing of Flotilla's runs there any more (a first deploy rolled back); `desired` as before it. */
+  clearDeployed(name: string, desired: string | undefined): Promise<EnvironmentRecord> {
+    return this.update(name, {
+      deployed_revision: null, deployed_overrides_version: null, deployed_by: null, deployed_at: null,
+      ...(desired !== undefined ? { current_revision: desired } : {}),
+    }, {});
+  }
+
+  /** New overrides: a new version, kept beside the old ones, so a deploy can pin the one it used. */
+  async setOverrides(name: string, overrides: OverridesInput, expect: { generation?: number; author?: string } = {}): Promise<EnvironmentRecord> {
+    const text = toJson(Overrides.parse(overrides));
+    return inTransaction(this.db, async (trx) => {
+      const repo = new EnvironmentRepository(trx);
+      const current = await repo.require(name);
+      if (toJson(current.overrides) === text) return current;
+      const updated = await repo.update(name, { overrides: text, overrides_version: current.overridesVersion + 1 }, expect);
+      await guard('store overrides', () => trx.insertInto('overrides_versions')
+        .values({ environment: name, version: updated.overridesVersion, overrides: text, author: expect.author ?? 'unknown', created_at: updated.updatedAt })
+        .execute());
+      return updated;
+    });
+  }
+
+  /** The overrides as they were at a version. */
+  async overridesAt(name: string, version: number): Promise<Overrides> {
+    const row = await guard('read overrides', () => this.db.selectFrom('overrides_versions').select('overrides')
+      .where('environment', '=', name).where('version', '=', version).executeTakeFirst());
+    if (!row) throw new NotFoundError('overrides version', `${name}@${version}`);
+    return fromJson(row.overrides);
   }
 
   /** Removes the environment with its history, live status and secrets, all or nothing. */
@@ -147,9 +193,15 @@ function toRecord(row: Selectable<EnvironmentsTable>): EnvironmentRecord {
   return {
     binding,
     overrides: fromJson(row.overrides),
+    overridesVersion: row.overrides_version,
     currentRevision: orUndefined(row.current_revision),
     deployed: row.deployed_revision !== null
-      ? { revision: row.deployed_revision, at: row.deployed_at ?? row.updated_at, by: row.deployed_by ?? 'unknown' }
+      ? {
+        revision: row.deployed_revision,
+        ...(row.deployed_overrides_version !== null ? { overridesVersion: row.deployed_overrides_version } : {}),
+        at: row.deployed_at ?? row.updated_at,
+        by: row.deployed_by ?? 'unknown',
+      }
       : undefined,
     generation: row.generation,
     createdAt: row.created_at,

@@ -14,6 +14,10 @@ export const OPERATION_STATES = ['running', 'waiting', 'paused', 'completed', 'f
 export type OperationState = (typeof OPERATION_STATES)[number];
 const FINAL_STATES: readonly OperationState[] = ['completed', 'failed', 'cancelled', 'terminated', 'timed-out'];
 
+/** How an operation ended for the user; only `failed` means Flotilla could not do its job. */
+export const OPERATION_OUTCOMES = ['completed', 'rejected', 'cancelled', 'rolled-back', 'completed-with-failures', 'failed'] as const;
+export type OperationOutcome = (typeof OPERATION_OUTCOMES)[number];
+
 export interface OperationRecord {
   /** The workflow id. */
   id: string;
@@ -22,9 +26,25 @@ export interface OperationRecord {
   environments: string[];
   clusters: string[];
   requestedBy?: string;
+  outcome?: OperationOutcome;
+  /** Why it ended as it did (rejected by whom, what failed). */
+  message?: string;
   startedAt: string;
   finishedAt?: string;
   updatedAt: string;
+}
+
+/** What a workflow reports of itself at each phase change. */
+export interface OperationReport {
+  id: string;
+  kind: OperationKind;
+  state: OperationState;
+  outcome?: OperationOutcome;
+  message?: string;
+  environments?: string[];
+  clusters?: string[];
+  requestedBy?: string;
+  at?: string;
 }
 
 export interface NewOperation {
@@ -40,6 +60,7 @@ export interface NewOperation {
 export interface OperationFilter {
   kind?: OperationKind;
   state?: OperationState | OperationState[];
+  outcome?: OperationOutcome;
   environment?: string;
   cluster?: string;
   limit?: number;
@@ -57,6 +78,8 @@ export class OperationRepository {
       kind: input.kind,
       state: input.state ?? 'running',
       requested_by: input.requestedBy ?? null,
+      outcome: null,
+      message: null,
       started_at: input.startedAt === undefined ? at : toIso(input.startedAt),
       finished_at: null,
       updated_at: at,
@@ -72,6 +95,29 @@ export class OperationRepository {
         await guard('record operation', () => trx.insertInto('operation_subjects').values(subjects).execute());
       }
     });
+    return this.require(input.id);
+  }
+
+  /**
+   * The workflow's own report: records the operation if nobody did (a start outside the API),
+   * then its state and, at the end, its outcome. A report never reopens a finished operation.
+   */
+  async report(input: OperationReport): Promise<OperationRecord> {
+    const existing = await this.get(input.id) ?? await this.record({
+      id: input.id, kind: input.kind, environments: input.environments, clusters: input.clusters, requestedBy: input.requestedBy,
+    });
+    if (existing.finishedAt !== undefined && !FINAL_STATES.includes(input.state)) return existing;
+    const when = input.at === undefined ? nowIso() : toIso(input.at);
+    await guard('update operation', () => this.db.updateTable('operations')
+      .set({
+        state: input.state,
+        updated_at: when,
+        finished_at: FINAL_STATES.includes(input.state) ? when : null,
+        ...(input.outcome !== undefined ? { outcome: input.outcome } : {}),
+        ...(input.message !== undefined ? { message: input.message } : {}),
+      })
+      .where('id', '=', input.id)
+      .execute());
     return this.require(input.id);
   }
 
@@ -106,6 +152,7 @@ export class OperationRepository {
       let query = this.db.selectFrom('operations').selectAll();
       if (filter.kind) query = query.where('kind', '=', filter.kind);
       if (states) query = query.where('state', 'in', states);
+      if (filter.outcome) query = query.where('outcome', '=', filter.outcome);
       for (const [kind, name] of [['environment', filter.environment], ['cluster', filter.cluster]] as const) {
         if (name === undefined) continue;
         query = query.where((eb) => eb.exists(eb.selectFrom('operation_subjects as s').select('s.name')
@@ -133,6 +180,8 @@ export class OperationRepository {
         environments: mine.filter((s) => s.subject_kind === 'environment').map((s) => s.name),
         clusters: mine.filter((s) => s.subject_kind === 'cluster').map((s) => s.name),
         requestedBy: orUndefined(row.requested_by),
+        ...(row.outcome !== null ? { outcome: row.outcome as OperationOutcome } : {}),
+        ...(row.message !== null ? { message: row.message } : {}),
         startedAt: row.started_at,
         finishedAt: orUndefined(row.finished_at),
         updatedAt: row.updated_at,

@@ -7,7 +7,8 @@ import { clampLimit, decodeCursor, type Page, toPage } from './pagination.js';
 import type { RevisionHistoryTable } from './schema.js';
 import type { CatalogDb } from './transaction.js';
 
-export const HISTORY_KINDS = ['spec-change', 'deploy', 'promotion', 'rollback'] as const;
+// 'undeploy': a rollback removed a revision from an environment that ran nothing before it.
+export const HISTORY_KINDS = ['spec-change', 'deploy', 'promotion', 'rollback', 'undeploy'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export interface HistoryEntry {
@@ -17,6 +18,8 @@ export interface HistoryEntry {
   author: string;
   kind: HistoryKind;
   operationId?: string;
+  /** The overrides version deployed with the revision. */
+  overridesVersion?: number;
   at: string;
 }
 
@@ -26,6 +29,7 @@ export interface NewHistoryEntry {
   author: string;
   kind: HistoryKind;
   operationId?: string;
+  overridesVersion?: number;
   at?: string;
 }
 
@@ -40,6 +44,7 @@ export class RevisionHistoryRepository {
       author: entry.author,
       kind: entry.kind,
       operation_id: entry.operationId ?? null,
+      overrides_version: entry.overridesVersion ?? null,
       at: entry.at === undefined ? nowIso() : toIso(entry.at),
     };
     await guard('record history', () => this.db.insertInto('revision_history').values(row).execute(), {
@@ -69,6 +74,7 @@ function toEntry(row: Selectable<RevisionHistoryTable>): HistoryEntry {
     author: row.author,
     kind: row.kind as HistoryKind,
     operationId: orUndefined(row.operation_id),
+    ...(row.overrides_version !== null ? { overridesVersion: row.overrides_version } : {}),
     at: row.at,
   };
 }

@@ -28,7 +28,11 @@ export interface EnvironmentsTable {
   deployed_revision: string | null;
   deployed_at: string | null;
   deployed_by: string | null;
+  /** The overrides version that was deployed with deployed_revision. */
+  deployed_overrides_version: number | null;
   overrides: string;
+  /** Bumped on every overrides change; overrides_versions keeps each version. */
+  overrides_version: number;
   generation: number;
   created_at: string;
   updated_at: string;
@@ -48,7 +52,24 @@ export interface RevisionHistoryTable {
   author: string;
   kind: string;
   operation_id: string | null;
+  /** For deploys, promotions and rollbacks: the overrides version deployed with the revision. */
+  overrides_version: number | null;
   at: string;
+}
+
+export interface OverridesVersionsTable {
+  environment: string;
+  version: number;
+  overrides: string;
+  author: string;
+  created_at: string;
+}
+
+/** The operation changing an environment now: one at a time per environment. */
+export interface EnvironmentLocksTable {
+  environment: string;
+  operation_id: string;
+  acquired_at: string;
 }
 
 export interface RulesVersionsTable {
@@ -86,6 +107,9 @@ export interface OperationsTable {
   kind: string;
   state: string;
   requested_by: string | null;
+  /** How it ended for the user: completed, rejected, cancelled, rolled-back, completed-with-failures, failed. */
+  outcome: string | null;
+  message: string | null;
   started_at: string;
   finished_at: string | null;
   updated_at: string;
@@ -139,6 +163,8 @@ export interface CatalogTables {
   environments: EnvironmentsTable;
   revisions: RevisionsTable;
   revision_history: RevisionHistoryTable;
+  overrides_versions: OverridesVersionsTable;
+  environment_locks: EnvironmentLocksTable;
   rules_versions: RulesVersionsTable;
   tokens: TokensTable;
   audit_log: AuditLogTable;

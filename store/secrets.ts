@@ -17,16 +17,22 @@ export function environmentScope(environment: string): string {
 
 export interface SecretInfo {
   name: string;
+  /** Also the secret's version: it changes exactly when the value does. */
   updatedAt: string;
 }
 
 export class SecretRepository {
   constructor(private readonly db: CatalogDb, private readonly keys: KeyWrapper) {}
 
-  /** Creates or replaces a secret; each write uses a fresh data key. */
+  /**
+   * Creates or replaces a secret; each write uses a fresh data key. Writing the value it
+   * already has changes nothing, so its version (updatedAt) moves only when the value does:
+   * pods restart on a new version, not on a repeated write.
+   */
   async put(scope: string, name: string, value: string): Promise<void> {
     checkScope(scope);
     if (name === '') throw new InvalidInputError('secret name must not be empty');
+    if ((await this.get(scope, name)) === value) return;
     const sealed = await seal(this.keys, value, context(scope, name));
     const at = nowIso();
     const columns = {

@@ -1,24 +1,43 @@
-// deployEnvironment: check rules → render → apply → prune → wait for rollout → record.
+// deployEnvironment: take the environment → check rules → (databases ready → migrations done)
+// → apply → wait for the rollout → prune what the revision no longer has → record → release.
 // Re-running it for the revision already deployed changes nothing.
-import { ApplicationFailure, proxyActivities, workflowInfo } from '@temporalio/workflow';
-import type { DeployActivities, DeployPlan, WorkloadState } from '../activities/deploy-types.js';
+import {
+  ApplicationFailure, CancellationScope, patched, proxyActivities, workflowInfo,
+} from '@temporalio/workflow';
+import type { DeployActivities, DeployPhase, DeployPlan, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
+import type { OperationActivities } from '../activities/operations-types.js';
+import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
+import { CHANGE_CONTROL_PATCH } from './patches.js';
 
 export interface DeployInput {
   environment: string;
   /** Defaults to the environment's current revision. */
   revision?: string;
+  /** Defaults to the environment's overrides as they are when the deploy is planned (then pinned). */
+  overridesVersion?: number;
   requestedBy: string;
+  /** How long each rollout wait may take (default 600 s). */
   rolloutTimeoutSeconds?: number;
+  /** How long a pod may sit in an image-pull or crash loop before the rollout fails (default 60 s). */
+  stuckAfterSeconds?: number;
   /** Set by promotions and rollbacks; a plain deploy records 'deploy'. */
   kind?: 'deploy' | 'promotion' | 'rollback';
   /** Rules were already checked for the whole change (promotions check once, up front). */
   skipRules?: boolean;
+  /**
+   * The operation that already holds this environment's lock (a promotion deploying or rolling
+   * back its target): this deploy neither takes nor releases it.
+   */
+  lockedBy?: string;
+  /** The revision the environment should run afterwards, when not the deployed one (a rollback restores it). */
+  desired?: string;
 }
 
 export interface DeployResult {
   environment: string;
   cluster: string;
   revision: string;
+  overridesVersion?: number;
   previousRevision?: string;
   applied: { created: number; configured: number; unchanged: number };
   pruned: string[];
@@ -26,11 +45,15 @@ export interface DeployResult {
   changed: boolean;
 }
 
+export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
+
 // Catalog reads and writes are quick; a lost worker is noticed when the short timeout passes.
-const { planDeploy, recordDeployment } = proxyActivities<DeployActivities>({
+const catalogOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
-});
+} as const;
+const { planDeploy, recordDeployment } = proxyActivities<DeployActivities>(catalogOptions);
+const { acquireEnvironments, releaseEnvironments, reportOperation } = proxyActivities<OperationActivities>(catalogOptions);
 // Cluster writes heartbeat per object: a lost worker is noticed within the heartbeat timeout,
 // not after the whole start-to-close time.
 const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
@@ -40,14 +63,46 @@ const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
 });
 
 export async function deployEnvironment(input: DeployInput): Promise<DeployResult> {
-  const timeoutSeconds = input.rolloutTimeoutSeconds ?? 600;
+  if (!patched(CHANGE_CONTROL_PATCH)) return deployEnvironmentV1(input);
+  const id = workflowInfo().workflowId;
+  const standalone = input.lockedBy === undefined;
+  const report = (state: 'running' | 'completed' | 'failed', extra: { outcome?: 'completed' | 'failed'; message?: string } = {}) =>
+    standalone ? reportOperation({ id, kind: 'deploy', state, environments: [input.environment], requestedBy: input.requestedBy, ...extra }) : Promise.resolve();
+
+  if (standalone) {
+    try {
+      await acquireEnvironments({ holder: id, environments: [input.environment] });
+    } catch (error) {
+      await report('failed', { outcome: 'failed', message: messageOf(error) });
+      throw error;
+    }
+  }
+  try {
+    await report('running');
+    const result = await deploy(input, id);
+    await report('completed', { outcome: 'completed' });
+    return result;
+  } catch (error) {
+    await CancellationScope.nonCancellable(() => report('failed', { outcome: 'failed', message: messageOf(error) }));
+    throw error;
+  } finally {
+    if (standalone) await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+  }
+}
+
+async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
+  const timeoutSeconds = input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
   const { waitForRevision } = proxyActivities<DeployActivities>({
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
     heartbeatTimeout: '15 seconds',
     retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
   });
+  const wait = (target: RevisionTarget, phase: DeployPhase) =>
+    waitForRevision({ ...target, phase, timeoutSeconds, stuckAfterSeconds: input.stuckAfterSeconds });
 
-  const plan: DeployPlan = await planDeploy({ environment: input.environment, revision: input.revision, at: new Date().toISOString() });
+  const plan: DeployPlan = await planDeploy({
+    environment: input.environment, revision: input.revision, overridesVersion: input.overridesVersion, at: new Date().toISOString(),
+  });
   if (!input.skipRules && !plan.verdict.allowed) {
     throw ApplicationFailure.nonRetryable(
       `refused by organisation rules: ${plan.verdict.violations.map((v) => `${v.rule} (${v.object} ${v.field}): ${v.message}`).join('; ')}`,
@@ -55,29 +110,55 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployResul
       plan.verdict.violations,
     );
   }
-  const target = { environment: plan.environment, revision: plan.revision };
+  const target: RevisionTarget = { environment: plan.environment, revision: plan.revision, overridesVersion: plan.overridesVersion };
 
+  // A migration starts only once its database answers; Deployments change only after migrations.
+  if (plan.hasDatabases) {
+    await applyRevision({ ...target, phase: 'databases' });
+    await wait(target, 'databases');
+  }
   if (plan.hasMigrations) {
     await applyRevision({ ...target, phase: 'migrations' });
-    await waitForRevision({ ...target, phase: 'migrations', timeoutSeconds });
+    await wait(target, 'migrations');
   }
   const applied = await applyRevision({ ...target, phase: 'all' });
+  const workloads = await wait(target, 'all');
+  // Prune last (as Argo CD's PruneLast): what the old revision had keeps serving until the new one is ready.
   const { deleted } = await pruneRevision(target);
-  const workloads = await waitForRevision({ ...target, phase: 'all', timeoutSeconds });
   const { changed } = await recordDeployment({
     ...target,
     requestedBy: input.requestedBy,
-    operationId: workflowInfo().workflowId,
+    operationId: id,
     kind: input.kind ?? 'deploy',
+    desired: desiredAfter(input, plan),
   });
   return {
     environment: plan.environment,
     cluster: plan.cluster,
     revision: plan.revision,
+    overridesVersion: plan.overridesVersion,
     previousRevision: plan.previousRevision,
     applied,
     pruned: deleted,
     workloads,
     changed,
   };
+}
+
+/**
+ * What the environment should run afterwards. A promotion or rollback moves it (so a later
+ * plain deploy does not put the old revision back); a plain deploy leaves it unless the caller
+ * says (the API does when a user names a revision), so a spec change that landed meanwhile
+ * stays desired.
+ */
+function desiredAfter(input: DeployInput, plan: DeployPlan): string | undefined {
+  if (input.desired !== undefined) return input.desired;
+  if (input.kind === 'promotion' || input.kind === 'rollback') return plan.revision;
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  let e: unknown = error;
+  while (e instanceof Error && e.cause) e = e.cause;
+  return e instanceof Error ? e.message : String(e);
 }

@@ -34,7 +34,19 @@ export interface TargetState {
 export interface StageState {
   name: string;
   phase: 'pending' | 'awaiting-approval' | 'running' | 'soaking' | 'succeeded' | 'failed' | 'skipped';
-  approval?: { required: boolean; fourEyes: boolean; approvedBy?: string; rejectedBy?: string; comment?: string; at?: string };
+  approval?: {
+    required: boolean;
+    fourEyes: boolean;
+    /** How many distinct approvers it takes (default 1). */
+    needed?: number;
+    /** Every approval so far, in order. */
+    approvals?: { by: string; at: string; comment?: string }[];
+    /** The approval that completed it. */
+    approvedBy?: string;
+    rejectedBy?: string;
+    comment?: string;
+    at?: string;
+  };
   targets: TargetState[];
   startedAt?: string;
   finishedAt?: string;
@@ -52,6 +64,8 @@ export interface PromotionState {
   startedAt: string;
   finishedAt?: string;
   message?: string;
+  /** How it ended for the user, once it has (the same as the final phase). */
+  outcome?: 'completed' | 'completed-with-failures' | 'rolled-back' | 'cancelled' | 'rejected' | 'failed';
 }
 
 /** Who decides on an approval; the API fills `role` from the caller's token. */
@@ -62,11 +76,16 @@ export interface ApprovalDecision {
 }
 
 export const promotionStateQuery = defineQuery<PromotionState>('promotionState');
-/** Approve the stage that waits for approval; refused (validator) for a wrong role, the requester under four eyes, or when nothing waits. */
+/**
+ * Approve the stage that waits for approval; refused (validator, by type) for a wrong role
+ * (ApproverRole), the requester under four eyes (FourEyes), an approver who already approved
+ * (AlreadyApproved), when nothing waits (NotAwaitingApproval) or the stage is already decided
+ * (AlreadyDecided).
+ */
 export const approveUpdate = defineUpdate<PromotionState, [ApprovalDecision]>('approve');
 export const rejectUpdate = defineUpdate<PromotionState, [ApprovalDecision]>('reject');
 /** Stop starting new targets after those in flight; resume continues (retrying a failed target under `pause`). */
 export const pauseSignal = defineSignal<[{ by: string }]>('pause');
 export const resumeSignal = defineSignal<[{ by: string }]>('resume');
-/** Cancel: roll back every target changed so far, then end as `cancelled`. */
+/** Cancel: roll back every target changed so far, then end as `cancelled` (a native Temporal cancel does the same). */
 export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');

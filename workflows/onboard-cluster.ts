@@ -1,12 +1,16 @@
 // onboardCluster: resolve access → check connectivity and version → install the baseline →
 // read capacity → ready. While the cluster cannot be reached it waits durably and reports
-// `unreachable`; a permanent error is reported and leaves nothing half-installed.
+// `unreachable`, continuing as new so a day of waiting keeps the history small; a permanent
+// error is reported and leaves nothing half-installed.
 import {
-  ActivityFailure, ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, sleep, workflowInfo,
+  ActivityFailure, ApplicationFailure, CancellationScope, continueAsNew, isCancellation, patched, proxyActivities, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
 import type { OnboardingActivities } from '../activities/onboarding-types.js';
+import type { OperationActivities } from '../activities/operations-types.js';
 import { checkVersion, DEFAULT_SUPPORTED_VERSIONS, type VersionRange } from '../domain/baseline.js';
+import { onboardClusterV1 } from './legacy/onboard-cluster-v1.js';
 import { onboardingStateQuery, type OnboardingState } from './messages.js';
+import { CHANGE_CONTROL_PATCH } from './patches.js';
 
 export interface OnboardClusterInput {
   cluster: string;
@@ -15,6 +19,10 @@ export interface OnboardClusterInput {
   giveUpAfterMs?: number;
   /** Longest wait between two attempts to reach the cluster (ms). */
   maxRetryIntervalMs?: number;
+  /** Continue as new while waiting once this run's history is longer (default 1,000 events). */
+  maxHistoryEvents?: number;
+  /** Set by the workflow itself when it continues as new while waiting; callers leave it out. */
+  carried?: { attempts: number; startedAt: number; message?: string };
 }
 
 export interface OnboardClusterResult {
@@ -33,22 +41,34 @@ const { installBaseline, removeBaseline, readCapacity, setClusterStatus } = prox
   startToCloseTimeout: '1 minute',
   retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 10 },
 });
+const { reportOperation } = proxyActivities<OperationActivities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 10 },
+});
 
 export async function onboardCluster(input: OnboardClusterInput): Promise<OnboardClusterResult> {
+  if (!patched(CHANGE_CONTROL_PATCH)) return onboardClusterV1(input);
   const { cluster } = input;
-  const state: OnboardingState = { cluster, phase: 'resolving', attempts: 0 };
+  const id = workflowInfo().workflowId;
+  const state: OnboardingState = { cluster, phase: input.carried ? 'unreachable' : 'resolving', attempts: input.carried?.attempts ?? 0, message: input.carried?.message };
   setHandler(onboardingStateQuery, () => state);
+  const report = (opState: 'running' | 'waiting' | 'completed' | 'failed', outcome?: 'completed' | 'failed', message?: string) =>
+    CancellationScope.nonCancellable(() => reportOperation({ id, kind: 'onboarding', state: opState, clusters: [cluster], ...(outcome ? { outcome } : {}), ...(message ? { message } : {}) }));
   const fail = async (reason: string, type: string): Promise<never> => {
     state.phase = 'failed';
     state.message = reason;
     await setClusterStatus({ cluster, status: 'degraded', message: reason });
+    await report('failed', 'failed', reason);
     throw ApplicationFailure.nonRetryable(reason, type);
   };
 
-  await setClusterStatus({ cluster, status: 'onboarding', message: 'resolving access' });
+  if (!input.carried) {
+    await report('running');
+    await setClusterStatus({ cluster, status: 'onboarding', message: 'resolving access' });
+  }
 
   // 1. Reach the cluster, waiting as long as it takes (up to giveUpAfter).
-  const started = Date.now(); // workflow time: deterministic
+  const started = input.carried?.startedAt ?? Date.now(); // workflow time: deterministic
   const giveUpAfter = input.giveUpAfterMs ?? 24 * 3600_000;
   const maxInterval = input.maxRetryIntervalMs ?? 30_000;
   let probe: { gitVersion: string; server: string } | undefined;
@@ -65,11 +85,18 @@ export async function onboardCluster(input: OnboardClusterInput): Promise<Onboar
       if (state.phase !== 'unreachable') {
         state.phase = 'unreachable';
         await setClusterStatus({ cluster, status: 'unreachable', message });
+        await report('waiting');
       }
       state.message = message;
       await sleep(Math.min(maxInterval, 1000 * 2 ** Math.min(state.attempts, 10)));
+      // Bounded history: a day of attempts goes on in fresh runs, carrying the count and the start.
+      const info = workflowInfo();
+      if (info.continueAsNewSuggested || info.historyLength > (input.maxHistoryEvents ?? 1000)) {
+        await continueAsNew<typeof onboardCluster>({ ...input, carried: { attempts: state.attempts, startedAt: started, message } });
+      }
     }
   }
+  await report('running');
 
   // 2. Version.
   state.phase = 'checking-version';
@@ -91,7 +118,8 @@ export async function onboardCluster(input: OnboardClusterInput): Promise<Onboar
   // 4. Capacity, then ready.
   state.phase = 'reading-capacity';
   const capacity = await readCapacity({ cluster });
-  await setClusterStatus({ cluster, status: 'ready', message: `onboarded by ${workflowInfo().workflowId}`, version: probe.gitVersion, capacity });
+  await setClusterStatus({ cluster, status: 'ready', message: `onboarded by ${id}`, version: probe.gitVersion, capacity });
   state.phase = 'ready';
+  await report('completed', 'completed');
   return { cluster, version: probe.gitVersion, attempts: state.attempts, capacity };
 }

@@ -23,9 +23,13 @@ export interface PromoteInput {
   requestedBy: string;
   /** An approval that does not arrive in this time cancels the promotion (default 24 h). */
   approvalTimeoutSeconds?: number;
-  /** Per target: how long its rollout may take (default 600 s). */
+  /** Per target: how long each rollout wait may take (default 600 s). */
   rolloutTimeoutSeconds?: number;
-  /** Per target: give up on a deploy (e.g. an unreachable cluster) after this long (default 900 s). */
+  /**
+   * Per target: give up on a deploy (e.g. an unreachable cluster) after this long. Default:
+   * enough for every rollout wait the deploy has (databases, migrations, workloads) plus a
+   * margin, so it cannot fire before the rollout timeout it contains.
+   */
   targetTimeoutSeconds?: number;
   /** Continue as new at a stage boundary once this run's history is longer (default 5,000 events). */
   maxHistoryEvents?: number;

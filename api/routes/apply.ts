@@ -7,7 +7,8 @@ import { ClusterDocument } from '../../domain/cluster.js';
 import { formatPath, type Path } from '../../domain/diff.js';
 import { type FlotillaDocument, parseDocuments, validateDocument, type ValidationIssue, type Validated } from '../../domain/documents.js';
 import { EnvironmentDocument, environmentFromDocument } from '../../domain/environment.js';
-import { evaluateRules, type Rules, RulesDocument, type Violation } from '../../domain/rules.js';
+import { type Rules, RulesDocument, type Violation } from '../../domain/rules.js';
+import { changeVerdict } from '../../store/change-verdict.js';
 import { changeSpec } from '../../store/changes.js';
 import { ApiError, badRequest } from '../errors.js';
 import { defineRoute, type RouteContext } from '../route.js';
@@ -101,8 +102,8 @@ export const applyRoutes = [
           }
           await checkImmutable(ctx, doc, (...p) => at(i, ...p));
           const env = environmentFromDocument(doc);
-          const verdict = evaluateRules({ ...rules, freezeWindows: [] }, {
-            kind: 'deploy', at: ctx.deps.now().toISOString(), targets: [{ ...env, cluster: { name: doc.spec.cluster, labels } }],
+          const verdict = await changeVerdict(ctx.deps.catalog, {
+            kind: 'edit', at: ctx.deps.now().toISOString(), targets: [env], rules, clusterLabels: new Map([[doc.spec.cluster, labels]]),
           });
           violations.push(...verdict.violations.map((v) => (docs.length > 1 ? { ...v, document: i } : v)));
         }
@@ -174,7 +175,7 @@ async function applyEnvironment(ctx: RouteContext, doc: EnvironmentDoc, rules: R
   const spec = await changeSpec(catalog, name, env.spec, { author: ctx.principal.name });
   let action: Result['action'] = spec.changed ? 'configured' : 'unchanged';
   if (canonicalJson(existing.overrides) !== canonicalJson(env.overrides)) {
-    await catalog.environments.setOverrides(name, env.overrides);
+    await catalog.environments.setOverrides(name, env.overrides, { author: ctx.principal.name });
     action = 'configured';
   }
   return { kind: 'Environment', name, action, revision: spec.revision.id };

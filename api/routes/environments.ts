@@ -7,6 +7,7 @@ import { DnsLabel } from '../../domain/names.js';
 import { EnvironmentDocument } from '../../domain/environment.js';
 import { changeSpec } from '../../store/changes.js';
 import type { Catalog } from '../../store/catalog.js';
+import { EnvironmentBusyError } from '../../store/locks.js';
 import { badRequest } from '../errors.js';
 import { defineRoute } from '../route.js';
 import {
@@ -109,7 +110,8 @@ export const environmentRoutes = [
         requireOverridesFit(spec, body);
         await checkRules(catalog, { binding: env.binding, spec, overrides: body }, { kind: 'edit', at: ctx.deps.now() });
       }
-      const updated = await catalog.environments.setOverrides(params.name, body, { generation: env.generation });
+      const updated = await catalog.environments.setOverrides(params.name, body, { generation: env.generation, author: ctx.principal.name });
+      ctx.audit({ details: { overridesVersion: updated.overridesVersion } });
       return { status: 200, body: environmentView(updated) };
     },
   }),
@@ -165,6 +167,8 @@ export const environmentRoutes = [
     async handler({ params }, ctx) {
       const env = await ctx.deps.catalog.environments.require(params.name);
       ctx.authorize('environment.write', [env.binding.tier]);
+      const held = await ctx.deps.catalog.locks.heldBy([params.name]);
+      if (held.length > 0) throw new EnvironmentBusyError(held);
       await ctx.deps.catalog.environments.remove(params.name);
       return { status: 204 };
     },

@@ -4,8 +4,10 @@ import type { AppSpec, EnvironmentDocument, Overrides } from '../../domain/envir
 import { checkOverrides, environmentFromDocument } from '../../domain/environment.js';
 import { formatPath } from '../../domain/diff.js';
 import { shortRevision } from '../../domain/revision.js';
-import { evaluateRules, type PlannedChange, type Rules } from '../../domain/rules.js';
+import type { Rules } from '../../domain/rules.js';
 import type { Catalog } from '../../store/catalog.js';
+import { changeVerdict } from '../../store/change-verdict.js';
+import { NotFoundError } from '../../store/errors.js';
 import { createEnvironment } from '../../store/changes.js';
 import type { EnvironmentRecord } from '../../store/environments.js';
 import type { Health, ServiceStatus } from '../../store/status.js';
@@ -17,6 +19,7 @@ export function environmentView(e: EnvironmentRecord) {
   return {
     ...e.binding,
     overrides: e.overrides,
+    overridesVersion: e.overridesVersion,
     currentRevision: e.currentRevision,
     deployed: e.deployed,
     generation: e.generation,
@@ -43,19 +46,15 @@ export interface Target {
  * (they change nothing running); a deploy checks them all. Violations → 422, each listed.
  */
 export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy'; at: Date; rules?: Rules }): Promise<void> {
-  const rules = options.rules ?? (await catalog.rules.current()).rules;
-  const cluster = await catalog.clusters.get(target.binding.cluster);
-  if (!cluster) {
+  let verdict;
+  try {
+    verdict = await changeVerdict(catalog, { kind: options.kind, at: options.at.toISOString(), targets: [target], rules: options.rules });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
     throw new ApiError(422, 'invalid_reference', `cluster "${target.binding.cluster}" is not registered`, [
       { path: 'spec.cluster', message: 'no such cluster' },
     ]);
   }
-  const change: PlannedChange = {
-    kind: 'deploy',
-    at: options.at.toISOString(),
-    targets: [{ ...target, cluster: { name: cluster.name, labels: cluster.labels } }],
-  };
-  const verdict = evaluateRules(options.kind === 'edit' ? { ...rules, freezeWindows: [] } : rules, change);
   if (!verdict.allowed) {
     throw new ApiError(422, 'rule_violations', `${verdict.violations.length} rule violation(s)`, verdict.violations);
   }
@@ -108,7 +107,11 @@ export async function deployId(catalog: Catalog, environment: string, revision: 
   return `${prefix}${n + 1}`;
 }
 
-/** Checks the rules on the revision to run, then starts deployEnvironment. */
+/**
+ * Checks the rules on the revision to run, takes the environment, then starts
+ * deployEnvironment. A revision the caller names becomes the desired one too (a deploy of an
+ * older revision is a rollback by hand: a later plain deploy keeps it).
+ */
 export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, wanted: string | undefined, by: string): Promise<string> {
   const revision = await resolveRevision(deps.catalog, environment, wanted);
   const spec = (await deps.catalog.revisions.require(revision)).spec;
@@ -118,8 +121,9 @@ export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, want
     id: await deployId(deps.catalog, name, revision),
     kind: 'deploy',
     workflowType: 'deployEnvironment',
-    input: { environment: name, revision, requestedBy: by },
+    input: { environment: name, revision, requestedBy: by, ...(wanted !== undefined ? { desired: revision } : {}) },
     environments: [name],
+    locks: [name],
     clusters: [environment.binding.cluster],
     requestedBy: by,
   });

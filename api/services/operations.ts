@@ -4,12 +4,14 @@
 // Workflow ids (the operation ids):
 //   onboard-<cluster>                       one onboarding per cluster at a time
 //   deploy-<env>-<short revision>-<n>       n counts deploys of that revision to that env (1, 2, …)
-// A start whose id is still running is refused (409) by Temporal itself.
+// A start whose id is still running is refused (409) by Temporal itself; a start that changes
+// an environment another operation is changing is refused (409) by the environment's lock.
 import type { OperationKind } from '../../store/operations.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { Reply } from '../route.js';
 import { OperationAlreadyRunningError } from '../starter.js';
+import { lockEnvironments, unlockEnvironments } from './locks.js';
 
 export interface OperationRequest {
   id: string;
@@ -22,11 +24,17 @@ export interface OperationRequest {
   requestedBy: string;
 }
 
-export async function startOperation(deps: ApiDeps, op: OperationRequest): Promise<{ operationId: string; runId: string }> {
+/**
+ * Starts the workflow. `locks`: the environments it changes, taken for the operation first
+ * (409 when another operation holds one) and released again if the start fails.
+ */
+export async function startOperation(deps: ApiDeps, op: OperationRequest & { locks?: string[] }): Promise<{ operationId: string; runId: string }> {
+  if (op.locks) await lockEnvironments(deps, op.locks, op.id);
   let started;
   try {
     started = await deps.operations.start(op.workflowType, [op.input], op.id);
   } catch (error) {
+    if (op.locks) await unlockEnvironments(deps, op.id);
     if (error instanceof OperationAlreadyRunningError) throw error;
     deps.logger.error({ err: error, operationId: op.id }, 'operation start failed');
     throw new ApiError(503, 'unavailable', 'the operation could not be started; try again later');

@@ -11,8 +11,9 @@ import { checkOverrides, type Tier } from '../../domain/environment.js';
 import { formatPath } from '../../domain/diff.js';
 import { shortRevision } from '../../domain/revision.js';
 import type { ValidationIssue } from '../../domain/documents.js';
-import { type ChangeTarget, evaluateRules } from '../../domain/rules.js';
+import { changeVerdict } from '../../store/change-verdict.js';
 import type { EnvironmentRecord } from '../../store/environments.js';
+import { NotFoundError } from '../../store/errors.js';
 import type { OperationRecord, OperationState } from '../../store/operations.js';
 import {
   approveUpdate, cancelSignal, pauseSignal, promotionStateQuery, rejectUpdate, resumeSignal,
@@ -92,16 +93,16 @@ export async function checkTargets(deps: ApiDeps, plan: PlannedPromotion): Promi
   }
   // The whole change at once, as the workflow's planner checks it (kind promote: limits on
   // clusters per change count every target).
-  const { rules } = await deps.catalog.rules.current();
-  const targets: ChangeTarget[] = [];
-  for (const [i, t] of plan.targets.entries()) {
-    const cluster = await deps.catalog.clusters.get(t.binding.cluster);
-    if (!cluster) {
-      throw new ApiError(422, 'invalid_reference', `cluster "${t.binding.cluster}" of "${t.binding.name}" is not registered`, [{ path: `targets[${i}]`, message: 'no such cluster' }]);
-    }
-    targets.push({ binding: t.binding, spec, overrides: t.overrides, cluster: { name: cluster.name, labels: cluster.labels } });
+  let verdict;
+  try {
+    verdict = await changeVerdict(deps.catalog, {
+      kind: 'promote', at: deps.now().toISOString(), targets: plan.targets.map((t) => ({ binding: t.binding, spec, overrides: t.overrides })),
+    });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    const i = plan.targets.findIndex((t) => t.binding.cluster === error.key);
+    throw new ApiError(422, 'invalid_reference', `cluster "${error.key}" of "${plan.targets[i]?.binding.name}" is not registered`, [{ path: `targets[${i}]`, message: 'no such cluster' }]);
   }
-  const verdict = evaluateRules(rules, { kind: 'promote', at: deps.now().toISOString(), targets });
   if (!verdict.allowed) throw new ApiError(422, 'rule_violations', `${verdict.violations.length} rule violation(s)`, verdict.violations);
 }
 
@@ -128,6 +129,8 @@ export async function startPromotion(deps: ApiDeps, body: PromoteBody, plan: Pla
     environments: [plan.source.binding.name, ...plan.targets.map((t) => t.binding.name)],
     clusters: [...new Set(plan.targets.map((t) => t.binding.cluster))],
     requestedBy: by,
+    // The promotion holds its targets from start to end (the source is only read).
+    locks: plan.targets.map((t) => t.binding.name),
   });
   return operationId;
 }
@@ -230,6 +233,8 @@ export function mapRejection(error: UpdateRejectedError): ApiError {
     case 'FourEyes': return new ApiError(403, 'four_eyes', message);
     case 'ApproverRole': return new ApiError(403, 'forbidden', message);
     case 'NotAwaitingApproval': return new ApiError(409, 'not_awaiting_approval', message);
+    case 'AlreadyDecided': return new ApiError(409, 'already_decided', message);
+    case 'AlreadyApproved': return new ApiError(409, 'already_approved', message);
   }
   if (/four[- ]eyes/i.test(message)) return new ApiError(403, 'four_eyes', message);
   if (/\brole\b/i.test(message)) return new ApiError(403, 'forbidden', message);

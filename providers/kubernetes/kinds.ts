@@ -120,6 +120,7 @@ export const PRUNABLE_KINDS: readonly { apiVersion: string; kind: string }[] = [
   { apiVersion: 'v1', kind: 'ConfigMap' },
   { apiVersion: 'v1', kind: 'Secret' },
   { apiVersion: 'v1', kind: 'ServiceAccount' },
+  { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress' },
 ];
 
 /** Opt-in: deleting a claim can delete its data. */

@@ -1,11 +1,25 @@
 // Waiting for workloads to roll out: Deployments and StatefulSets until their pods are updated
 // and ready, Jobs until they succeed (or fail, which is an error). Status is read the way
-// `kubectl rollout status` and `kubectl wait --for=condition=complete` read it.
-import type { KubeConfig, V1Deployment, V1Job, V1StatefulSet } from '@kubernetes/client-node';
+// `kubectl rollout status` and `kubectl wait --for=condition=complete` read it. While a
+// workload is not done, its pods say why (unschedulable, image pull, crash loop); a rollout
+// that cannot finish fails early with that reason instead of waiting out the timeout.
+import type { KubeConfig, V1Deployment, V1Job, V1LabelSelector, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { toClient, type KubeClient } from './client.js';
 import { systemClock, type Clock } from './clock.js';
 import { KubeLayerError } from './errors.js';
+import {
+  commonSelector,
+  compareProblems,
+  containerReady,
+  describeProblems,
+  podProblems,
+  selectorMatches,
+  stuckKind,
+  type PodProblem,
+} from './pod-problems.js';
 import { listObjects, readObject, type LiveObject } from './read.js';
+
+export type { PodProblem } from './pod-problems.js';
 
 export interface DeploymentRollout {
   namespace: string;
@@ -61,11 +75,48 @@ export interface WorkloadRollout extends WorkloadRef {
   missing?: boolean;
   /** A Job that failed: its condition's reason and message. */
   failure?: { reason: string; message: string };
+  /**
+   * A Deployment whose controller gave up: Progressing=False, reason ProgressDeadlineExceeded
+   * (for the generation it last observed), with the condition's message.
+   */
+  stalled?: { reason: string; message: string };
+  /**
+   * Why pods of a workload that is not done are not ready, sorted by pod (at most
+   * MAX_REPORTED_PROBLEMS; `moreProblems` counts the rest). Absent when the pods were not looked
+   * at (the workload is done, missing or failed); empty when they have no known problem.
+   */
+  problems?: PodProblem[];
+  moreProblems?: number;
 }
+
+/** Problems listed per workload in progress reports and errors; the rest are only counted. */
+export const MAX_REPORTED_PROBLEMS = 10;
 
 export function deploymentWorkload(deployment: V1Deployment): WorkloadRollout {
   const r = deploymentRollout(deployment);
-  return { kind: 'Deployment', namespace: r.namespace, name: r.name, desired: r.replicas, updated: r.updated, ready: r.available, done: r.done };
+  const rollout: WorkloadRollout = { kind: 'Deployment', namespace: r.namespace, name: r.name, desired: r.replicas, updated: r.updated, ready: r.available, done: r.done };
+  const progressing = deployment.status?.conditions?.find((c) => c.type === 'Progressing');
+  // A condition of a generation the controller has not seen yet is stale (a new template resets it).
+  const observed = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  if (!r.done && observed && progressing?.status === 'False' && progressing.reason === 'ProgressDeadlineExceeded') {
+    rollout.stalled = { reason: progressing.reason, message: progressing.message ?? '' };
+  }
+  return rollout;
+}
+
+/**
+ * The pods that a Deployment's rollout waits for: those of its newest ReplicaSet, which the
+ * Progressing condition names ("ReplicaSet \"web-7d9\" is progressing."), so the old
+ * ReplicaSet's pods being replaced are not blamed. `undefined`: every pod of the selector;
+ * `null`: none yet (the controller has not observed the latest generation).
+ */
+function newPodTemplateHash(deployment: V1Deployment): string | undefined | null {
+  const observed = (deployment.status?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0);
+  if (!observed) return null;
+  const message = deployment.status?.conditions?.find((c) => c.type === 'Progressing')?.message ?? '';
+  const replicaSet = /replica ?set "([^"]+)"/i.exec(message)?.[1];
+  const prefix = `${deployment.metadata?.name ?? ''}-`;
+  return replicaSet?.startsWith(prefix) ? replicaSet.slice(prefix.length) : undefined;
 }
 
 /** kubectl's StatefulSet status viewer: observed, ready, updated (above the partition), one revision. */
@@ -109,6 +160,26 @@ export interface WaitOptions {
   onProgress?: (rollouts: WorkloadRollout[]) => void;
   signal?: AbortSignal;
   clock?: Clock;
+  /**
+   * How long a pod may stay in an image-pull error, a crash loop or
+   * CreateContainerConfigError before the rollout fails (RolloutFailedError). Default 60 s.
+   */
+  stuckAfterMs?: number;
+  /**
+   * Pods are looked at only once the wait has lasted this long (default 5 s), so a rollout
+   * that finishes quickly costs no pod lists; at once when a Deployment reports
+   * ProgressDeadlineExceeded or the time is up (the error then says why).
+   */
+  diagnoseAfterMs?: number;
+}
+
+export const DEFAULT_STUCK_AFTER_MS = 60_000;
+export const DEFAULT_DIAGNOSE_AFTER_MS = 5_000;
+
+function describeWorkload(r: DeploymentRollout | WorkloadRollout): string {
+  if (!('desired' in r)) return `${r.namespace}/${r.name} ${r.available}/${r.replicas} available`;
+  const head = `${r.kind} ${r.namespace}/${r.name} ${r.missing ? 'missing' : `${r.ready}/${r.desired} ready`}`;
+  return [head, ...describeProblems(r.problems ?? [], r.moreProblems)].join('; ');
 }
 
 export class RolloutTimeoutError extends KubeLayerError {
@@ -117,14 +188,45 @@ export class RolloutTimeoutError extends KubeLayerError {
   readonly reason = 'RolloutTimeout';
 
   constructor(readonly pending: (DeploymentRollout | WorkloadRollout)[], timeoutMs: number) {
-    super(
-      `rollout not complete after ${Math.round(timeoutMs / 1000)}s: ` +
-        pending
-          .map((r) => ('desired' in r ? `${r.kind} ${r.namespace}/${r.name} ${r.missing ? 'missing' : `${r.ready}/${r.desired} ready`}` : `${r.namespace}/${r.name} ${r.available}/${r.replicas} available`))
-          .join(', '),
-    );
+    const described = pending.map(describeWorkload);
+    // Workloads joined by ", " as before; by "; " once pods' reasons (which hold commas) are in.
+    const separator = described.some((d) => d.includes('; ')) ? '; ' : ', ';
+    super(`rollout not complete after ${Math.round(timeoutMs / 1000)}s: ${described.join(separator)}`);
     this.name = 'RolloutTimeoutError';
   }
+}
+
+/** A workload that cannot finish: what failed it, for RolloutFailedError. */
+export interface FailedWorkload extends WorkloadRollout {
+  /** Problems that lasted past stuckAfterMs (image pull, crash loop, config error). */
+  stuck?: (PodProblem & { forMs: number })[];
+}
+
+/**
+ * A rollout that will not finish: a Deployment past its progress deadline, or pods stuck in
+ * an image-pull error, a crash loop or a config error for longer than stuckAfterMs. Like a
+ * timeout, a verdict: retrying the wait cannot help, a new revision (or a node) can.
+ */
+export class RolloutFailedError extends KubeLayerError {
+  readonly retryable = false;
+  readonly reason = 'RolloutFailed';
+
+  constructor(readonly workloads: FailedWorkload[]) {
+    super(`rollout failed: ${workloads.map(describeFailure).join('; ')}`);
+    this.name = 'RolloutFailedError';
+  }
+}
+
+function describeFailure(w: FailedWorkload): string {
+  const why: string[] = [];
+  if (w.stalled) why.push(`${w.stalled.reason}${w.stalled.message ? ` (${w.stalled.message})` : ''}`);
+  const stuck = new Map<string, number>();
+  for (const s of w.stuck ?? []) stuck.set(s.reason, Math.max(stuck.get(s.reason) ?? 0, s.forMs));
+  for (const [reason, forMs] of stuck) why.push(`${reason} for ${Math.floor(forMs / 1000)}s`);
+  // The stuck problems first (a crash loop may be between restarts at this poll), then the rest.
+  const seen = new Set((w.stuck ?? []).map((p) => `${p.pod}/${p.container ?? ''}`));
+  const problems = [...(w.stuck ?? []).map(({ forMs: _, ...p }) => p), ...(w.problems ?? []).filter((p) => !seen.has(`${p.pod}/${p.container ?? ''}`))];
+  return [`${w.kind} ${w.namespace}/${w.name}: ${why.join(', ')}`, ...describeProblems(problems, w.moreProblems)].join('; ');
 }
 
 export class JobFailedError extends KubeLayerError {
@@ -148,14 +250,20 @@ function rolloutOf(ref: WorkloadRef, object: LiveObject | undefined): WorkloadRo
   }
 }
 
+interface Observed {
+  rollout: WorkloadRollout;
+  object: LiveObject | undefined;
+}
+
 /**
  * The rollout state of every workload. One read for a lone workload; otherwise one list per
  * kind and namespace, as `kubectl rollout status` would need 20 reads for 20 Deployments.
  */
-async function readRollouts(client: KubeClient, workloads: readonly WorkloadRef[], signal?: AbortSignal): Promise<WorkloadRollout[]> {
+async function readRollouts(client: KubeClient, workloads: readonly WorkloadRef[], signal?: AbortSignal): Promise<Observed[]> {
   if (workloads.length === 1) {
     const ref = workloads[0]!;
-    return [rolloutOf(ref, await readObject(client, { apiVersion: API_VERSION[ref.kind], ...ref }, signal))];
+    const object = await readObject(client, { apiVersion: API_VERSION[ref.kind], ...ref }, signal);
+    return [{ rollout: rolloutOf(ref, object), object }];
   }
   const groups = new Map<string, WorkloadRef>();
   for (const w of workloads) groups.set(`${w.kind}/${w.namespace}`, w);
@@ -164,12 +272,120 @@ async function readRollouts(client: KubeClient, workloads: readonly WorkloadRef[
     const { items } = await listObjects(client, { apiVersion: API_VERSION[kind], kind, namespace, signal });
     for (const item of items) live.set(`${kind}/${namespace}/${item.metadata.name}`, item);
   }));
-  return workloads.map((w) => rolloutOf(w, live.get(`${w.kind}/${w.namespace}/${w.name}`)));
+  return workloads.map((w) => {
+    const object = live.get(`${w.kind}/${w.namespace}/${w.name}`);
+    return { rollout: rolloutOf(w, object), object };
+  });
+}
+
+/** The pods of a workload that its rollout waits for, from the pods of its namespace. */
+function podsOf({ rollout, object }: Observed, pods: readonly V1Pod[]): V1Pod[] {
+  const spec = (object as { spec?: { selector?: V1LabelSelector } } | undefined)?.spec;
+  let selected = pods.filter((p) => selectorMatches(spec?.selector, p.metadata?.labels));
+  if (rollout.kind === 'Deployment') {
+    const hash = newPodTemplateHash(object as V1Deployment);
+    if (hash === null) return [];
+    if (hash !== undefined) selected = selected.filter((p) => p.metadata?.labels?.['pod-template-hash'] === hash);
+  }
+  // StatefulSets and Jobs: every pod of the selector (an old StatefulSet pod that never gets
+  // ready blocks the update as much as a new one).
+  return selected;
 }
 
 /**
- * Polls until every workload is done; throws JobFailedError as soon as a Job fails and
- * RolloutTimeoutError (listing what is pending) when the time is up.
+ * Lists the pods of every namespace that has a workload not done (one list per namespace,
+ * narrowed by the selectors' shared labels) and sets each such workload's `problems`.
+ * Diagnostics only: a failed pod list leaves `problems` unset rather than failing the wait.
+ */
+async function readProblems(client: KubeClient, observed: readonly Observed[], signal?: AbortSignal): Promise<Map<WorkloadRollout, PodsSeen>> {
+  const pending = observed.filter((o) => !o.rollout.done && !o.rollout.missing && !o.rollout.failure && o.object);
+  const byNamespace = new Map<string, Observed[]>();
+  for (const o of pending) byNamespace.set(o.rollout.namespace, [...(byNamespace.get(o.rollout.namespace) ?? []), o]);
+  const seen = new Map<WorkloadRollout, PodsSeen>();
+  await Promise.all([...byNamespace].map(async ([namespace, group]) => {
+    const labelSelector = commonSelector(group.map((o) => (o.object as { spec?: { selector?: V1LabelSelector } }).spec?.selector));
+    let pods: V1Pod[];
+    try {
+      pods = (await listObjects(client, { apiVersion: 'v1', kind: 'Pod', namespace, labelSelector, signal })).items as V1Pod[];
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      return;
+    }
+    for (const o of group) {
+      const own = podsOf(o, pods);
+      const problems = own.flatMap(podProblems).sort(compareProblems);
+      o.rollout.problems = problems.slice(0, MAX_REPORTED_PROBLEMS);
+      if (problems.length > MAX_REPORTED_PROBLEMS) o.rollout.moreProblems = problems.length - MAX_REPORTED_PROBLEMS;
+      // Every problem counts towards "stuck", also those left out of the report.
+      seen.set(o.rollout, { pods: own, problems });
+    }
+  }));
+  return seen;
+}
+
+/** A workload's pods at one poll and all their problems (the report keeps only the first few). */
+interface PodsSeen {
+  pods: V1Pod[];
+  problems: PodProblem[];
+}
+
+interface Sighting {
+  firstSeen: number;
+  problem: PodProblem;
+}
+
+/**
+ * Since when each pod's container has been stuck, by kind of problem, across polls. An entry
+ * lives while its pod exists and the container is not ready, so a crash loop caught running
+ * between two back-offs (or a pull error alternating with its back-off) keeps its first sighting.
+ */
+class StuckTracker {
+  private sightings = new Map<string, Sighting>();
+
+  constructor(private readonly clock: Clock, private readonly stuckAfterMs: number) {}
+
+  /**
+   * Records this poll; returns, per workload, the problems stuck for stuckAfterMs or longer.
+   * A workload not done whose pods could not be listed this time keeps its sightings.
+   */
+  update(rollouts: readonly WorkloadRollout[], seen: Map<WorkloadRollout, PodsSeen>): Map<WorkloadRollout, (PodProblem & { forMs: number })[]> {
+    const now = this.clock.now();
+    const next = new Map<string, Sighting>();
+    const stuck = new Map<WorkloadRollout, (PodProblem & { forMs: number })[]>();
+    for (const rollout of rollouts.filter((r) => !r.done)) {
+      const prefix = `${rollout.kind}/${rollout.namespace}/${rollout.name}/`;
+      const key = (p: PodProblem) => `${prefix}${p.pod}/${p.container ?? ''}/${stuckKind(p.reason)}`;
+      const pods = seen.get(rollout)?.pods;
+      for (const problem of seen.get(rollout)?.problems ?? []) {
+        if (!stuckKind(problem.reason)) continue;
+        const k = key(problem);
+        next.set(k, { firstSeen: this.sightings.get(k)?.firstSeen ?? now, problem });
+      }
+      // Carry sightings whose container is between two states of the same trouble.
+      const podByName = new Map((pods ?? []).map((p) => [p.metadata?.name ?? '', p]));
+      for (const [k, sighting] of this.sightings) {
+        if (!k.startsWith(prefix) || next.has(k)) continue;
+        const pod = podByName.get(sighting.problem.pod);
+        if (!pods || (pod && !pod.metadata?.deletionTimestamp && !containerReady(pod, sighting.problem.container))) next.set(k, sighting);
+      }
+      const long = [...next]
+        .filter(([k, s]) => k.startsWith(prefix) && now - s.firstSeen >= this.stuckAfterMs)
+        .map(([, s]) => ({ ...s.problem, forMs: now - s.firstSeen }))
+        .sort(compareProblems);
+      if (long.length > 0) stuck.set(rollout, long);
+    }
+    this.sightings = next;
+    return stuck;
+  }
+}
+
+/**
+ * Polls until every workload is done. Throws JobFailedError as soon as a Job fails,
+ * RolloutFailedError as soon as a Deployment reports ProgressDeadlineExceeded or a pod has
+ * been stuck (image pull, crash loop, config error) for stuckAfterMs, and RolloutTimeoutError
+ * (listing what is pending and why) when the time is up. Requests per poll: the workload reads
+ * (one, or one list per kind and namespace) plus, while something is not done and the wait
+ * has lasted diagnoseAfterMs, one pod list per namespace of the workloads not done.
  */
 export async function waitForRollouts(
   target: KubeClient | KubeConfig,
@@ -178,14 +394,27 @@ export async function waitForRollouts(
 ): Promise<WorkloadRollout[]> {
   const client = toClient(target);
   const clock = options.clock ?? systemClock;
-  const deadline = clock.now() + options.timeoutMs;
+  const started = clock.now();
+  const deadline = started + options.timeoutMs;
+  const diagnoseAfterMs = options.diagnoseAfterMs ?? DEFAULT_DIAGNOSE_AFTER_MS;
+  const tracker = new StuckTracker(clock, options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS);
   for (;;) {
     options.signal?.throwIfAborted();
-    const rollouts = await readRollouts(client, workloads, options.signal);
+    const observed = await readRollouts(client, workloads, options.signal);
+    const rollouts = observed.map((o) => o.rollout);
+    const failedJob = rollouts.find((r) => r.failure);
+    const pending = rollouts.filter((r) => !r.done);
+    const now = clock.now();
+    const diagnose = !failedJob && pending.length > 0 && (pending.some((r) => r.stalled) || now - started >= diagnoseAfterMs || now > deadline);
+    const seen = diagnose ? await readProblems(client, observed, options.signal) : new Map<WorkloadRollout, PodsSeen>();
+    const stuck = tracker.update(rollouts, seen);
     options.onProgress?.(rollouts);
-    const failed = rollouts.find((r) => r.failure);
-    if (failed) throw new JobFailedError(failed);
+    if (failedJob) throw new JobFailedError(failedJob);
     if (rollouts.every((r) => r.done)) return rollouts;
+    const failed = rollouts
+      .filter((r) => !r.done && (r.stalled || stuck.has(r)))
+      .map((r): FailedWorkload => (stuck.has(r) ? { ...r, stuck: stuck.get(r)! } : r));
+    if (failed.length > 0) throw new RolloutFailedError(failed);
     if (clock.now() > deadline) throw new RolloutTimeoutError(rollouts.filter((r) => !r.done), options.timeoutMs);
     await clock.sleep(options.pollMs ?? 500, options.signal);
   }

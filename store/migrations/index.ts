@@ -4,10 +4,12 @@ import { Migrator } from 'kysely';
 import { StoreError } from '../errors.js';
 import * as initial from './0001-initial.js';
 import * as idempotency from './0002-idempotency.js';
+import * as changeControl from './0003-change-control.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-idempotency': idempotency,
+  '0003-change-control': changeControl,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -4,7 +4,7 @@
 import { Worker, type WorkerOptions } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflows } from '../../worker/worker.js';
-import { HEALTH_AFTER_DEPLOY_PATCH } from '../../workflows/promote.js';
+import { HEALTH_AFTER_DEPLOY_PATCH } from '../../workflows/legacy/promote-v1.js';
 import { recordedHistories } from '../support/histories.js';
 
 const recorded = recordedHistories();

@@ -33,12 +33,16 @@ async function env(api: TestApi, tier: Tier): Promise<string> {
   return name;
 }
 
-/** A fresh promotion base-dev → base-prod awaiting approval, requested by someone none of WHO is (four eyes). */
+/**
+ * A fresh promotion base-dev → a fresh prod environment (a waiting promotion holds its target),
+ * awaiting approval, requested by someone none of WHO is (four eyes).
+ */
 let requester: string | undefined;
 async function promotion(api: TestApi): Promise<string> {
   requester ??= await api.token('release-manager', undefined, 'requester');
+  const target = await env(api, 'prod');
   const res = await api.request<{ operationId: string }>('POST', '/v1/promotions', {
-    token: requester, body: { source: 'base-dev', stages: [{ name: 'prod', targets: ['base-prod'], approval: true }] },
+    token: requester, body: { source: 'base-dev', stages: [{ name: 'prod', targets: [target], approval: true }] },
   });
   expect(res.status).toBe(202);
   return res.body.operationId;

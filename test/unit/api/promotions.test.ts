@@ -70,6 +70,15 @@ describe('/v1/promotions', () => {
       // The next promotion of the same revision counts on.
       const again = await promote({ source: 'shop-staging', stages: [{ name: 'dev', targets: ['shop-dev'] }] });
       expect(again.body.operationId).toBe(id.replace(/-1$/, '-2'));
+      // The first still waits for approval and holds its targets: another change to them is refused, naming it.
+      const busy = await promote({ source: 'shop-staging', stages: [{ name: 'us', targets: ['shop-prod'] }] });
+      expect(busy.status).toBe(409);
+      expect(busy.body.error).toMatchObject({ code: 'environment_busy', message: `environment "shop-prod" is being changed by operation "${id}"` });
+      const deploy = await api.request<ErrorBody>('POST', '/v1/environments/shop-prod-eu/deploy', { token: alice });
+      expect(deploy.status).toBe(409);
+      expect(deploy.body.error.message).toContain(id);
+      // Once it has ended, they are free again.
+      expect((await api.request('POST', `/v1/promotions/${id}/cancel`, { token: bob })).status).toBe(202);
     });
 
     it('answers 404 naming an unknown source or target', async () => {

@@ -1,0 +1,9 @@
+// Patch ids of changed workflow code. A run started before a patch has no marker for it and
+// replays through the code it ran (workflows/legacy); runs started after it take the new path.
+
+/**
+ * One change at a time per environment (locks), pinned overrides, desired = deployed after a
+ * promotion or rollback, databases before migrations, prune after the rollout, outcomes as
+ * results, N approvers, native cancel that rolls back, bounded onboarding histories.
+ */
+export const CHANGE_CONTROL_PATCH = 'change-control';
