@@ -1,11 +1,14 @@
 // A local fleet: real kube-apiservers (with etcd, controller-manager and scheduler) created by
-// kwokctl's binary runtime from the provisioned binaries; KWOK simulates the nodes and pods.
+// kwokctl's binary runtime from the provisioned binaries; KWOK simulates the nodes and pods, with
+// the stages of local/kwok/stages.yaml: KWOK's defaults, plus pods that fail on purpose when their
+// image is one of local/kwok-faults.ts's FAULT_IMAGES.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
+import { KWOK_STAGES_FILE } from './kwok-faults.js';
 import { onShutdown } from './shutdown.js';
 import { cacheDir, type Toolchain } from './toolchain.js';
 
@@ -87,6 +90,9 @@ export class LocalFleet {
       '--kube-scheduler-binary', t.kubeScheduler,
       '--etcd-binary', t.etcd,
       '--kwok-controller-binary', t.kwok,
+      // Node and pod stages. Any Stage given here replaces all of kwokctl's defaults, so the
+      // file carries the default ones too (pod stages that skip the fault images).
+      '--config', KWOK_STAGES_FILE,
       // Never touch the user's ~/.kube/config.
       '--kubeconfig', join(this.workdir, 'kubeconfig.merged.yaml'),
       '--disable-qps-limits',

@@ -18,6 +18,8 @@ const Toolchain = z.object({
   kwok: z.string(),
   kwokctl: z.string(),
   motoServer: z.string(),
+  /** Temporal's time-skipping test server (scripts/temporal-test-server.sh); absent in older manifests. */
+  temporalTestServer: z.string().optional(),
   versions: z.record(z.string(), z.string()),
 });
 export type Toolchain = z.infer<typeof Toolchain>;

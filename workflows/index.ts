@@ -1,5 +1,4 @@
 // Every workflow the worker runs; the worker bundles this file.
-export { rolloutToCluster, rolloutToClusters } from './rollout.js';
 export { onboardCluster } from './onboard-cluster.js';
 export { deployEnvironment } from './deploy-environment.js';
 export { promote } from './promote.js';

@@ -419,32 +419,3 @@ export async function waitForRollouts(
     await clock.sleep(options.pollMs ?? 500, options.signal);
   }
 }
-
-export interface DeploymentWaitOptions extends Omit<WaitOptions, 'onProgress'> {
-  onProgress?: (rollouts: DeploymentRollout[]) => void;
-}
-
-/** Polls until every named Deployment has rolled out, or the timeout passes. */
-export async function waitForDeployments(
-  target: KubeClient | KubeConfig,
-  deployments: readonly { namespace: string; name: string }[],
-  options: DeploymentWaitOptions,
-): Promise<DeploymentRollout[]> {
-  const client = toClient(target);
-  const clock = options.clock ?? systemClock;
-  const deadline = clock.now() + options.timeoutMs;
-  for (;;) {
-    options.signal?.throwIfAborted();
-    const rollouts = await Promise.all(
-      deployments.map(async (d) => {
-        const object = await readObject(client, { apiVersion: 'apps/v1', kind: 'Deployment', ...d }, options.signal);
-        // A Deployment not created yet counts as nothing available.
-        return object ? deploymentRollout(object as V1Deployment) : { ...d, replicas: 1, updated: 0, ready: 0, available: 0, done: false };
-      }),
-    );
-    options.onProgress?.(rollouts);
-    if (rollouts.every((r) => r.done)) return rollouts;
-    if (clock.now() > deadline) throw new RolloutTimeoutError(rollouts.filter((r) => !r.done), options.timeoutMs);
-    await clock.sleep(options.pollMs ?? 500, options.signal);
-  }
-}

@@ -1,15 +1,21 @@
-// The Kubernetes activities on a real cluster, run in a mock activity context (no Temporal
+// The Kubernetes activity layer on a real cluster, run in a mock activity context (no Temporal
 // server needed): heartbeats come from the layer's progress callbacks, and failures arrive as
 // ApplicationFailures whose type and retryability come from the error classification.
+//
+// deleteNamespace is the one activity left in activities/kubernetes.ts (the frozen legacy
+// workflow workflows/legacy/promote-v1.ts calls it by name), so it carries these checks. How
+// apply conflicts and invalid objects are classified (reason, retryability, conflict details)
+// is covered by test/integration/kubernetes-layer.test.ts on a real cluster (and
+// test/unit/kubernetes-errors.test.ts), and the deploy tests (test/integration/deploy.test.ts)
+// cover the apply path of the deploy activities end to end.
 import { ApplicationFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { createKubernetesActivities } from '../../activities/kubernetes.js';
+import type { NamespaceDeletion } from '../../providers/kubernetes/namespace.js';
 import { StaticClusterDirectory } from '../../providers/cluster-directory.js';
 import { ClusterRateLimits } from '../../providers/kubernetes/rate-limit.js';
-import { renderEnvironment } from '../support/environments.js';
 import { kubectl } from '../support/kubectl.js';
-import { kubectlServerSideApply } from '../support/kubectl-apply.js';
 
 const [cluster] = inject('clusters');
 const kubectlBinary = inject('toolchain').kubectl;
@@ -21,6 +27,7 @@ const directory = new StaticClusterDirectory([
 ]);
 const activities = createKubernetesActivities({ clusters: directory, rateLimits });
 const namespaces: string[] = [];
+const k = (args: string[]) => kubectl(kubectlBinary, cluster!.kubeconfigPath, args);
 
 /** Runs an activity in a mock context, collecting its heartbeats. */
 async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A): Promise<{ result?: R; error?: unknown; heartbeats: unknown[] }> {
@@ -35,75 +42,44 @@ async function runActivity<A extends unknown[], R>(fn: (...args: A) => Promise<R
 }
 
 afterAll(async () => {
-  await Promise.all(namespaces.map((ns) => kubectl(kubectlBinary, cluster!.kubeconfigPath, ['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'])));
+  await Promise.all(namespaces.map((ns) => k(['delete', 'namespace', ns, '--wait=false', '--ignore-not-found'])));
 });
 
 describe('kubernetes activities', () => {
-  it('apply → prune → wait, heartbeating, with results in their recorded shapes', async () => {
+  it('deleteNamespace deletes a namespace, heartbeating its progress, and answers deleted:false once it is gone', async () => {
     const namespace = `kl-act-${run}`;
     namespaces.push(namespace);
-    const environment = `act-${run}`;
-    const manifests = renderEnvironment({ environment, namespace, services: ['web', 'api'] });
-
-    const applied = await runActivity(activities.applyManifests, { cluster: cluster!.name, manifests });
-    expect(applied.error).toBeUndefined();
-    expect(applied.result).toHaveLength(manifests.length);
-    expect(applied.result![0]).toMatchObject({ apiVersion: 'v1', kind: 'Namespace', name: namespace, action: 'created' });
-    expect(applied.heartbeats.at(-1)).toEqual({ applied: manifests.length, total: manifests.length });
-
-    const rollout = await runActivity(activities.waitForRollout, {
-      cluster: cluster!.name,
-      deployments: [{ namespace, name: 'web' }, { namespace, name: 'api' }],
-      timeoutSeconds: 120,
-    });
-    // The shape recorded in test/replay histories: DeploymentRollout[].
-    expect(rollout.result).toEqual([
-      { namespace, name: 'web', replicas: 1, updated: 1, ready: 1, available: 1, done: true },
-      { namespace, name: 'api', replicas: 1, updated: 1, ready: 1, available: 1, done: true },
-    ]);
-    expect(rollout.heartbeats.length).toBeGreaterThan(0);
-
-    const next = renderEnvironment({ environment, namespace, services: ['web'] });
-    const pruned = await runActivity(activities.pruneObjects, {
-      cluster: cluster!.name,
-      namespace,
-      environment,
-      keep: next.map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name })),
-    });
-    expect(pruned.result?.map((p) => `${p.kind}/${p.name}`).sort()).toEqual(['ConfigMap/api-config', 'Deployment/api', 'Secret/api-secret', 'Service/api', 'ServiceAccount/api']);
-    expect(pruned.heartbeats).toHaveLength(5);
-
-    const workloads = await runActivity(activities.waitForWorkloads, { cluster: cluster!.name, workloads: [{ kind: 'Deployment', namespace, name: 'web' }], timeoutSeconds: 60 });
-    expect(workloads.result).toEqual([{ kind: 'Deployment', namespace, name: 'web', desired: 1, updated: 1, ready: 1, done: true }]);
+    // Made by kubectl, the independent client; with content for the namespace controller to remove.
+    await k(['create', 'namespace', namespace]);
+    await k(['create', 'configmap', 'web-config', '-n', namespace, '--from-literal=SERVICE=web']);
 
     const deleted = await runActivity(activities.deleteNamespace, { cluster: cluster!.name, namespace, timeoutSeconds: 120 });
+    expect(deleted.error).toBeUndefined();
     expect(deleted.result).toEqual({ deleted: true });
-    expect(deleted.heartbeats.at(-1)).toMatchObject({ name: namespace, phase: 'Gone' });
+    expect(await k(['get', 'namespace', namespace, '--ignore-not-found', '-o', 'name'])).toBe('');
+    // One heartbeat per poll, in the layer's NamespaceDeletion shape, the last one saying Gone.
+    const states = deleted.heartbeats as NamespaceDeletion[];
+    expect(states.length).toBeGreaterThan(0);
+    expect(states.at(-1)).toMatchObject({ name: namespace, phase: 'Gone', conditions: [] });
+    expect(states.slice(0, -1).every((s) => s.name === namespace && s.phase !== 'Gone')).toBe(true);
+
+    // Repeating it (a Temporal retry) is harmless and says there was nothing to delete.
+    const again = await runActivity(activities.deleteNamespace, { cluster: cluster!.name, namespace, timeoutSeconds: 30 });
+    expect(again.error).toBeUndefined();
+    expect(again.result).toEqual({ deleted: false });
+    expect(again.heartbeats).toEqual([expect.objectContaining({ name: namespace, phase: 'Gone' })]);
   });
 
-  it('fails without retry on a conflict, and with retry when the cluster is unreachable', async () => {
-    const namespace = `kl-actc-${run}`;
-    namespaces.push(namespace);
-    const [ns, cm] = renderEnvironment({ environment: `actc-${run}`, namespace, services: ['web'] });
-    await runActivity(activities.applyManifests, { cluster: cluster!.name, manifests: [ns!, cm!] });
-    const theirs = { ...cm!, data: { SERVICE: 'theirs' } };
-    await kubectlServerSideApply(kubectlBinary, cluster!.kubeconfigPath, theirs, 'other', ['--force-conflicts']);
-    const conflict = await runActivity(activities.applyManifests, { cluster: cluster!.name, manifests: [ns!, cm!] });
-    expect(conflict.error).toBeInstanceOf(ApplicationFailure);
-    expect(conflict.error).toMatchObject({ type: 'ApplyConflict', nonRetryable: true });
-    expect((conflict.error as ApplicationFailure).details?.[0]).toEqual([
-      { object: { apiVersion: 'v1', kind: 'ConfigMap', namespace, name: 'web-config' }, conflicts: [expect.objectContaining({ manager: 'other', field: '.data.SERVICE' })] },
-    ]);
-    const forced = await runActivity(activities.applyManifests, { cluster: cluster!.name, manifests: [ns!, cm!], force: true });
-    expect(forced.result?.map((a) => a.action)).toEqual(['unchanged', 'configured']);
+  it('fails with retry when the cluster is unreachable, and without retry when it is unknown', async () => {
+    const namespace = `kl-actf-${run}`;
 
-    const unreachable = await runActivity(activities.applyManifests, { cluster: 'dead', manifests: [ns!] });
+    const unreachable = await runActivity(activities.deleteNamespace, { cluster: 'dead', namespace, timeoutSeconds: 10 });
+    expect(unreachable.error).toBeInstanceOf(ApplicationFailure);
     expect(unreachable.error).toMatchObject({ type: 'ECONNREFUSED', nonRetryable: false });
 
-    const invalid = await runActivity(activities.applyManifests, { cluster: cluster!.name, manifests: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace } }] });
-    expect(invalid.error).toMatchObject({ type: 'Invalid', nonRetryable: true });
-
-    const unknown = await runActivity(activities.applyManifests, { cluster: 'nowhere', manifests: [ns!] });
+    const unknown = await runActivity(activities.deleteNamespace, { cluster: 'nowhere', namespace, timeoutSeconds: 10 });
+    expect(unknown.error).toBeInstanceOf(ApplicationFailure);
     expect(unknown.error).toMatchObject({ type: 'UnknownCluster', nonRetryable: true });
+    expect(unknown.heartbeats).toEqual([]);
   });
 });

@@ -17,7 +17,7 @@ describe('recorded histories replay against the current workflows', () => {
 
   it('has recorded histories to replay', () => {
     expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([
-      'rollout-to-clusters.json', 'rollout-to-cluster.json', 'onboard-cluster-unreachable-then-up.json', 'deploy-environment-prune.json',
+      'onboard-cluster-unreachable-then-up.json', 'deploy-environment-prune.json',
       'promote-three-stages.json', 'promote-three-stages-before-health-patch.json', 'promote-rolled-back.json',
     ]));
   });
