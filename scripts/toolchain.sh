@@ -34,7 +34,11 @@ step() {
   local logf="$CACHE/logs/$name.log" start=$SECONDS
   log "$name: building into $dir (log: $logf) ..."
   rm -rf "$dir"; mkdir -p "$dir"
-  if ! "$fn" "$dir" >"$logf" 2>&1; then
+  # A subshell with -e of its own, outside any `if`: inside one, bash ignores set -e, and a
+  # failing command in the middle of a build would go unnoticed.
+  local status=0
+  ( set -e; "$fn" "$dir" ) >"$logf" 2>&1 || status=$?
+  if [[ $status != 0 ]]; then
     tail -n 30 "$logf" >&2 || true
     rm -rf "$dir"
     die "step '$name' failed after $((SECONDS - start))s; full log: $logf"

@@ -34,8 +34,9 @@ export async function startOperation(deps: ApiDeps, op: OperationRequest & { loc
   try {
     started = await deps.operations.start(op.workflowType, [op.input], op.id);
   } catch (error) {
-    if (op.locks) await unlockEnvironments(deps, op.id);
+    // Already running under this id: the locks are that run's (the same id took them), keep them.
     if (error instanceof OperationAlreadyRunningError) throw error;
+    if (op.locks) await unlockEnvironments(deps, op.id);
     deps.logger.error({ err: error, operationId: op.id }, 'operation start failed');
     throw new ApiError(503, 'unavailable', 'the operation could not be started; try again later');
   }
