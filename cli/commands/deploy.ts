@@ -4,7 +4,14 @@ import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type Format, render } from '../output.js';
 
-interface Operation { id: string; state: string; temporal?: { status: string; failure?: { message: string; type?: string } } }
+interface PendingActivity { activity: string; progress?: unknown }
+interface Operation {
+  id: string;
+  state: string;
+  outcome?: string;
+  message?: string;
+  temporal?: { status: string; failure?: { message: string; type?: string }; pending?: PendingActivity[] };
+}
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed-out']);
 
@@ -18,24 +25,46 @@ export async function deploy(ctx: CommandContext, env: string, options: { revisi
   }
   const final = await waitFor(ctx, body.operationId, options.interval ?? 1000);
   if (options.format !== 'table') ctx.io.out(render(final, options.format, [], []));
-  if (final.state !== 'completed') {
-    const why = final.temporal?.failure;
-    throw new CliError(`operation ${final.id} ${final.state}${why ? `: ${why.message}${why.type ? ` (${why.type})` : ''}` : ''}`, EXIT.failed);
+  if (final.state !== 'completed' || (final.outcome !== undefined && final.outcome !== 'completed')) {
+    const why = final.temporal?.failure ?? (final.message ? { message: final.message, type: undefined } : undefined);
+    throw new CliError(`operation ${final.id} ${final.outcome ?? final.state}${why ? `: ${why.message}${why.type ? ` (${why.type})` : ''}` : ''}`, EXIT.failed);
   }
   if (options.format === 'table') ctx.io.out(`operation ${final.id} completed`);
 }
 
-/** Polls GET /v1/operations/{id}, printing each state change to stderr. */
+/**
+ * Polls GET /v1/operations/{id}, printing each state change to stderr, and why workloads are
+ * not ready yet (unschedulable, image pull, crash loop) as soon as the rollout reports it.
+ */
 export async function waitFor(ctx: CommandContext, id: string, intervalMs: number): Promise<Operation> {
   const started = Date.now();
   let last = '';
+  let lastProblems = '';
   for (;;) {
     const op = await ctx.client().get<Operation>(`/v1/operations/${encodeURIComponent(id)}`);
+    const at = `[${Math.round((Date.now() - started) / 1000)}s]`;
     if (op.state !== last) {
-      ctx.io.err(`[${Math.round((Date.now() - started) / 1000)}s] ${id}: ${op.state}`);
+      ctx.io.err(`${at} ${id}: ${op.state}`);
       last = op.state;
+    }
+    const problems = podProblems(op.temporal?.pending ?? []);
+    if (problems.length > 0 && problems.join('\n') !== lastProblems) {
+      for (const p of problems) ctx.io.err(`${at}   waiting: ${p}`);
+      lastProblems = problems.join('\n');
     }
     if (FINAL.has(op.state)) return op;
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** "Deployment web: pod web-1 ImagePullBackOff: …" for every workload a rollout wait reports a problem on. */
+export function podProblems(pending: PendingActivity[]): string[] {
+  const out: string[] = [];
+  for (const activity of pending) {
+    if (!Array.isArray(activity.progress)) continue;
+    for (const w of activity.progress as { kind?: string; name?: string; problems?: { pod: string; reason: string; message?: string }[] }[]) {
+      for (const p of w.problems ?? []) out.push(`${w.kind} ${w.name}: pod ${p.pod} ${p.reason}${p.message ? `: ${p.message}` : ''}`);
+    }
+  }
+  return out;
 }

@@ -7,7 +7,7 @@ import { showPromotion } from './promote.js';
 
 interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
 interface Environment { name: string; application: string; tier: string; cluster: string; namespace: string; currentRevision?: string; deployed?: { revision: string }; createdAt: string }
-interface Operation { id: string; kind: string; state: string; environments: string[]; clusters: string[]; requestedBy?: string; startedAt: string }
+interface Operation { id: string; kind: string; state: string; environments: string[]; clusters: string[]; requestedBy?: string; outcome?: string; startedAt: string }
 interface Diff { a: { name: string; revision: string }; b: { name: string; revision: string }; overrides: { path: string; a: unknown; b: unknown }[]; other: { path: string; a: unknown; b: unknown }[]; zeroDrift: boolean }
 
 const labels = (l: Record<string, string>) => Object.entries(l).map(([k, v]) => `${k}=${v}`).join(',');
@@ -44,6 +44,7 @@ const RESOURCES = {
       { header: 'id', value: (o) => o.id },
       { header: 'kind', value: (o) => o.kind },
       { header: 'state', value: (o) => o.state },
+      { header: 'outcome', value: (o) => o.outcome },
       { header: 'targets', value: (o) => [...o.environments, ...o.clusters].join(',') },
       { header: 'by', value: (o) => o.requestedBy },
       { header: 'age', value: (o) => age(o.startedAt) },
