@@ -294,12 +294,16 @@ const PromotionTarget = z.object({
   startedAt: z.string().optional(),
   finishedAt: z.string().optional(),
   error: z.string().optional(),
+  /** While it deploys or rolls back: why its workloads are not ready yet (from its deploy's rollout wait). */
+  waitingOn: z.array(z.string()).optional(),
 });
 const PromotionStageView = z.object({
   name: z.string(),
   phase: z.enum(['pending', 'awaiting-approval', 'running', 'soaking', 'succeeded', 'failed', 'skipped']),
   approval: z.object({
-    required: z.boolean(), fourEyes: z.boolean(), approvedBy: z.string().optional(), rejectedBy: z.string().optional(),
+    required: z.boolean(), fourEyes: z.boolean(), needed: z.number().int().optional(),
+    approvals: z.array(z.object({ by: z.string(), at: z.string(), comment: z.string().optional() })).optional(),
+    approvedBy: z.string().optional(), rejectedBy: z.string().optional(),
     comment: z.string().optional(), at: z.string().optional(),
   }).optional(),
   targets: z.array(PromotionTarget),
@@ -323,6 +327,7 @@ export const PromotionView = z.object({
   startedAt: z.string(),
   finishedAt: z.string().optional(),
   message: z.string().optional(),
+  outcome: z.enum(['completed', 'completed-with-failures', 'rolled-back', 'cancelled', 'rejected', 'failed']).optional(),
   /** Temporal's status of the run (RUNNING, COMPLETED, FAILED, TERMINATED, …), when known. */
   workflowStatus: z.string().optional(),
 });

@@ -129,3 +129,4 @@ export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, want
   });
   return operationId;
 }
+

@@ -9,6 +9,7 @@
 // by Temporal (409) while the first runs.
 import { checkOverrides, type Tier } from '../../domain/environment.js';
 import { formatPath } from '../../domain/diff.js';
+import { podProblems } from '../../domain/rollout-progress.js';
 import { shortRevision } from '../../domain/revision.js';
 import type { ValidationIssue } from '../../domain/documents.js';
 import { changeVerdict } from '../../store/change-verdict.js';
@@ -187,7 +188,22 @@ export async function promotionView(deps: ApiDeps, record: OperationRecord): Pro
   } catch (error) {
     deps.logger.warn({ err: error, operationId: record.id }, 'describe failed');
   }
+  await attachWaits(deps, state);
   return { ...state, ...(workflowStatus ? { workflowStatus } : {}) };
+}
+
+/** For each target deploying or rolling back: why its workloads are not ready yet, from its deploy's rollout wait. */
+async function attachWaits(deps: ApiDeps, state: PromotionState): Promise<void> {
+  const busy = state.stages.flatMap((s) => s.targets).filter((t) => t.phase === 'deploying' || t.phase === 'rolling-back');
+  await Promise.all(busy.map(async (target) => {
+    const child = `${state.id}/${target.environment}${target.phase === 'rolling-back' ? '/rollback' : ''}`;
+    try {
+      const waits = podProblems((await deps.operations.describe?.(child))?.pending ?? []);
+      if (waits.length > 0) (target as typeof target & { waitingOn?: string[] }).waitingOn = waits;
+    } catch (error) {
+      deps.logger.warn({ err: error, operationId: child }, 'describe failed');
+    }
+  }));
 }
 
 /** The tiers a decision or control touches: the stage awaiting approval, else every target. */

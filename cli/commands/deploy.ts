@@ -1,5 +1,6 @@
 // flotilla deploy ENV [--revision R] [--wait]: starts a deploy; with --wait, follows the
 // operation until it ends (exit 1 when it did not complete).
+import { podProblems } from '../../domain/rollout-progress.js';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { type Format, render } from '../output.js';
@@ -57,14 +58,3 @@ export async function waitFor(ctx: CommandContext, id: string, intervalMs: numbe
   }
 }
 
-/** "Deployment web: pod web-1 ImagePullBackOff: …" for every workload a rollout wait reports a problem on. */
-export function podProblems(pending: PendingActivity[]): string[] {
-  const out: string[] = [];
-  for (const activity of pending) {
-    if (!Array.isArray(activity.progress)) continue;
-    for (const w of activity.progress as { kind?: string; name?: string; problems?: { pod: string; reason: string; message?: string }[] }[]) {
-      for (const p of w.problems ?? []) out.push(`${w.kind} ${w.name}: pod ${p.pod} ${p.reason}${p.message ? `: ${p.message}` : ''}`);
-    }
-  }
-  return out;
-}

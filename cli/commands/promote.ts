@@ -160,6 +160,11 @@ export function progress(before: PromotionView | undefined, now: PromotionView):
       if (was?.phase !== t.phase && (was || t.phase !== 'pending')) {
         lines.push(`stage ${stage.name}: ${t.environment} (${t.cluster}): ${t.phase}${t.error ? ` - ${t.error}` : ''}`);
       }
+      // Why it is not ready yet, each time that changes.
+      const waits = (t as { waitingOn?: string[] }).waitingOn ?? [];
+      if (waits.join('\n') !== ((was as { waitingOn?: string[] } | undefined)?.waitingOn ?? []).join('\n')) {
+        for (const w of waits) lines.push(`stage ${stage.name}: ${t.environment}: waiting: ${w}`);
+      }
     });
   });
   return lines;
