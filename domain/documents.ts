@@ -65,7 +65,8 @@ export function validateDocument(input: unknown, at: Path = []): Validated<Floti
 
 /** Parses a YAML (or JSON) stream of documents; issues name the document and field. */
 export function parseDocuments(text: string): Validated<FlotillaDocument[]> {
-  const docs = parseAllDocuments(text);
+  // Silent: the parser's warnings quote the offending line, which may carry a credential.
+  const docs = parseAllDocuments(text, { logLevel: 'error' });
   const issues: ValidationIssue[] = [];
   const values: FlotillaDocument[] = [];
   const list = Array.isArray(docs) ? docs : [docs];

@@ -3,6 +3,10 @@
 // references and exec plugins would run or read things on the worker, so they are refused
 // with a message saying what to do instead.
 import { parse as parseYaml } from 'yaml';
+
+// The parser reports warnings (an unknown tag, …) on stderr with the offending line, which in a
+// kubeconfig may be a `token:` line: never let it speak.
+const QUIET = { logLevel: 'error' } as const;
 import { z } from 'zod';
 import { isBase64, normalizeServer, staticTokenSource, type ClusterAccess } from './access.js';
 import { invalidInput } from './errors.js';
@@ -78,7 +82,7 @@ export function parseKubeconfig(text: string, context?: string): ParsedKubeconfi
   if (!text.trim()) throw new KubeconfigError('document is empty');
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, QUIET);
   } catch (error) {
     // The YAML parser quotes the offending line, which may hold a credential: keep position only.
     const where = (error as { linePos?: { line: number; col: number }[] }).linePos?.[0];
@@ -186,7 +190,7 @@ export function kubeconfigAccess(text: string, context?: string): ClusterAccess 
 export function kubeconfigContexts(text: string): ParsedKubeconfig[] {
   let raw: unknown;
   try {
-    raw = parseYaml(text);
+    raw = parseYaml(text, QUIET);
   } catch {
     throw invalidInput('kubeconfig', 'discover', 'kubeconfig: not valid YAML');
   }

@@ -125,3 +125,50 @@ describe('kubeconfigAccess', () => {
     expect(contexts.map((c) => c.context)).toEqual(['dev']);
   });
 });
+
+describe('credentials never reach stderr through the YAML parser (issue 10, finding 6)', () => {
+  /** Everything written to stderr and every process warning while `fn` runs. */
+  function captureStderr(fn: () => void): string {
+    const seen: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    const onWarning = (w: Error) => seen.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    process.stderr.write = ((chunk: string | Uint8Array) => {
+      seen.push(String(chunk));
+      return true;
+    }) as typeof process.stderr.write;
+    try {
+      fn();
+    } finally {
+      process.stderr.write = write;
+      process.off('warning', onWarning);
+    }
+    return seen.join('\n');
+  }
+  // An unknown tag on the token line: the parser's warning quotes the line.
+  const tagged = doc(`    token: !vault ${SECRET}`);
+
+  it('parseKubeconfig and kubeconfigContexts say nothing on stderr', async () => {
+    const out = captureStderr(() => {
+      try {
+        parseKubeconfig(tagged);
+      } catch { /* refusing it is fine; speaking is not */ }
+      try {
+        kubeconfigContexts(tagged);
+      } catch { /* as above */ }
+    });
+    // process warnings are emitted on the next tick
+    await new Promise((r) => setImmediate(r));
+    expect(out).not.toContain(SECRET);
+    expect(out).toBe('');
+  });
+
+  it('a multi-document apply with a credential under an unknown tag says nothing on stderr', async () => {
+    const { parseDocuments } = await import('../../domain/documents.js');
+    const out = captureStderr(() => {
+      parseDocuments(`apiVersion: flotilla.dev/v1\nkind: Cluster\nmetadata: { name: x }\nspec:\n  token: !vault ${SECRET}\n`);
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(out).not.toContain(SECRET);
+  });
+});
