@@ -127,8 +127,8 @@ describe('kubeconfigAccess', () => {
 });
 
 describe('credentials never reach stderr through the YAML parser (issue 10, finding 6)', () => {
-  /** Everything written to stderr and every process warning while `fn` runs. */
-  function captureStderr(fn: () => void): string {
+  /** Everything written to stderr and every process warning while `fn` runs (warnings arrive on a later tick). */
+  async function captureStderr(fn: () => void): Promise<string> {
     const seen: string[] = [];
     const write = process.stderr.write.bind(process.stderr);
     const onWarning = (w: Error) => seen.push(`${w.name}: ${w.message}`);
@@ -139,6 +139,7 @@ describe('credentials never reach stderr through the YAML parser (issue 10, find
     }) as typeof process.stderr.write;
     try {
       fn();
+      await new Promise((r) => setTimeout(r, 20));
     } finally {
       process.stderr.write = write;
       process.off('warning', onWarning);
@@ -149,7 +150,7 @@ describe('credentials never reach stderr through the YAML parser (issue 10, find
   const tagged = doc(`    token: !vault ${SECRET}`);
 
   it('parseKubeconfig and kubeconfigContexts say nothing on stderr', async () => {
-    const out = captureStderr(() => {
+    const out = await captureStderr(() => {
       try {
         parseKubeconfig(tagged);
       } catch { /* refusing it is fine; speaking is not */ }
@@ -157,18 +158,15 @@ describe('credentials never reach stderr through the YAML parser (issue 10, find
         kubeconfigContexts(tagged);
       } catch { /* as above */ }
     });
-    // process warnings are emitted on the next tick
-    await new Promise((r) => setImmediate(r));
     expect(out).not.toContain(SECRET);
     expect(out).toBe('');
   });
 
   it('a multi-document apply with a credential under an unknown tag says nothing on stderr', async () => {
     const { parseDocuments } = await import('../../domain/documents.js');
-    const out = captureStderr(() => {
+    const out = await captureStderr(() => {
       parseDocuments(`apiVersion: flotilla.dev/v1\nkind: Cluster\nmetadata: { name: x }\nspec:\n  token: !vault ${SECRET}\n`);
     });
-    await new Promise((r) => setImmediate(r));
     expect(out).not.toContain(SECRET);
   });
 });
