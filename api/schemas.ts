@@ -31,6 +31,8 @@ export const RegisterCluster = z.strictObject({
   connection: RegisterConnection,
   /** A kubeconfig document, inline: stored encrypted as a catalog secret, never echoed. */
   kubeconfig: z.string().min(1).max(256 * 1024).optional(),
+  /** A server on a link-local or cloud metadata address is refused unless this says the cluster really lives there. */
+  allowLinkLocalServer: z.boolean().optional(),
 });
 export type RegisterCluster = z.infer<typeof RegisterCluster>;
 

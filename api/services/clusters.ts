@@ -2,6 +2,7 @@
 // encrypted catalog secret referenced by name, then start onboardCluster with the name only.
 import { createHash } from 'node:crypto';
 import type { ClusterConnection } from '../../domain/cluster.js';
+import { forbiddenServer } from '../../domain/endpoints.js';
 import { KubeconfigError, parseKubeconfig } from '../../providers/cloud/kubeconfig.js';
 import { GLOBAL_SCOPE } from '../../store/secrets.js';
 import type { ApiDeps } from '../deps.js';
@@ -31,27 +32,42 @@ export async function prepareRegistration(deps: ApiDeps, request: RegisterCluste
     if (connection.kubeconfigSecret !== undefined) {
       throw badRequest([{ path: 'connection.kubeconfigSecret', message: 'give either kubeconfig (inline) or connection.kubeconfigSecret, not both' }]);
     }
-    checkKubeconfig(kubeconfig, connection.context);
+    checkKubeconfig(kubeconfig, connection.context, request.allowLinkLocalServer === true, 'kubeconfig');
     return { ...connection, kubeconfigSecret: managedKubeconfigSecret(request.name) };
   }
   if (connection.kubeconfigSecret === undefined) {
     throw badRequest([{ path: 'kubeconfig', message: 'required for provider kubeconfig (or connection.kubeconfigSecret naming a stored secret)' }]);
   }
-  if ((await deps.catalog.secrets.list(GLOBAL_SCOPE)).every((s) => s.name !== connection.kubeconfigSecret)) {
+  const stored = await deps.catalog.secrets.get(GLOBAL_SCOPE, connection.kubeconfigSecret);
+  if (stored === undefined) {
     throw new ApiError(422, 'invalid_reference', `secret "${connection.kubeconfigSecret}" is not in the catalog`, [
       { path: 'connection.kubeconfigSecret', message: 'no such secret' },
     ]);
   }
+  checkKubeconfig(stored, connection.context, request.allowLinkLocalServer === true, 'connection.kubeconfigSecret');
   return { ...connection, kubeconfigSecret: connection.kubeconfigSecret };
 }
 
-/** Parses the kubeconfig (its errors never quote credentials, only names and positions). */
-function checkKubeconfig(text: string, context: string | undefined): void {
+/**
+ * A kubeconfig Flotilla can use, refused now rather than at the first deploy: it parses (errors
+ * name positions, never credentials), authenticates with what Flotilla runs (a token or a client
+ * certificate, not an exec plugin or auth-provider), and its server is not a link-local or cloud
+ * metadata address (unless an admin says the cluster really lives there).
+ */
+function checkKubeconfig(text: string, context: string | undefined, allowLinkLocal: boolean, path: string): void {
+  let parsed;
   try {
-    parseKubeconfig(text, context);
+    parsed = parseKubeconfig(text, context);
   } catch (error) {
     const message = error instanceof KubeconfigError ? error.message : 'is not a usable kubeconfig document';
-    throw badRequest([{ path: 'kubeconfig', message }]);
+    throw badRequest([{ path, message }]);
+  }
+  if (parsed.auth.kind === 'external') {
+    throw badRequest([{ path, message: `user "${parsed.user}" authenticates through an ${parsed.auth.via}, which Flotilla does not run; use an eks, gke or aks connection, a token or a client certificate` }]);
+  }
+  const forbidden = forbiddenServer(parsed.server);
+  if (forbidden && !allowLinkLocal) {
+    throw badRequest([{ path, message: `server ${parsed.server} is ${forbidden}; if the cluster really lives there, register it with allowLinkLocalServer: true` }]);
   }
 }
 
