@@ -6,6 +6,7 @@ import { ClusterDocument } from './cluster.js';
 import { checkOverrides, EnvironmentDocument } from './environment.js';
 import { formatPath, type Path } from './diff.js';
 import { RulesDocument } from './rules.js';
+import { hasOwn } from './own.js';
 
 export interface ValidationIssue {
   /** Where: "spec.app.services[0].image"; with a document index for multi-document input. */
@@ -53,7 +54,7 @@ export function validateDocument(input: unknown, at: Path = []): Validated<Floti
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, issues: [{ path: formatPath(at) || '(document)', message: 'must be an object' }] };
   }
-  if (typeof kind !== 'string' || !(kind in SCHEMAS)) {
+  if (typeof kind !== 'string' || !hasOwn(SCHEMAS, kind)) {
     return { ok: false, issues: [{ path: formatPath([...at, 'kind']), message: `must be one of ${DOCUMENT_KINDS.join(', ')}` }] };
   }
   const result = validate(SCHEMAS[kind as keyof typeof SCHEMAS], input, at);

@@ -1,4 +1,5 @@
 import type { AppSpec, Overrides, Resources } from './environment.js';
+import { own } from './own.js';
 
 /** A service as it runs in one environment: the spec with that environment's overrides. */
 export interface EffectiveService {
@@ -14,8 +15,8 @@ export function effectiveSpec(spec: AppSpec, overrides: Overrides): AppSpec & { 
     ...spec,
     services: spec.services.map((s) => ({
       ...s,
-      replicas: overrides.replicas[s.name] ?? s.replicas,
-      resources: overrides.resources[s.name] ?? s.resources,
+      replicas: own(overrides.replicas, s.name) ?? s.replicas,
+      resources: own(overrides.resources, s.name) ?? s.resources,
     })),
     config: { ...spec.config, ...pick(overrides.config, spec.environmentConfig) },
     hostnames: { ...overrides.hostnames },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { API_VERSION, DnsLabel } from './names.js';
+import { hasOwn } from './own.js';
 
 export const TIERS = ['dev', 'staging', 'prod', 'dr', 'preview', 'compliance'] as const;
 export const Tier = z.enum(TIERS);
@@ -119,12 +120,12 @@ function checkReferences(spec: {
     });
     for (const [name, value] of Object.entries(s.env)) {
       if (typeof value === 'string') continue;
-      if ('config' in value && !(value.config in spec.config)) issue(['services', i, 'env', name, 'config'], `config key "${value.config}" is not declared in config`);
+      if ('config' in value && !hasOwn(spec.config, value.config)) issue(['services', i, 'env', name, 'config'], `config key "${value.config}" is not declared in config`);
       if ('secret' in value && !secrets.has(value.secret)) issue(['services', i, 'env', name, 'secret'], `secret "${value.secret}" is not declared in secrets`);
     }
   });
   spec.environmentConfig.forEach((key, i) => {
-    if (!(key in spec.config)) issue(['environmentConfig', i], `config key "${key}" is not declared in config`);
+    if (!hasOwn(spec.config, key)) issue(['environmentConfig', i], `config key "${key}" is not declared in config`);
   });
 }
 

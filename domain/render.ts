@@ -7,6 +7,7 @@ import { effectiveSpec } from './effective.js';
 import { CONFIG_CHECKSUM_ANNOTATION, LABEL, MANAGED_BY, SECRET_REFS_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION } from './labels.js';
 import type { Manifest } from './manifest.js';
 import { normalizeSpec, shortRevision } from './revision.js';
+import { own } from './own.js';
 
 export interface RenderInput {
   binding: EnvironmentBinding;
@@ -186,7 +187,7 @@ export function render({ binding, spec, overrides, revision, secretVersions }: R
         },
       },
     });
-    const hostname = effective.hostnames[service.name];
+    const hostname = own(effective.hostnames, service.name);
     const firstPort = service.ports[0];
     if (hostname && firstPort) {
       out.push({
@@ -240,7 +241,7 @@ function references(service: Service, spec: AppSpec): { config: Record<string, s
   for (const value of Object.values(service.env)) {
     if (typeof value === 'string') continue;
     if ('config' in value) {
-      const v = spec.config[value.config];
+      const v = own(spec.config, value.config);
       if (v !== undefined) config[value.config] = v;
     } else secrets.add(value.secret);
   }

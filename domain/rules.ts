@@ -5,6 +5,7 @@ import type { AppSpec, EnvironmentBinding, Overrides, Tier } from './environment
 import { TIERS } from './environment.js';
 import { effectiveSpec } from './effective.js';
 import { API_VERSION } from './names.js';
+import { own } from './own.js';
 
 const Enforcement = z.enum(['block', 'warn']).default('block');
 const TierName = z.enum(TIERS);
@@ -144,7 +145,7 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
     });
     const min = rules.minReplicas?.perTier[target.binding.tier];
     if (rules.minReplicas && min !== undefined && service.replicas < min) {
-      const overridden = target.overrides.replicas[service.name] !== undefined;
+      const overridden = own(target.overrides.replicas, service.name) !== undefined;
       out.push(violation('minReplicas', rules.minReplicas.enforcement, object,
         overridden ? `spec.overrides.replicas.${service.name}` : `${field}.replicas`,
         `${service.replicas} replicas; tier ${target.binding.tier} needs at least ${min}`));
@@ -153,7 +154,7 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
 
   if (rules.residency && target.binding.residency) {
     const key = rules.residency.labelKey;
-    const actual = target.cluster.labels[key];
+    const actual = own(target.cluster.labels, key);
     if (actual !== target.binding.residency) {
       out.push(violation('residency', rules.residency.enforcement, `environment/${env}`, 'spec.cluster',
         `residency "${target.binding.residency}" needs a cluster labelled ${key}=${target.binding.residency}; ` +

@@ -111,7 +111,7 @@ export class ClusterRepository {
     });
     // Label selection in code: labels are JSON, and a fleet is hundreds of rows, not millions.
     const wanted = Object.entries(filter.labels ?? {});
-    return rows.map(toRecord).filter((c) => wanted.every(([k, v]) => c.labels[k] === v));
+    return rows.map(toRecord).filter((c) => wanted.every(([k, v]) => Object.hasOwn(c.labels, k) && c.labels[k] === v));
   }
 
   /** Sets status (and what onboarding learned) if the preconditions hold. */

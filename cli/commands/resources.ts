@@ -61,7 +61,7 @@ const ALIASES: Record<string, keyof typeof RESOURCES> = {
 };
 
 function resource(name: string): keyof typeof RESOURCES {
-  const r = ALIASES[name];
+  const r = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
   if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions)`, EXIT.usage);
   return r;
 }
