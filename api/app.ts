@@ -8,7 +8,7 @@ import { authenticate } from './auth.js';
 import type { ApiDeps, AppDeps } from './deps.js';
 import { errorMapper, notFound } from './errors.js';
 import { createLogger, requestLogger } from './http/logger.js';
-import { DEFAULT_RATE_LIMIT, rateLimit } from './http/rate-limit.js';
+import { DEFAULT_RATE_LIMIT, FixedWindows, rateLimit } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
 import { buildOpenApi } from './openapi.js';
 import { mountRoute } from './route.js';
@@ -39,12 +39,15 @@ export function createApp(deps: AppDeps): Express {
   app.use(requestLogger(logger));
 
   const v1 = express.Router();
-  v1.use(rateLimit(deps.rateLimit ?? DEFAULT_RATE_LIMIT));
+  const limits = deps.rateLimit ?? DEFAULT_RATE_LIMIT;
+  // Public routes have literal paths (/healthz), so matching the request path is enough.
+  const anonymous = { windows: new FixedWindows(limits), max: limits.max };
+  v1.use(authenticate(deps.catalog, (method, path) => path === '/openapi.json' || publicPaths.has(`${method.toLowerCase()} ${path}`), anonymous));
+  // Per token for valid callers; per address for public routes (shared with the anonymous count).
+  v1.use(rateLimit(limits, anonymous.windows));
   v1.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
-  // Public routes have literal paths (/healthz), so matching the request path is enough.
-  v1.use(authenticate(deps.catalog, (method, path) => path === '/openapi.json' || publicPaths.has(`${method.toLowerCase()} ${path}`)));
   for (const route of ROUTES) mountRoute(v1, route, api);
   app.use('/v1', v1);
 
