@@ -1,15 +1,31 @@
-// The first admin: with no live admin token in the catalog, one is made and its plaintext
-// returned (the caller prints it once). Later starts return undefined.
+// The first admin: on a catalog that has never had a token, one is made and its plaintext
+// handed to the operator once. Never again after that — not even when every admin token has
+// been revoked (re-minting would hand admin to whoever restarts the API process).
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Catalog } from '../store/catalog.js';
 
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
 
+/** A new unscoped admin token when the catalog has never had any token, else undefined. */
 export async function ensureBootstrapToken(catalog: Pick<Catalog, 'tokens' | 'audit'>): Promise<string | undefined> {
-  const live = await catalog.tokens.list();
-  if (live.some((t) => t.role === 'admin' && !t.tiers)) return undefined;
-  // A revoked bootstrap token frees its name; a live non-admin one with that name does not.
-  const name = live.some((t) => t.name === BOOTSTRAP_TOKEN_NAME) ? `${BOOTSTRAP_TOKEN_NAME}-${Date.now()}` : BOOTSTRAP_TOKEN_NAME;
-  const { token, record } = await catalog.tokens.create({ name, role: 'admin', createdBy: 'system:bootstrap' });
-  await catalog.audit.append({ actor: 'system:bootstrap', action: 'token.create', target: `token/${record.id}`, result: 'ok', details: { name, role: 'admin' } });
+  if ((await catalog.tokens.list({ includeRevoked: true })).length > 0) return undefined;
+  const { token, record } = await catalog.tokens.create({ name: BOOTSTRAP_TOKEN_NAME, role: 'admin', createdBy: 'system:bootstrap' });
+  await catalog.audit.append({ actor: 'system:bootstrap', action: 'token.create', target: `token/${record.id}`, result: 'ok', details: { name: BOOTSTRAP_TOKEN_NAME, role: 'admin' } });
   return token;
+}
+
+/**
+ * Hands the token over once, never through the log: to the terminal when there is one, else
+ * into a file only its owner can read (0600), whose path is what gets printed.
+ */
+export function deliverBootstrapToken(token: string, options: { terminal: boolean; file: string; write: (text: string) => void; loginHint: string }): void {
+  if (options.terminal) {
+    options.write(`\nFirst admin token (shown once; store it now):\n\n  ${token}\n\n${options.loginHint}\n\n`);
+    return;
+  }
+  mkdirSync(dirname(options.file), { recursive: true, mode: 0o700 });
+  writeFileSync(options.file, `${token}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(options.file, 0o600);
+  options.write(`First admin token written to ${options.file} (mode 0600; read it once, then delete the file).\n`);
 }

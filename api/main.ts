@@ -5,7 +5,7 @@ import { openCatalog } from '../store/catalog.js';
 import { MASTER_KEY_ENV } from '../store/crypto/local-master-key.js';
 import { readSettings, TemporalSettings } from '../worker/config.js';
 import { createApp } from './app.js';
-import { ensureBootstrapToken } from './bootstrap.js';
+import { deliverBootstrapToken, ensureBootstrapToken } from './bootstrap.js';
 import { createLogger } from './http/logger.js';
 import { temporalStarter } from './temporal.js';
 
@@ -16,6 +16,8 @@ const settings = readSettings(
     FLOTILLA_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
     PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     HOST: z.string().default('0.0.0.0'),
+    /** Where the first admin token goes when stdout is not a terminal. */
+    FLOTILLA_BOOTSTRAP_TOKEN_FILE: z.string().default('.flotilla/bootstrap-token'),
   }),
 );
 
@@ -26,8 +28,13 @@ const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE }
 
 const bootstrap = await ensureBootstrapToken(catalog);
 if (bootstrap) {
-  // Printed once, to the terminal only (not the structured log).
-  process.stdout.write(`\nFirst admin token (shown once; store it now):\n\n  ${bootstrap}\n\nflotilla login --server http://127.0.0.1:${settings.PORT} --token <token>\n\n`);
+  // Once, to the terminal or a 0600 file; never the structured log.
+  deliverBootstrapToken(bootstrap, {
+    terminal: process.stdout.isTTY === true,
+    file: settings.FLOTILLA_BOOTSTRAP_TOKEN_FILE,
+    write: (text) => process.stdout.write(text),
+    loginHint: `flotilla login --server http://127.0.0.1:${settings.PORT} --token <token>`,
+  });
 }
 
 const app = createApp({
