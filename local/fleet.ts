@@ -1,16 +1,21 @@
 // A local fleet: real kube-apiservers (with etcd, controller-manager and scheduler) created by
 // kwokctl's binary runtime from the provisioned binaries; KWOK simulates the nodes and pods, with
 // the stages of local/kwok/stages.yaml: KWOK's defaults, plus pods that fail on purpose when their
-// image is one of local/kwok-faults.ts's FAULT_IMAGES.
+// image is one of local/kwok-faults.ts's FAULT_IMAGES. With the `proxy` option each API server sits
+// behind Toxiproxy (local/toxiproxy.ts): the cluster's kubeconfig goes through the proxy, so
+// latency and network faults can be set per cluster (fleet.faults(name)), while kwokctl's own
+// components keep the direct kubeconfig.
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
+import { parseDocument } from 'yaml';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
 import { KWOK_STAGES_FILE } from './kwok-faults.js';
 import { onShutdown } from './shutdown.js';
-import { cacheDir, type Toolchain } from './toolchain.js';
+import { cacheDir, requireToxiproxy, type Toolchain } from './toolchain.js';
+import { startToxiproxy, type ToxiproxyClient, type ToxiproxyProxy, type ToxiproxyServer } from './toxiproxy.js';
 
 const exec = promisify(execFile);
 
@@ -22,6 +27,10 @@ export interface LocalClusterSpec {
   nodes?: number;
   /** Pre-made PersistentVolumes for claims to bind (KWOK has no provisioner); 16 by default. */
   persistentVolumes?: number;
+  /** One-way latency in ms (each direction) set on the cluster's proxy at creation; needs `proxy`. */
+  latencyMs?: number;
+  /** Jitter (± ms) of that latency. */
+  jitterMs?: number;
 }
 
 export interface LocalCluster {
@@ -30,6 +39,16 @@ export interface LocalCluster {
   kubeconfigPath: string;
   kubeconfig: string;
   server: string;
+  /**
+   * Only in a fleet with the `proxy` option, where kubeconfigPath, kubeconfig and server go
+   * through the cluster's proxy: the API server itself (what kwokctl's components use).
+   */
+  direct?: { kubeconfigPath: string; kubeconfig: string; server: string };
+}
+
+export interface LocalFleetProxyOptions {
+  /** A running toxiproxy-server to create the proxies on; else the fleet starts (and stops) one. */
+  toxiproxy?: ToxiproxyServer | ToxiproxyClient;
 }
 
 export interface LocalFleetOptions {
@@ -39,12 +58,21 @@ export interface LocalFleetOptions {
   workdir?: string;
   /** Delete the clusters on Ctrl-C/SIGTERM (default true). */
   deleteOnSignal?: boolean;
+  /**
+   * Put each cluster's API server behind a Toxiproxy proxy (the toolchain's, on 127.0.0.1): the
+   * cluster's kubeconfig points at the proxy, and fleet.faults(name) sets latency and faults.
+   * Without it nothing changes: kubeconfigs reach the API servers directly.
+   */
+  proxy?: LocalFleetProxyOptions;
   log?: (message: string) => void;
 }
 
 export class LocalFleet {
   private readonly byName = new Map<string, LocalCluster>();
+  private readonly proxies = new Map<string, ToxiproxyProxy>();
   private unregister: (() => void) | undefined;
+  /** Set with the `proxy` option: where the proxies live, and the server when the fleet owns it. */
+  private toxiproxy: { client: ToxiproxyClient; owned?: ToxiproxyServer } | undefined;
 
   private constructor(
     private readonly toolchain: Toolchain,
@@ -58,6 +86,7 @@ export class LocalFleet {
     const fleet = new LocalFleet(options.toolchain, workdir, options.log ?? (() => {}));
     if (options.deleteOnSignal ?? true) fleet.unregister = onShutdown('local fleet', () => fleet.delete());
     try {
+      if (options.proxy) fleet.toxiproxy = await proxyServer(options.toolchain, options.proxy);
       // Sequential: each control plane's start-up is CPU-heavy and the machine has two cores.
       for (const spec of options.clusters) await fleet.add(spec);
     } catch (error) {
@@ -77,10 +106,25 @@ export class LocalFleet {
     return cluster;
   }
 
+  /** The faults of a cluster's proxy (latency, down/up, timeout, reset, …); needs the `proxy` option. */
+  faults(name: string): ToxiproxyProxy {
+    const proxy = this.proxies.get(this.cluster(name).name);
+    if (!proxy) throw new Error(`cluster "${name}" is not behind a proxy: create the fleet with the \`proxy\` option`);
+    return proxy;
+  }
+
+  /** The toxiproxy API the fleet's proxies live on, when it has the `proxy` option. */
+  get toxiproxyClient(): ToxiproxyClient | undefined {
+    return this.toxiproxy?.client;
+  }
+
   /** Creates one cluster (replacing a stale one of the same name) with ready fake nodes. */
   async add(spec: LocalClusterSpec): Promise<LocalCluster> {
     const started = Date.now();
     const t = this.toolchain;
+    if ((spec.latencyMs !== undefined || spec.jitterMs !== undefined) && !this.toxiproxy) {
+      throw new Error(`cluster "${spec.name}" asks for latency, which needs a fleet created with the \`proxy\` option`);
+    }
     await this.kwokctl(['delete', 'cluster', '--name', spec.name]).catch(() => {});
     this.log(`creating cluster ${spec.name} ...`);
     await this.kwokctl([
@@ -107,16 +151,37 @@ export class LocalFleet {
     const kc = kubeConfigFromYaml(kubeconfig);
     await waitForReadyNodes(kc, nodes, 60_000);
     await createPersistentVolumes(kc, spec.persistentVolumes ?? 16);
-    const cluster: LocalCluster = {
-      name: spec.name,
-      labels: spec.labels ?? {},
-      kubeconfigPath,
-      kubeconfig,
-      server: kc.getCurrentCluster()!.server,
-    };
+    const server = kc.getCurrentCluster()!.server;
+    const cluster: LocalCluster = this.toxiproxy
+      ? await this.proxied(spec, { kubeconfigPath, kubeconfig, server }, this.toxiproxy.client)
+      : { name: spec.name, labels: spec.labels ?? {}, kubeconfigPath, kubeconfig, server };
     this.byName.set(spec.name, cluster);
-    this.log(`cluster ${spec.name} ready at ${cluster.server} (${nodes} nodes, ${((Date.now() - started) / 1000).toFixed(1)}s)`);
+    const via = cluster.direct ? ` via proxy ${cluster.server}` : '';
+    this.log(`cluster ${spec.name} ready at ${server}${via} (${nodes} nodes, ${((Date.now() - started) / 1000).toFixed(1)}s)`);
     return cluster;
+  }
+
+  /**
+   * Puts a proxy in front of the API server and writes a second kubeconfig that goes through
+   * it. The proxy listens on 127.0.0.1 like the API server, so the serving certificate (whose
+   * SANs kwokctl makes include IP 127.0.0.1) still verifies; only the port differs.
+   */
+  private async proxied(
+    spec: LocalClusterSpec,
+    direct: { kubeconfigPath: string; kubeconfig: string; server: string },
+    client: ToxiproxyClient,
+  ): Promise<LocalCluster> {
+    const url = new URL(direct.server);
+    const upstream = `${url.hostname}:${url.port || '443'}`;
+    await client.deleteProxy(spec.name); // a stale one from an earlier run of the same name
+    const proxy = await client.createProxy({ name: spec.name, upstream, listen: '127.0.0.1:0' });
+    this.proxies.set(spec.name, proxy);
+    if (spec.latencyMs || spec.jitterMs) await proxy.latency(spec.latencyMs ?? 0, spec.jitterMs ?? 0);
+    const server = `${url.protocol}//127.0.0.1:${proxy.port}`;
+    const kubeconfig = withServer(direct.kubeconfig, server);
+    const kubeconfigPath = join(dirname(direct.kubeconfigPath), 'kubeconfig.proxied.yaml');
+    writeFileSync(kubeconfigPath, kubeconfig);
+    return { name: spec.name, labels: spec.labels ?? {}, kubeconfigPath, kubeconfig, server, direct };
   }
 
   /** Stops a cluster's processes, keeping its state: it becomes unreachable. */
@@ -138,7 +203,17 @@ export class LocalFleet {
         this.log(`could not delete cluster ${name}: ${String(error)}`);
       });
       this.byName.delete(name);
+      // A server the fleet started goes as a whole below; on a shared one, only this proxy.
+      if (this.proxies.has(name) && this.toxiproxy && !this.toxiproxy.owned) {
+        await this.toxiproxy.client.deleteProxy(name).catch((error: unknown) => {
+          this.log(`could not delete the proxy of cluster ${name}: ${String(error)}`);
+        });
+      }
+      this.proxies.delete(name);
     }
+    const owned = this.toxiproxy?.owned;
+    this.toxiproxy = undefined;
+    if (owned) await owned.stop();
   }
 
   private async flatten(kubeconfigPath: string): Promise<string> {
@@ -159,6 +234,28 @@ export class LocalFleet {
       throw new Error(`kwokctl ${args.slice(0, 2).join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
     }
   }
+}
+
+async function proxyServer(
+  toolchain: Toolchain,
+  options: LocalFleetProxyOptions,
+): Promise<{ client: ToxiproxyClient; owned?: ToxiproxyServer }> {
+  const given = options.toxiproxy;
+  if (given) return { client: 'client' in given ? given.client : given };
+  // Stopped by fleet.delete(); on a signal too even when the clusters are kept (deleteOnSignal:
+  // false), so no proxy outlives the process.
+  const owned = await startToxiproxy({ executable: requireToxiproxy(toolchain).server, stopOnSignal: true });
+  return { client: owned.client, owned };
+}
+
+/** The kubeconfig with every cluster's server replaced (certificates and users untouched). */
+function withServer(kubeconfig: string, server: string): string {
+  const doc = parseDocument(kubeconfig);
+  const clusters = doc.get('clusters') as { items: unknown[] } | undefined;
+  const count = clusters?.items.length ?? 0;
+  if (count === 0) throw new Error('kubeconfig has no clusters');
+  for (let i = 0; i < count; i++) doc.setIn(['clusters', i, 'cluster', 'server'], server);
+  return doc.toString();
 }
 
 /**

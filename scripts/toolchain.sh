@@ -16,6 +16,7 @@ K8S_VERSION="${FLOTILLA_K8S_VERSION:-v1.34.4}"
 ETCD_VERSION="${FLOTILLA_ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${FLOTILLA_KWOK_VERSION:-v0.8.0}"
 MOTO_VERSION="${FLOTILLA_MOTO_VERSION:-5.1.22}"
+TOXIPROXY_VERSION="${FLOTILLA_TOXIPROXY_VERSION:-v2.12.0}"
 
 mkdir -p "$CACHE/logs"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -150,6 +151,21 @@ build_kwok() {
   "$dir/bin/kwokctl" --version
 }
 
+# Toxiproxy (a TCP proxy with injectable faults) for WAN latency and network faults in front of
+# the local API servers. Its go.mod has no replace directives, so `go install pkg@version` works.
+build_toxiproxy() {
+  local dir="$1"
+  need go "install Go to build toxiproxy from the module proxy"
+  GOBIN="$dir/bin" go install -trimpath \
+    -ldflags "-s -w -X github.com/Shopify/toxiproxy/v2.Version=${TOXIPROXY_VERSION#v}" \
+    "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION" \
+    "github.com/Shopify/toxiproxy/v2/cmd/cli@$TOXIPROXY_VERSION"
+  mv "$dir/bin/server" "$dir/bin/toxiproxy-server"
+  mv "$dir/bin/cli" "$dir/bin/toxiproxy-cli"
+  "$dir/bin/toxiproxy-server" -version
+  "$dir/bin/toxiproxy-cli" --version
+}
+
 build_moto() {
   local dir="$1"
   need python3 "install Python 3 for moto's EKS server"
@@ -164,6 +180,7 @@ K8S_DIR="$CACHE/kubernetes/$K8S_VERSION"
 ETCD_DIR="$CACHE/etcd/$ETCD_VERSION"
 KWOK_DIR="$CACHE/kwok/$KWOK_VERSION"
 MOTO_DIR="$CACHE/moto/$MOTO_VERSION"
+TOXIPROXY_DIR="$CACHE/toxiproxy/$TOXIPROXY_VERSION"
 
 step temporal "$TEMPORAL_DIR" build_temporal
 # Temporal's time-skipping test server (Java, from Maven Central) for the unit tier's workflow
@@ -175,6 +192,7 @@ step kwok "$KWOK_DIR" build_kwok
 step etcd "$ETCD_DIR" build_etcd
 step kubernetes "$K8S_DIR" build_kubernetes
 step moto "$MOTO_DIR" build_moto
+step toxiproxy "$TOXIPROXY_DIR" build_toxiproxy
 log "all parts ready in $((SECONDS - TOTAL_START))s (cache: $CACHE)"
 
 # A manifest the TypeScript side reads to find every binary.
@@ -191,13 +209,16 @@ cat >"$CACHE/toolchain.json" <<JSON
   "kwokctl": "$KWOK_DIR/bin/kwokctl",
   "motoServer": "$MOTO_DIR/venv/bin/moto_server",
   "temporalTestServer": "$TEST_SERVER",
+  "toxiproxyServer": "$TOXIPROXY_DIR/bin/toxiproxy-server",
+  "toxiproxyCli": "$TOXIPROXY_DIR/bin/toxiproxy-cli",
   "versions": {
     "temporal": "$TEMPORAL_VERSION",
     "kubernetes": "$K8S_VERSION",
     "etcd": "$ETCD_VERSION",
     "kwok": "$KWOK_VERSION",
     "moto": "$MOTO_VERSION",
-    "temporalTestServer": "$TEST_SERVER_VERSION"
+    "temporalTestServer": "$TEST_SERVER_VERSION",
+    "toxiproxy": "$TOXIPROXY_VERSION"
   }
 }
 JSON
