@@ -9,12 +9,13 @@ import { type FlotillaDocument, parseDocuments, validateDocument, type Validatio
 import { EnvironmentDocument, environmentFromDocument } from '../../domain/environment.js';
 import { type Rules, RulesDocument, type Violation } from '../../domain/rules.js';
 import { changeVerdict } from '../../store/change-verdict.js';
-import { changeSpec } from '../../store/changes.js';
+import type { CatalogRepositories } from '../../store/catalog.js';
+import { changeSpec, createEnvironment } from '../../store/changes.js';
+import { ConflictError } from '../../store/errors.js';
 import { ApiError, badRequest } from '../errors.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { ApplyResult } from '../schemas.js';
-import { prepareRegistration, registerCluster } from '../services/clusters.js';
-import { createFromDocument } from '../services/environments.js';
+import { prepareRegistration, startOnboarding } from '../services/clusters.js';
 
 type ClusterDoc = z.infer<typeof ClusterDocument>;
 type EnvironmentDoc = z.infer<typeof EnvironmentDocument>;
@@ -110,12 +111,26 @@ export const applyRoutes = [
       }
       if (violations.length > 0) throw new ApiError(422, 'rule_violations', `${violations.length} rule violation(s)`, violations);
 
-      // 3. Apply.
-      const results: Result[] = [];
-      for (const { doc } of order) {
-        if (doc.kind === 'Rules') results.push(await applyRules(ctx, doc.spec));
-        else if (doc.kind === 'Cluster') results.push(await applyCluster(ctx, doc, connections.get(doc.metadata.name)!));
-        else results.push(await applyEnvironment(ctx, doc, rules));
+      // 3. Write everything in one transaction (a failure on any document leaves nothing written),
+      //    then start the onboardings of new clusters, only once it has committed.
+      const results = await ctx.deps.catalog.transaction(async (tx) => {
+        const out: Result[] = [];
+        for (const { doc, i } of order) {
+          try {
+            if (doc.kind === 'Rules') out.push(await applyRules(tx, doc.spec, ctx.principal.name));
+            else if (doc.kind === 'Cluster') out.push(await applyCluster(tx, doc, connections.get(doc.metadata.name)!));
+            else out.push(await applyEnvironment(tx, doc, ctx.principal.name));
+          } catch (error) {
+            if (error instanceof ConflictError) {
+              throw new ApiError(409, 'conflict', error.message, [{ path: at(i, 'metadata', 'name'), message: error.message }]);
+            }
+            throw error;
+          }
+        }
+        return out;
+      });
+      for (const result of results) {
+        if (result.kind === 'Cluster' && result.action === 'created') result.operationId = await startOnboarding(ctx.deps, result.name, ctx.principal.name);
       }
       ctx.audit({ details: { results: results.map((r) => `${r.kind}/${r.name}: ${r.action}`) } });
       return { status: 200, body: { results } };
@@ -136,46 +151,46 @@ async function checkImmutable(ctx: RouteContext, doc: EnvironmentDoc, at: (...p:
   }
 }
 
-async function applyRules(ctx: RouteContext, rules: Rules): Promise<Result> {
-  const current = await ctx.deps.catalog.rules.current();
+async function applyRules(tx: CatalogRepositories, rules: Rules, by: string): Promise<Result> {
+  const current = await tx.rules.current();
   if (current.version > 0 && canonicalJson(current.rules) === canonicalJson(rules)) return { kind: 'Rules', name: 'organisation', action: 'unchanged' };
-  await ctx.deps.catalog.rules.put(rules, { by: ctx.principal.name });
+  await tx.rules.put(rules, { by });
   return { kind: 'Rules', name: 'organisation', action: current.version === 0 ? 'created' : 'configured' };
 }
 
-async function applyCluster(ctx: RouteContext, doc: ClusterDoc, connection: ClusterDoc['spec']['connection']): Promise<Result> {
-  const { catalog } = ctx.deps;
+async function applyCluster(tx: CatalogRepositories, doc: ClusterDoc, connection: ClusterDoc['spec']['connection']): Promise<Result> {
   const name = doc.metadata.name;
-  const existing = await catalog.clusters.get(name);
+  const existing = await tx.clusters.get(name);
   if (!existing) {
-    const operationId = await registerCluster(ctx.deps, { name, region: doc.spec.region, labels: doc.spec.labels, connection }, connection, ctx.principal.name);
-    return { kind: 'Cluster', name, action: 'created', operationId };
+    await tx.clusters.create({ name, region: doc.spec.region, labels: doc.spec.labels, connection, status: 'onboarding' });
+    return { kind: 'Cluster', name, action: 'created' };
   }
   let action: Result['action'] = 'unchanged';
   if (canonicalJson(existing.labels) !== canonicalJson(doc.spec.labels)) {
-    await catalog.clusters.setLabels(name, doc.spec.labels);
+    await tx.clusters.setLabels(name, doc.spec.labels);
     action = 'configured';
   }
   if (canonicalJson(existing.connection) !== canonicalJson(connection) || (existing.region ?? null) !== (doc.spec.region ?? null)) {
-    await catalog.clusters.setConnection(name, connection, doc.spec.region);
+    await tx.clusters.setConnection(name, connection, doc.spec.region);
     action = 'configured';
   }
   return { kind: 'Cluster', name, action };
 }
 
-async function applyEnvironment(ctx: RouteContext, doc: EnvironmentDoc, rules: Rules): Promise<Result> {
-  const { catalog } = ctx.deps;
+async function applyEnvironment(tx: CatalogRepositories, doc: EnvironmentDoc, by: string): Promise<Result> {
+  // The store's multi-table changes run inside this one transaction.
+  const inTx = { transaction: <T>(fn: (repos: CatalogRepositories) => Promise<T>) => fn(tx) };
   const name = doc.metadata.name;
-  const existing = await catalog.environments.get(name);
+  const env = environmentFromDocument(doc);
+  const existing = await tx.environments.get(name);
   if (!existing) {
-    const { revision } = await createFromDocument(ctx.deps, doc, ctx.principal.name, rules);
+    const { revision } = await createEnvironment(inTx, { binding: env.binding, spec: env.spec, overrides: env.overrides, author: by });
     return { kind: 'Environment', name, action: 'created', revision: revision.id };
   }
-  const env = environmentFromDocument(doc);
-  const spec = await changeSpec(catalog, name, env.spec, { author: ctx.principal.name });
+  const spec = await changeSpec(inTx, name, env.spec, { author: by });
   let action: Result['action'] = spec.changed ? 'configured' : 'unchanged';
   if (canonicalJson(existing.overrides) !== canonicalJson(env.overrides)) {
-    await catalog.environments.setOverrides(name, env.overrides, { author: ctx.principal.name });
+    await tx.environments.setOverrides(name, env.overrides, { author: by });
     action = 'configured';
   }
   return { kind: 'Environment', name, action, revision: spec.revision.id };

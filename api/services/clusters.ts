@@ -81,15 +81,19 @@ export async function registerCluster(deps: ApiDeps, request: RegisterCluster, c
     }
   });
   try {
-    const { operationId } = await startOperation(deps, {
-      id: onboardingId(request.name), kind: 'onboarding', workflowType: 'onboardCluster',
-      input: { cluster: request.name }, clusters: [request.name], requestedBy: by,
-    });
-    return operationId;
+    return await startOnboarding(deps, request.name, by);
   } catch (error) {
     await removeCluster(deps, request.name).catch(() => undefined);
     throw error;
   }
+}
+
+/** Starts onboardCluster for a stored cluster; its operation id. */
+export async function startOnboarding(deps: ApiDeps, cluster: string, by: string): Promise<string> {
+  const { operationId } = await startOperation(deps, {
+    id: onboardingId(cluster), kind: 'onboarding', workflowType: 'onboardCluster', input: { cluster }, clusters: [cluster], requestedBy: by,
+  });
+  return operationId;
 }
 
 /** Removes a cluster and the kubeconfig secret the API made for it. */
