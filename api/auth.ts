@@ -49,6 +49,7 @@ export function authenticate(
       return next(new ApiError(401, 'unauthenticated', header ? 'the bearer token is not valid' : 'a bearer token is required'));
     }
     const principal: Principal = { id: verified.tokenId, name: verified.name, role: verified.role };
+    if (verified.tokenName !== verified.name) principal.tokenName = verified.tokenName;
     if (verified.tiers) principal.tiers = verified.tiers;
     res.locals.principal = principal;
     next();

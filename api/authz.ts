@@ -8,7 +8,10 @@ export type Role = (typeof ROLES)[number];
 export interface Principal {
   /** Token id, or "bootstrap" for the first admin. */
   id: string;
+  /** Who acts: the token's owner (a person or a service). Four eyes and the audit log compare this. */
   name: string;
+  /** The token's own name, when it differs from the owner's. */
+  tokenName?: string;
   role: Role;
   /** Tiers this principal may change; undefined means every tier. */
   tiers?: Tier[];

@@ -4,13 +4,15 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Catalog } from '../store/catalog.js';
+import { TOKEN_TTL } from '../store/tokens.js';
 
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
 
 /** A new unscoped admin token when the catalog has never had any token, else undefined. */
 export async function ensureBootstrapToken(catalog: Pick<Catalog, 'tokens' | 'audit'>): Promise<string | undefined> {
   if ((await catalog.tokens.list({ includeRevoked: true })).length > 0) return undefined;
-  const { token, record } = await catalog.tokens.create({ name: BOOTSTRAP_TOKEN_NAME, role: 'admin', createdBy: 'system:bootstrap' });
+  // The longest life a token may have: it is the way in until its holder makes others.
+  const { token, record } = await catalog.tokens.create({ name: BOOTSTRAP_TOKEN_NAME, role: 'admin', createdBy: 'system:bootstrap', ttlDays: TOKEN_TTL.maxDays });
   await catalog.audit.append({ actor: 'system:bootstrap', action: 'token.create', target: `token/${record.id}`, result: 'ok', details: { name: BOOTSTRAP_TOKEN_NAME, role: 'admin' } });
   return token;
 }

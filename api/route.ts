@@ -105,7 +105,8 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
       target: entry.target || route.audit.target({ params: req.params as Record<string, string>, body: req.body }),
       result,
       operationId: entry.operationId,
-      details: { ...entry.details, ...extra, requestId },
+      // The actor is the owner; which of their tokens acted is kept beside it.
+      details: { ...entry.details, ...extra, requestId, ...(principal?.tokenName ? { token: principal.tokenName } : {}) },
     });
   };
 

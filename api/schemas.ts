@@ -15,6 +15,7 @@ import { AUDIT_RESULTS } from '../store/audit.js';
 import { OPERATION_KINDS, OPERATION_OUTCOMES, OPERATION_STATES } from '../store/operations.js';
 import { HEALTH_STATES } from '../store/status.js';
 import { ROLES } from './authz.js';
+import { isReservedName, TOKEN_TTL } from '../store/tokens.js';
 
 // ── requests ────────────────────────────────────────────────────────────────────────────
 
@@ -50,10 +51,16 @@ export const DeployBody = z.strictObject({
   revision: z.string().regex(/^(sha256:)?[0-9a-f]{12,64}$/, 'must be a revision id (sha256:<hex>) or its short form').optional(),
 });
 
+const Identity = z.string().min(1).max(100).regex(/^[A-Za-z0-9][-A-Za-z0-9_.@:]*$/, 'must be letters, digits and -_.@: only')
+  .refine((n) => !isReservedName(n), 'is reserved for Flotilla itself');
 export const CreateToken = z.strictObject({
-  name: z.string().min(1).max(100).regex(/^[A-Za-z0-9][-A-Za-z0-9_.@:]*$/, 'must be letters, digits and -_.@: only'),
+  name: Identity,
+  /** Who the token stands for (a person or a service): four eyes and the audit log compare owners. Defaults to the name. */
+  owner: Identity.optional(),
   role: z.enum(ROLES),
   tiers: z.array(Tier).min(1).optional(),
+  /** Days until it expires. */
+  ttlDays: z.number().int().min(1).max(TOKEN_TTL.maxDays).optional(),
 });
 
 // ── promotions: PromoteInput (workflows/promote-types.ts) without requestedBy, which the API fills in.
@@ -232,10 +239,12 @@ export const ViolationView = z.object({
 export const TokenView = z.object({
   id: z.string(),
   name: z.string(),
+  owner: z.string(),
   role: z.enum(ROLES),
   tiers: z.array(Tier).optional(),
   createdBy: z.string().optional(),
   createdAt: z.string(),
+  expiresAt: z.string().optional(),
   lastUsedAt: z.string().optional(),
   revokedAt: z.string().optional(),
 });

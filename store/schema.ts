@@ -89,6 +89,9 @@ export interface TokensTable {
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  /** Who the token stands for (a person or a service); several tokens may share one. */
+  owner: string | null;
+  expires_at: string | null;
 }
 
 export interface AuditLogTable {

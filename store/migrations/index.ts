@@ -5,11 +5,13 @@ import { StoreError } from '../errors.js';
 import * as initial from './0001-initial.js';
 import * as idempotency from './0002-idempotency.js';
 import * as changeControl from './0003-change-control.js';
+import * as tokenOwners from './0004-token-owners.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-idempotency': idempotency,
   '0003-change-control': changeControl,
+  '0004-token-owners': tokenOwners,
 };
 
 export const migrationProvider: MigrationProvider = {
