@@ -80,7 +80,7 @@ export async function onboardCluster(input: OnboardClusterInput): Promise<Onboar
       if (isCancellation(error)) throw error;
       const cause = error instanceof ActivityFailure ? error.cause : error;
       const message = cause instanceof Error ? cause.message : String(cause);
-      if (cause instanceof ApplicationFailure && cause.nonRetryable) return fail(message, cause.type ?? 'ClusterAccessDenied');
+      if (cause instanceof ApplicationFailure && cause.nonRetryable) return fail(message, cause.type || 'ClusterAccessDenied');
       if (Date.now() - started > giveUpAfter) return fail(`unreachable for ${Math.round(giveUpAfter / 1000)}s: ${message}`, 'ClusterUnreachable');
       if (state.phase !== 'unreachable') {
         state.phase = 'unreachable';

@@ -1,25 +1,42 @@
 // Replays recorded histories against today's workflow code, offline (no server): a change
-// that would break a running workflow fails here. Record new ones by running the integration
-// tier with FLOTILLA_RECORD_HISTORIES=1.
-import { Worker, type WorkerOptions } from '@temporalio/worker';
+// that would break a running workflow fails here. Record new ones by running the tiers with
+// FLOTILLA_RECORD_HISTORIES=1 (the workflow unit tests record theirs from the time-skipping
+// server): each lands as a new dated file and never replaces one already recorded.
+import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bundleWorkflows } from '../../worker/worker.js';
 import { HEALTH_AFTER_DEPLOY_PATCH } from '../../workflows/legacy/promote-v1.js';
+import { CHANGE_CONTROL_PATCH } from '../../workflows/patches.js';
 import { recordedHistories } from '../support/histories.js';
+import { sharedWorkflowBundle, type WorkflowBundle } from '../support/workflow-env.js';
 
 const recorded = recordedHistories();
+const bundle = sharedWorkflowBundle();
+
+/** Recorded before the change-control patch: they replay through workflows/legacy. */
+const BEFORE_CHANGE_CONTROL = [
+  'onboard-cluster-unreachable-then-up.json', 'deploy-environment-prune.json',
+  'promote-three-stages.json', 'promote-three-stages-before-health-patch.json', 'promote-rolled-back.json',
+];
+
+/** Recorded after it (by the workflow unit tests on the time-skipping server), dated as recordHistory names them. */
+const AFTER_CHANGE_CONTROL = [
+  'promote-pause-resume-2026-12-01.json', 'promote-cancel-signal-2026-12-01.json', 'promote-native-cancel-2026-12-01.json',
+  'promote-reject-2026-12-01.json', 'promote-approval-timeout-2026-12-01.json', 'promote-continue-as-new-2026-12-01.json',
+  'promote-rolled-back-2026-12-01.json', 'deploy-environment-databases-migration-2026-12-01.json',
+  'onboard-cluster-continued-as-new-2026-12-01.json',
+];
+
+/** recordHistory names every file it writes `<name>-<YYYY-MM-DD>.json`. */
+const dated = (file: string) => /-\d{4}-\d{2}-\d{2}\.json$/.test(file);
 
 describe('recorded histories replay against the current workflows', () => {
-  let workflowBundle: NonNullable<WorkerOptions['workflowBundle']>;
+  let workflowBundle: WorkflowBundle;
   beforeAll(async () => {
-    workflowBundle = await bundleWorkflows();
+    workflowBundle = await bundle();
   }, 60_000);
 
   it('has recorded histories to replay', () => {
-    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([
-      'onboard-cluster-unreachable-then-up.json', 'deploy-environment-prune.json',
-      'promote-three-stages.json', 'promote-three-stages-before-health-patch.json', 'promote-rolled-back.json',
-    ]));
+    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
@@ -39,8 +56,17 @@ describe('a patched change keeps old histories replaying', () => {
     });
   };
 
-  it('the history recorded before the change has no patch marker, the one after has it; both replay (above)', () => {
+  it('the history recorded before the health patch has no patch marker, the one after has it; both replay (above)', () => {
     expect(patchIds('promote-three-stages-before-health-patch.json')).toEqual([]);
     expect(patchIds('promote-three-stages.json')).toContain(HEALTH_AFTER_DEPLOY_PATCH);
+  });
+
+  it('every history recorded before the change-control patch lacks its marker; every one recorded after carries it; all replay (above)', () => {
+    for (const file of BEFORE_CHANGE_CONTROL) expect(patchIds(file), file).not.toContain(CHANGE_CONTROL_PATCH);
+    const after = recorded.map((r) => r.file).filter((file) => !BEFORE_CHANGE_CONTROL.includes(file));
+    // Anything recorded since is dated (recordHistory never writes an undated name), and new code.
+    expect(after.filter((file) => !dated(file))).toEqual([]);
+    expect(after).toEqual(expect.arrayContaining(AFTER_CHANGE_CONTROL));
+    for (const file of after) expect(patchIds(file), file).toContain(CHANGE_CONTROL_PATCH);
   });
 });

@@ -10,7 +10,13 @@
 //   await env.teardown();
 //
 // Time is global to one environment: run the tests that share one serially (vitest does, within
-// a file), or give each its own (a start costs about half a second).
+// a file), or give each its own (a start costs about half a second). For a whole file, one
+// `startWorker(env, …)` saves a worker's start and shutdown per test.
+//
+// The server skips time only while the client waits for a result and no activity runs; an
+// activity abandoned mid-run by a workflow that closes under it (e.g. a child cancelled without
+// waiting for its activity) keeps time locked on that server for good — give such a test its
+// own environment.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -90,16 +96,42 @@ export interface TestWorkerOptions {
   worker?: Partial<Omit<WorkerOptions, 'connection' | 'namespace' | 'taskQueue' | 'activities' | 'workflowBundle' | 'workflowsPath'>>;
 }
 
-/** Runs a worker on the environment while `fn(taskQueue)` runs, then stops it. */
-export async function withWorker<T>(env: TestWorkflowEnvironment, options: TestWorkerOptions, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+function createWorker(env: TestWorkflowEnvironment, options: TestWorkerOptions): Promise<{ worker: Worker; taskQueue: string }> {
   const taskQueue = options.taskQueue ?? `test-${process.pid}-${++queues}`;
-  const worker = await Worker.create({
+  return Worker.create({
     ...options.worker,
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
     taskQueue,
     activities: options.activities,
     workflowBundle: options.workflowBundle,
-  });
+  }).then((worker) => ({ worker, taskQueue }));
+}
+
+/** Runs a worker on the environment while `fn(taskQueue)` runs, then stops it. */
+export async function withWorker<T>(env: TestWorkflowEnvironment, options: TestWorkerOptions, fn: (taskQueue: string) => Promise<T>): Promise<T> {
+  const { worker, taskQueue } = await createWorker(env, options);
   return worker.runUntil(() => fn(taskQueue));
+}
+
+export interface RunningWorker {
+  taskQueue: string;
+  /** Shuts the worker down and waits until it has stopped. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a worker that runs until `stop()`: one for a whole test file saves a worker's start and
+ * shutdown per test. Give it activities that look up the current test's stubs at each call.
+ */
+export async function startWorker(env: TestWorkflowEnvironment, options: TestWorkerOptions): Promise<RunningWorker> {
+  const { worker, taskQueue } = await createWorker(env, options);
+  const running = worker.run();
+  return {
+    taskQueue,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running;
+    },
+  };
 }

@@ -1,0 +1,204 @@
+// The real deployEnvironment workflow on Temporal's time-skipping test server, with stub
+// activities: the order of its steps (databases ready before migrations, migrations before the
+// workloads, prune last), what it records as desired, the pinned overrides version, rules, and
+// the per-environment lock of a standalone deploy.
+import { WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DeployPlan } from '../../../activities/deploy-types.js';
+import { deployEnvironment, type DeployInput } from '../../../workflows/deploy-environment.js';
+import { recordHistory } from '../../support/histories.js';
+import { sharedWorkflowBundle, startWorker, timeSkippingEnv, type RunningWorker } from '../../support/workflow-env.js';
+import { type AllActivities, Calls, deployStubs, permanent, recorded, refused, Switchboard } from './stubs.js';
+
+const bundle = sharedWorkflowBundle();
+const board = new Switchboard();
+let env: TestWorkflowEnvironment;
+let shared: RunningWorker;
+let runs = 0;
+
+beforeAll(async () => {
+  const [started, workflowBundle] = await Promise.all([timeSkippingEnv(), bundle()]);
+  env = started;
+  shared = await startWorker(env, { activities: board.activities, workflowBundle });
+}, 120_000);
+afterAll(async () => {
+  await shared?.stop();
+  await env?.teardown();
+});
+
+interface Scenario {
+  input?: Partial<DeployInput>;
+  /** What planDeploy says about the environment and the revision. */
+  plan?: Partial<DeployPlan>;
+  stubs?: Partial<AllActivities>;
+}
+
+/** Runs a deploy of shop-prod to its end: its result or its failure, and every activity call. */
+async function deploy(s: Scenario = {}) {
+  const calls = new Calls();
+  board.use(recorded(calls, { ...deployStubs(() => s.plan ?? {}), ...s.stubs }));
+  const workflowId = `deploy-${++runs}-${Date.now()}`;
+  const input: DeployInput = { environment: 'shop-prod', requestedBy: 'dana', ...s.input };
+  const handle = await env.client.workflow.start(deployEnvironment, { taskQueue: shared.taskQueue, workflowId, args: [input] });
+  const outcome = await handle.result().then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error }));
+  return { ...outcome, calls, workflowId, handle };
+}
+
+/** Each call as "activity phase-or-state". */
+const steps = (calls: Calls) => calls.all.map(({ name, input }) => [name, input.phase ?? input.state].filter((x) => x !== undefined).join(' '));
+
+/** The ApplicationFailure at the root of a workflow's failure. */
+function failureOf(error: unknown): ApplicationFailure {
+  expect(error).toBeInstanceOf(WorkflowFailedError);
+  let cause = (error as WorkflowFailedError).cause;
+  if (cause instanceof ActivityFailure) cause = cause.cause;
+  expect(cause).toBeInstanceOf(ApplicationFailure);
+  return cause as ApplicationFailure;
+}
+
+describe('deployEnvironment: the order of its steps', () => {
+  it('with databases and a migration: databases ready → migrations done → everything → prune last → record; the lock around it', async () => {
+    const run = await deploy({ input: { revision: 'rev-7' }, plan: { hasDatabases: true, hasMigrations: true, previousRevision: 'rev-6' } });
+
+    expect(run.error).toBeUndefined();
+    expect(steps(run.calls)).toEqual([
+      'acquireEnvironments', 'reportOperation running', 'planDeploy',
+      'applyRevision databases', 'waitForRevision databases',
+      'applyRevision migrations', 'waitForRevision migrations',
+      'applyRevision all', 'waitForRevision all',
+      'pruneRevision', 'recordDeployment',
+      'reportOperation completed', 'releaseEnvironments',
+    ]);
+    expect(run.result).toEqual({
+      environment: 'shop-prod', cluster: 'cluster-1', revision: 'rev-7', overridesVersion: 3, previousRevision: 'rev-6',
+      applied: { created: 1, configured: 2, unchanged: 3 }, pruned: ['ConfigMap/old-config'],
+      workloads: [{ kind: 'Deployment', name: 'web', ready: 2, desired: 2, done: true }], changed: true,
+    });
+    expect(run.calls.of('acquireEnvironments')).toEqual([{ holder: run.workflowId, environments: ['shop-prod'] }]);
+    expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+    expect(run.calls.of('reportOperation')).toEqual([
+      { id: run.workflowId, kind: 'deploy', state: 'running', environments: ['shop-prod'], requestedBy: 'dana' },
+      { id: run.workflowId, kind: 'deploy', state: 'completed', outcome: 'completed', environments: ['shop-prod'], requestedBy: 'dana' },
+    ]);
+    if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('deploy-environment-databases-migration', run.handle);
+  }, 30_000);
+
+  it('with a migration and no database: migrations done → everything → prune → record', async () => {
+    const run = await deploy({ plan: { hasDatabases: false, hasMigrations: true } });
+
+    expect(steps(run.calls).slice(2, -2)).toEqual([
+      'planDeploy', 'applyRevision migrations', 'waitForRevision migrations', 'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment',
+    ]);
+  }, 30_000);
+
+  it('without databases or migrations: everything → wait → prune → record', async () => {
+    const run = await deploy();
+
+    expect(steps(run.calls)).toEqual([
+      'acquireEnvironments', 'reportOperation running', 'planDeploy',
+      'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment',
+      'reportOperation completed', 'releaseEnvironments',
+    ]);
+  }, 30_000);
+});
+
+describe('deployEnvironment: what it records and applies', () => {
+  it.each([
+    { case: 'a promotion moves desired to the revision', input: { kind: 'promotion', lockedBy: 'promo-1' }, desired: 'rev-9' },
+    { case: 'a rollback moves desired to the revision', input: { kind: 'rollback', lockedBy: 'promo-1' }, desired: 'rev-9' },
+    { case: 'a plain deploy leaves desired alone', input: {}, desired: undefined },
+    { case: 'a plain deploy that names what is desired records that', input: { desired: 'rev-9' }, desired: 'rev-9' },
+    { case: 'input.desired wins over a rollback\'s revision', input: { kind: 'rollback', desired: 'rev-4', lockedBy: 'promo-1' }, desired: 'rev-4' },
+  ] satisfies { case: string; input: Partial<DeployInput>; desired: string | undefined }[])('$case', async ({ input, desired }) => {
+    const run = await deploy({ input: { revision: 'rev-9', ...input } });
+
+    expect(run.error).toBeUndefined();
+    expect(run.calls.of('recordDeployment')).toEqual([{
+      environment: 'shop-prod', revision: 'rev-9', overridesVersion: 3, requestedBy: 'dana', operationId: run.workflowId,
+      kind: input.kind ?? 'deploy', desired,
+    }]);
+  }, 30_000);
+
+  it('pins the overrides version the plan chose and passes it to every activity', async () => {
+    const run = await deploy({ input: { rolloutTimeoutSeconds: 120, stuckAfterSeconds: 30 }, plan: { revision: 'rev-5', overridesVersion: 12, hasDatabases: true } });
+
+    expect(run.calls.of('planDeploy')).toEqual([{ environment: 'shop-prod', revision: undefined, overridesVersion: undefined, at: expect.any(String) as unknown }]);
+    const target = { environment: 'shop-prod', revision: 'rev-5', overridesVersion: 12 };
+    expect(run.calls.of('applyRevision')).toEqual([{ ...target, phase: 'databases' }, { ...target, phase: 'all' }]);
+    expect(run.calls.of('waitForRevision')).toEqual([
+      { ...target, phase: 'databases', timeoutSeconds: 120, stuckAfterSeconds: 30 },
+      { ...target, phase: 'all', timeoutSeconds: 120, stuckAfterSeconds: 30 },
+    ]);
+    expect(run.calls.of('pruneRevision')).toEqual([target]);
+    expect(run.calls.of('recordDeployment')).toEqual([{ ...target, requestedBy: 'dana', operationId: run.workflowId, kind: 'deploy', desired: undefined }]);
+    expect(run.result?.overridesVersion).toBe(12);
+  }, 30_000);
+
+  it('waits 600 s per rollout unless told otherwise', async () => {
+    const run = await deploy();
+
+    expect(run.calls.of('waitForRevision').map((w) => [w.timeoutSeconds, w.stuckAfterSeconds])).toEqual([[600, undefined]]);
+  }, 30_000);
+});
+
+describe('deployEnvironment: rules', () => {
+  const message = 'refused by organisation rules: forbidLatestTag (service/shop/web spec.app.services[0].image): image tag "latest" is not allowed';
+
+  it('a change the rules refuse fails, non-retryable, as RuleViolation; nothing is applied and the lock is released', async () => {
+    const run = await deploy({ plan: { verdict: refused } });
+
+    const failure = failureOf(run.error);
+    expect(failure.type).toBe('RuleViolation');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toBe(message);
+    expect(steps(run.calls)).toEqual(['acquireEnvironments', 'reportOperation running', 'planDeploy', 'reportOperation failed', 'releaseEnvironments']);
+    expect(run.calls.of('reportOperation').at(-1)).toEqual({
+      id: run.workflowId, kind: 'deploy', state: 'failed', outcome: 'failed', message, environments: ['shop-prod'], requestedBy: 'dana',
+    });
+  }, 30_000);
+
+  it('skipRules deploys what the rules would refuse (the promotion checked them already)', async () => {
+    const run = await deploy({ input: { skipRules: true }, plan: { verdict: refused } });
+
+    expect(run.error).toBeUndefined();
+    expect(run.calls.of('recordDeployment')).toHaveLength(1);
+  }, 30_000);
+});
+
+describe('deployEnvironment: the lock on the environment', () => {
+  it('a standalone deploy that fails still reports the failure and releases the lock; nothing is pruned or recorded', async () => {
+    const run = await deploy({
+      stubs: { async waitForRevision() { throw permanent('Deployment web: 0/2 ready: pod web-1 Unschedulable (Insufficient cpu)', 'RolloutFailed'); } },
+    });
+
+    expect(failureOf(run.error).type).toBe('RolloutFailed');
+    expect(steps(run.calls)).toEqual([
+      'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision all', 'waitForRevision all',
+      'reportOperation failed', 'releaseEnvironments',
+    ]);
+    expect(run.calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: 'Deployment web: 0/2 ready: pod web-1 Unschedulable (Insufficient cpu)' });
+    expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+  }, 30_000);
+
+  it('a deploy for an operation that holds the lock (lockedBy) neither takes, releases nor reports', async () => {
+    const run = await deploy({ input: { lockedBy: 'promo-1', kind: 'promotion', skipRules: true } });
+
+    expect(run.error).toBeUndefined();
+    expect(steps(run.calls)).toEqual(['planDeploy', 'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment']);
+  }, 30_000);
+
+  it('an environment held by another operation fails the deploy as EnvironmentBusy, before anything is planned, with nothing to release', async () => {
+    const busy = 'environment "shop-prod" is busy: held by promote-shop-1 (promotion)';
+    const run = await deploy({ stubs: { async acquireEnvironments() { throw permanent(busy, 'EnvironmentBusy'); } } });
+
+    const failure = failureOf(run.error);
+    expect(failure.type).toBe('EnvironmentBusy');
+    expect(failure.message).toBe(busy);
+    expect(steps(run.calls)).toEqual(['acquireEnvironments', 'reportOperation failed']);
+    expect(run.calls.of('reportOperation')).toEqual([{
+      id: run.workflowId, kind: 'deploy', state: 'failed', outcome: 'failed', message: busy, environments: ['shop-prod'], requestedBy: 'dana',
+    }]);
+  }, 30_000);
+});
