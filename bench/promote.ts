@@ -241,7 +241,7 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
   const after = limiterTotals(rateLimits);
   const requests = new Map(rateLimits.byActivity);
   const converged = await Promise.all(watches.map((w) => w.stop()));
-  if (result.phase !== 'completed' || result.revision !== rev || !result.stages[0]!.targets.every((t) => t.phase === 'succeeded')) {
+  if (result.outcome !== 'completed' || result.phase !== 'completed' || result.revision !== rev || !result.stages[0]!.targets.every((t) => t.phase === 'succeeded')) {
     throw new Error(`promotion ${workflowId} did not complete at ${rev}: ${JSON.stringify(result)}`);
   }
 
@@ -285,8 +285,10 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
     }
     add('child (deployEnvironment) total', childEnd - childStart);
   }
+  // checkHealth runs after each child; the lock (acquire/release) and the operations index
+  // (reportOperation) are the promotion's own bookkeeping at its start, phase changes and end.
   for (const a of parentActivities.filter((x) => x.name !== 'planPromotion')) {
-    add(`parent ${a.name} (after each child): runs`, (a.completed ?? NaN) - (a.started ?? NaN));
+    add(`parent ${a.name}${a.name === 'checkHealth' ? ' (after each child)' : ''}: runs`, (a.completed ?? NaN) - (a.started ?? NaN));
   }
   add('last child completed → parent completed', parentEnd - lastChildEnd);
   add('parent total (history)', parentEnd - parentStart);

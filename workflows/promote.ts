@@ -122,6 +122,14 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
 
   /** Ends the promotion with an outcome: reported, the targets released, the state returned. */
   const finish = async (outcome: Outcome, message?: string): Promise<PromotionState> => {
+    // What never ran, or was cut short, says so: no stage is left waiting or running, no target pending.
+    for (const stage of state.stages) {
+      for (const target of stage.targets) if (target.phase === 'pending') target.phase = 'skipped';
+      if (!['succeeded', 'failed', 'skipped'].includes(stage.phase)) {
+        stage.phase = 'skipped';
+        stage.finishedAt ??= now();
+      }
+    }
     state.phase = outcome;
     state.outcome = outcome;
     if (message !== undefined) state.message = message;
@@ -230,7 +238,8 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
         }
       }
       for (const target of stage.targets) if (target.phase === 'pending') target.phase = 'skipped';
-      stage.phase = stage.targets.some((t) => t.phase === 'failed') ? 'failed' : 'succeeded';
+      const cutShort = cancelled !== undefined && stage.targets.some((t) => t.phase === 'skipped');
+      stage.phase = stage.targets.some((t) => t.phase === 'failed') ? 'failed' : cutShort ? 'skipped' : 'succeeded';
       stage.finishedAt = now();
 
       // Keep this history bounded: hand the state to a fresh run between stages.

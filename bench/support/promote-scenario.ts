@@ -72,8 +72,13 @@ export async function baselineManifests(catalog: Catalog, environment: string, r
   const { spec } = await catalog.revisions.require(revision);
   const scope = environmentScope(environment);
   const values = new Map<string, string>();
-  for (const { name } of await catalog.secrets.list(scope)) values.set(name, await catalog.secrets.require(scope, name));
-  const manifests = render({ binding: { ...record.binding, name: as, namespace: as }, spec, overrides: record.overrides, revision });
+  // The secrets' versions too: Flotilla's pod templates carry a checksum of them (a changed secret rolls the pods).
+  const secretVersions: Record<string, string> = {};
+  for (const { name, updatedAt } of await catalog.secrets.list(scope)) {
+    values.set(name, await catalog.secrets.require(scope, name));
+    secretVersions[name] = updatedAt;
+  }
+  const manifests = render({ binding: { ...record.binding, name: as, namespace: as }, spec, overrides: record.overrides, revision, secretVersions });
   return materializeSecrets(manifests, (name) => values.get(name));
 }
 

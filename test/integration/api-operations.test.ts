@@ -1,6 +1,7 @@
 // Operations start real workflows: the API, over a real SQLite catalog, starts onboardCluster
 // and deployEnvironment on the real Temporal dev server; the temporal CLI then sees them, and
-// the kubeconfig never travels in a workflow input.
+// the kubeconfig never travels in a workflow input. A deploy holds its environment: a second one
+// is refused (409 naming it) while it runs, and takes over once Temporal says it ended.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
@@ -102,9 +103,26 @@ describe('API operations on the real Temporal dev server', () => {
     const list = await api.request<{ items: { id: string }[] }>('GET', `/v1/operations?environment=${name}`);
     expect(list.body.items.map((o) => o.id)).toEqual([res.body.operationId]);
 
+    // One change at a time: while it runs (no worker: it waits), another deploy is refused, naming it.
+    expect(await api.catalog.locks.heldBy([name])).toMatchObject([{ environment: name, operationId: res.body.operationId }]);
+    const busy = await api.request<{ error: { code: string; message: string } }>('POST', `/v1/environments/${name}/deploy`, { headers: { 'idempotency-key': `it-${suffix}-busy` } });
+    expect(busy.status).toBe(409);
+    expect(busy.body.error).toEqual({
+      code: 'environment_busy', message: `environment "${name}" is being changed by operation "${res.body.operationId}"`,
+      details: [{ environment: name, operationId: res.body.operationId, since: expect.any(String) }],
+    });
+    expect((await api.request<{ items: { id: string }[] }>('GET', `/v1/operations?environment=${name}`)).body.items.map((o) => o.id)).toEqual([res.body.operationId]);
+
     // Terminated in Temporal → the index follows on the next read.
     await client.workflow.getHandle(res.body.operationId).terminate('test');
     const op = await api.request<{ state: string }>('GET', `/v1/operations/${res.body.operationId}`);
     expect(op.body.state).toBe('terminated');
+
+    // Its lock is stale now (the workflow no longer runs to release it): the next deploy takes it over.
+    const next = await api.request<{ operationId: string }>('POST', `/v1/environments/${name}/deploy`, { headers: { 'idempotency-key': `it-${suffix}-next` } });
+    expect(next.status).toBe(202);
+    started.push(next.body.operationId);
+    expect(next.body.operationId).not.toBe(res.body.operationId);
+    expect(await api.catalog.locks.heldBy([name])).toMatchObject([{ environment: name, operationId: next.body.operationId }]);
   });
 });

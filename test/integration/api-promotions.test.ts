@@ -1,7 +1,9 @@
 // Promotions through the HTTP API on the real dev server, an in-process worker and two real
 // clusters: the requester's approval is refused (four eyes), a viewer's too (403), another
 // release-manager's is accepted, the promotion completes, and kubectl shows the target at the
-// new revision with its own overrides. A second promotion is rejected and ends so.
+// new revision with its own overrides (and as its desired revision). While it runs, its target
+// is held: a deploy of it is refused with 409 naming the promotion. A second promotion is
+// rejected: the workflow completes with that outcome, and the operations index says so.
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../domain/labels.js';
@@ -70,6 +72,11 @@ describe('promotions through the API', () => {
     expect(started.headers.get('location')).toBe(`/v1/promotions/${id}`);
     await phase(id, 'awaiting-approval');
 
+    // One change at a time: prod is the promotion's until it ends.
+    const busy = await api.request<ErrorBody>('POST', `/v1/environments/${prod}/deploy`, { token: tokens.alice });
+    expect(busy.status).toBe(409);
+    expect(busy.body.error).toMatchObject({ code: 'environment_busy', message: `environment "${prod}" is being changed by operation "${id}"` });
+
     const self = await api.request<ErrorBody>('POST', `/v1/promotions/${id}/approve`, { token: tokens.alice });
     expect(self.status).toBe(403);
     expect(self.body.error).toEqual({ code: 'four_eyes', message: 'four eyes: alice requested this promotion and cannot also approve it' });
@@ -81,11 +88,15 @@ describe('promotions through the API', () => {
     await phase(id, 'completed');
     const final = await get(id);
     expect(final.stages[0]!.approval).toMatchObject({ approvedBy: 'bob', comment: 'ship it', fourEyes: true });
-    expect(final).toMatchObject({ source: staging, revision: v2, requestedBy: 'alice', workflowStatus: 'COMPLETED' });
+    expect(final).toMatchObject({ source: staging, revision: v2, requestedBy: 'alice', workflowStatus: 'COMPLETED', outcome: 'completed' });
     expect(final.stages[0]!.targets).toMatchObject([{ environment: prod, cluster: b.name, tier: 'prod', phase: 'succeeded' }]);
-    expect((await api.request<{ state: string }>('GET', `/v1/operations/${id}`)).body.state).toBe('completed');
+    expect((await api.request<{ state: string; outcome?: string }>('GET', `/v1/operations/${id}`)).body).toMatchObject({ state: 'completed', outcome: 'completed' });
     // Nothing waits any more: a late decision is a conflict.
     expect((await api.request('POST', `/v1/promotions/${id}/approve`, { token: tokens.bob })).status).toBe(409);
+    // Prod's desired revision is the promoted one (a plain deploy would keep it), and prod is free again.
+    const prodView = await api.request<{ currentRevision: string; deployed: { revision: string } }>('GET', `/v1/environments/${prod}`, { token: tokens.vera });
+    expect(prodView.body).toMatchObject({ currentRevision: v2, deployed: { revision: v2 } });
+    expect(await tc.catalog.locks.heldBy([prod])).toEqual([]);
 
     const deployments = (await liveObjects(toolchain.kubectl, b.kubeconfigPath, prod)).filter((o) => o.kind === 'Deployment');
     expect(deployments.map((d) => `${d.metadata.name}@${d.metadata.labels?.[LABEL.revision]}`).sort()).toEqual([`api@${shortRevision(v2)}`, `web@${shortRevision(v2)}`]);
@@ -97,7 +108,7 @@ describe('promotions through the API', () => {
     expect(audit.map((e) => `${e.actor}:${e.result}`).sort()).toEqual(['alice:denied', 'bob:error', 'bob:ok', 'vera:denied']);
   });
 
-  it('a rejected promotion ends as rejected, and the operation as failed', async () => {
+  it('a rejected promotion ends as rejected: the workflow completes with that outcome, and the operations index says so', async () => {
     const started = await api.request<{ operationId: string }>('POST', '/v1/promotions', {
       token: tokens.alice, body: { source: staging, stages: [{ name: 'prod', targets: [prod], approval: true }] },
     });
@@ -107,8 +118,21 @@ describe('promotions through the API', () => {
     const rejected = await api.request<PromotionState>('POST', `/v1/promotions/${id}/reject`, { token: tokens.bob, body: { comment: 'not now' } });
     expect(rejected.status).toBe(200);
     await phase(id, 'rejected');
-    expect((await get(id)).stages[0]!.approval).toMatchObject({ rejectedBy: 'bob', comment: 'not now' });
-    expect((await api.request<{ state: string }>('GET', `/v1/operations/${id}`)).body.state).toBe('failed');
+    const final = await get(id);
+    expect(final.stages[0]!.approval).toMatchObject({ rejectedBy: 'bob', comment: 'not now' });
+    // Rejected is how it ended, not a failure of Flotilla: the workflow completed.
+    expect(final).toMatchObject({ outcome: 'rejected', message: 'stage "prod" rejected by bob: not now' });
+    await until(`${id} closed`, async () => (await get(id)).workflowStatus === 'COMPLETED');
+    const op = await api.request<{ state: string; outcome?: string; message?: string; temporal?: { status: string } }>('GET', `/v1/operations/${id}`);
+    expect(op.body).toMatchObject({ state: 'completed', outcome: 'rejected', message: 'stage "prod" rejected by bob: not now', temporal: { status: 'COMPLETED' } });
+    // The index filters by outcome; a rejection is not listed as a failure.
+    const byOutcome = await api.request<{ items: { id: string }[] }>('GET', `/v1/operations?kind=promotion&outcome=rejected`);
+    expect(byOutcome.body.items.map((o) => o.id)).toEqual([id]);
+    const failed = await api.request<{ items: { id: string }[] }>('GET', `/v1/operations?kind=promotion&state=failed`);
+    expect(failed.body.items.map((o) => o.id)).not.toContain(id);
     expect((await api.request<ErrorBody>('POST', `/v1/promotions/${id}/cancel`, { token: tokens.bob })).status).toBe(409);
+    // Nothing changed in prod; it is free again.
+    expect(await tc.catalog.environments.require(prod)).toMatchObject({ currentRevision: v2, deployed: { revision: v2 } });
+    expect(await tc.catalog.locks.heldBy([prod])).toEqual([]);
   });
 });

@@ -1,7 +1,10 @@
 // deployEnvironment on the real dev server and a real local cluster, checked with kubectl:
-// a first deploy, an idempotent repeat, a revision that drops a service, and a refusal by rules.
+// a first deploy (the database ready before the workloads change, prune last), an idempotent
+// repeat, a revision that drops a service, and a refusal by rules. Each holds the environment
+// while it runs, pins the overrides version it planned with, and reports to the operations index.
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { validateDocument } from '../../domain/documents.js';
 import { environmentFromDocument, type AppSpecInput } from '../../domain/environment.js';
@@ -38,6 +41,35 @@ const app = (services: string[]): AppSpecInput => ({
 
 interface List { items: { kind: string; metadata: { name: string; labels?: Record<string, string> } }[] }
 
+interface HistoryJson {
+  events: {
+    eventType: string;
+    activityTaskScheduledEventAttributes?: { activityType: { name: string }; input?: { payloads?: { data?: string }[] } };
+  }[];
+}
+
+/** Every payload of the history (inputs, results, failures' details), decoded: what a reader of the history sees. */
+function decodedPayloads(json: string): string {
+  const out: string[] = [];
+  JSON.stringify(JSON.parse(json), (key, value: unknown) => {
+    if (key === 'data' && typeof value === 'string') out.push(Buffer.from(value, 'base64').toString('utf8'));
+    return value;
+  });
+  return out.join('\n');
+}
+
+/** The activities the workflow scheduled, in order, each with the phase its input names (if any). */
+function scheduled(json: string): string[] {
+  return (JSON.parse(json) as HistoryJson).events
+    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .map((e) => {
+      const a = e.activityTaskScheduledEventAttributes!;
+      const data = a.input?.payloads?.[0]?.data;
+      const phase = data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { phase?: string }).phase : undefined;
+      return phase ? `${a.activityType.name}:${phase}` : a.activityType.name;
+    });
+}
+
 describe('deployEnvironment', () => {
   let tc: TestCatalog;
   let client: Client;
@@ -69,7 +101,7 @@ describe('deployEnvironment', () => {
         const handle = await client.workflow.start(deployEnvironment, { taskQueue, workflowId, args: [{ environment: envName, requestedBy: 'alice', rolloutTimeoutSeconds: 120 }] });
         const result = await handle.result().catch((e: unknown) => e);
         if (process.env.FLOTILLA_RECORD_HISTORIES && workflowId.endsWith('-3')) await recordHistory('deploy-environment-prune', handle);
-        return { result, history: JSON.stringify(await handle.fetchHistory()) };
+        return { result, history: historyToJSON(await handle.fetchHistory()) };
       });
     } finally {
       await connection.close();
@@ -92,10 +124,23 @@ describe('deployEnvironment', () => {
     expect(web.status.readyReplicas).toBe(3);
     const secret = await kubectlJson<{ data: Record<string, string> }>(toolchain.kubectl, cluster.kubeconfigPath, ['get', 'secret', 'shop-secrets', '-n', envName]);
     expect(Buffer.from(secret.data.STRIPE_KEY!, 'base64').toString()).toBe(STRIPE_KEY);
-    expect(history).not.toContain(STRIPE_KEY);
+    // The history holds names, revisions and versions only: no secret value, decoded or not.
+    const payloads = decodedPayloads(history);
+    expect(payloads).toContain(envName);
+    expect(payloads).not.toContain(STRIPE_KEY);
+    expect(payloads).not.toContain(Buffer.from(STRIPE_KEY).toString('base64'));
     expect(history).not.toContain(Buffer.from(STRIPE_KEY).toString('base64'));
+    // The database is applied and ready before the workloads change; prune comes after the rollout.
+    expect(scheduled(history)).toEqual([
+      'acquireEnvironments', 'reportOperation', 'planDeploy',
+      'applyRevision:databases', 'waitForRevision:databases', 'applyRevision:all', 'waitForRevision:all',
+      'pruneRevision', 'recordDeployment', 'reportOperation', 'releaseEnvironments',
+    ]);
     const record = await tc.catalog.environments.require(envName);
-    expect(record.deployed).toMatchObject({ revision: record.currentRevision, by: 'alice' });
+    // Deployed with the overrides version it planned with (the first one).
+    expect(record.deployed).toMatchObject({ revision: record.currentRevision, by: 'alice', overridesVersion: 1 });
+    expect(await tc.catalog.operations.require(`deploy-${envName}-1`)).toMatchObject({ kind: 'deploy', state: 'completed', outcome: 'completed', environments: [envName] });
+    expect(await tc.catalog.locks.heldBy([envName])).toEqual([]);
   });
 
   it('changes nothing when the same revision is deployed again', async () => {
@@ -117,6 +162,7 @@ describe('deployEnvironment', () => {
   it('refuses a deploy that breaks organisation rules, listing each violation, and changes nothing', async () => {
     await tc.catalog.rules.put({ allowedRegistries: { registries: ['registry.internal'] } }, { by: 'admin' });
     const before = await managed();
+    const recordBefore = await tc.catalog.environments.require(envName);
     const { result } = await deploy(`deploy-${envName}-4`);
     expect(result).toBeInstanceOf(WorkflowFailedError);
     let cause: unknown = result;
@@ -125,5 +171,11 @@ describe('deployEnvironment', () => {
     expect((cause as ApplicationFailure).type).toBe('RuleViolation');
     expect((cause as ApplicationFailure).details?.[0]).toHaveLength(2);
     expect(await managed()).toEqual(before);
+    expect(await tc.catalog.environments.require(envName)).toMatchObject({ deployed: recordBefore.deployed, currentRevision: recordBefore.currentRevision });
+    // A refusal is a failed deploy: the index says so (with why), and the environment is free again.
+    const op = await tc.catalog.operations.require(`deploy-${envName}-4`);
+    expect(op).toMatchObject({ kind: 'deploy', state: 'failed', outcome: 'failed' });
+    expect(op.message).toMatch(/^refused by organisation rules: allowedRegistries/);
+    expect(await tc.catalog.locks.heldBy([envName])).toEqual([]);
   });
 });

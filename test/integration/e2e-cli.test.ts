@@ -2,7 +2,8 @@
 // over a real SQLite catalog, starting real workflows), a worker, the real Temporal dev server
 // and the two local clusters: login, register two clusters and wait for onboarding, apply
 // environments and rules, deploy, change staging and deploy it, promote staging to prod with an
-// approval given by a second release-manager, then check prod with kubectl and `flotilla diff`.
+// approval given by a second release-manager, then check prod with kubectl and `flotilla diff`;
+// a plain `flotilla deploy prod` afterwards keeps the promoted revision (desired follows promotions).
 //
 // Clusters are registered with POST /v1/clusters and an inline kubeconfig: a `kind: Cluster`
 // document can only name a kubeconfig secret already in the catalog, and neither the API nor
@@ -185,5 +186,21 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
     expect(body.other).toEqual([]);
     expect(body.overrides.map((d) => d.path)).toEqual(['overrides.replicas.web']);
     expect(body.zeroDrift).toBe(true);
+  });
+
+  it('a plain `flotilla deploy prod` after the promotion keeps prod on the promoted revision', async () => {
+    const promoted = (await tc.catalog.environments.require(staging)).deployed!.revision;
+    const described = await flotilla(['get', 'environment', prod, '-o', 'json']);
+    expect(described.code, described.stderr).toBe(0);
+    expect(JSON.parse(described.stdout)).toMatchObject({ currentRevision: promoted, deployed: { revision: promoted } });
+
+    const deployed = await flotilla(['deploy', prod, '--wait']);
+    expect(deployed.code, deployed.stderr).toBe(0);
+    expect(deployed.stdout).toMatch(new RegExp(`operation deploy-${prod}-${shortRevision(promoted)}-\\d+ completed`));
+    const deployments = (await liveObjects(toolchain.kubectl, b.kubeconfigPath, prod)).filter((o) => o.kind === 'Deployment');
+    expect(deployments.map((d) => `${d.metadata.name}@${d.metadata.labels?.[LABEL.revision]}:${d.spec?.template?.spec?.containers?.[0]?.image}`).sort()).toEqual([
+      `api@${shortRevision(promoted)}:ghcr.io/acme/api:2.0.0`, `web@${shortRevision(promoted)}:ghcr.io/acme/web:2.0.0`,
+    ]);
+    expect(await tc.catalog.environments.require(prod)).toMatchObject({ currentRevision: promoted, deployed: { revision: promoted } });
   });
 });

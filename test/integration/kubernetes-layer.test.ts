@@ -171,14 +171,21 @@ describe('prune', () => {
       apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'api-data', namespace, labels: { ...environmentLabels(environment), 'app.kubernetes.io/name': 'api' } },
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
     }]);
+    // Hostnames: an Ingress per exposed service, Flotilla's like the rest (prune covers Ingresses too).
+    const ingress = (service: string): Manifest => ({
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress',
+      metadata: { name: service, namespace, labels: { ...environmentLabels(environment), 'app.kubernetes.io/name': service } },
+      spec: { rules: [{ host: `${service}.shop.example`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: service, port: { number: 80 } } } }] } }] },
+    });
+    await serverSideApply(c, [ingress('web'), ingress('api')]);
     await waitForRollouts(c, ['web', 'api', 'worker', 'neighbour'].map((name) => ({ kind: 'Deployment' as const, namespace, name })), { timeoutMs: 120_000 });
 
-    const after = renderEnvironment({ ...spec, services: ['web', 'worker'] });
+    const after = [...renderEnvironment({ ...spec, services: ['web', 'worker'] }), ingress('web')];
     const keep = after.map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name }));
     const progress: string[] = [];
     const deleted = await prune(c, { namespace, selector: environmentLabels(environment), keep, onProgress: (d) => progress.push(`${d.kind}/${d.name}`) });
 
-    const apiObjects = serviceObjects(spec, 'api');
+    const apiObjects = [...serviceObjects(spec, 'api'), ingress('api')];
     const expected = apiObjects.map((m) => `${m.kind}/${m.metadata.name}`).sort();
     expect(deleted.map((d) => `${d.kind}/${d.name}`).sort()).toEqual(expected);
     expect(progress.sort()).toEqual(expected);

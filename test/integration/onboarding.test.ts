@@ -1,5 +1,6 @@
 // onboardCluster on the real dev server against real local clusters: a reachable cluster, one
-// that is down at first, one with an unsupported version, and a worker killed mid-way.
+// that is down at first, one with an unsupported version, and a worker killed mid-way while
+// the wait continues as new (bounded history). Each reports to the operations index.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
@@ -62,6 +63,10 @@ describe('onboardCluster', () => {
     );
     expect(result).toMatchObject({ cluster: cluster.name, version: 'v1.34.4', attempts: 1, capacity: { nodes: 2 } });
     expect(await tc.catalog.clusters.require(cluster.name)).toMatchObject({ status: 'ready', version: 'v1.34.4', capacity: { nodes: 2 } });
+    // The workflow keeps the operations index in step itself (nobody recorded this start).
+    expect(await tc.catalog.operations.require(`onboard-${cluster.name}-${run}`)).toMatchObject({
+      kind: 'onboarding', state: 'completed', outcome: 'completed', clusters: [cluster.name],
+    });
     const sa = await kubectl(toolchain.kubectl, cluster.kubeconfigPath, ['get', 'serviceaccount', AGENT_SERVICE_ACCOUNT, '-n', SYSTEM_NAMESPACE, '-o', 'name']);
     expect(sa.trim()).toBe(`serviceaccount/${AGENT_SERVICE_ACCOUNT}`);
 
@@ -107,6 +112,9 @@ describe('onboardCluster', () => {
     expect((cause as ApplicationFailure).type).toBe('UnsupportedVersion');
     expect((cause as Error).message).toBe('Kubernetes v1.34.4 is outside the supported range 1.35–1.37');
     expect(await tc.catalog.clusters.require(cluster.name)).toMatchObject({ status: 'degraded', statusMessage: (cause as Error).message });
+    expect(await tc.catalog.operations.require(`onboard-${cluster.name}-old-${run}`)).toMatchObject({
+      kind: 'onboarding', state: 'failed', outcome: 'failed', message: (cause as Error).message, clusters: [cluster.name],
+    });
     const namespaces = await kubectl(toolchain.kubectl, cluster.kubeconfigPath, ['get', 'namespaces', '-o', 'name']);
     expect(namespaces).not.toContain(`namespace/${SYSTEM_NAMESPACE}`);
   });
@@ -127,7 +135,7 @@ describe('onboardCluster', () => {
     expect(await tc.catalog.clusters.require(flaky)).toMatchObject({ status: 'ready', version: 'v1.34.4' });
   });
 
-  it('completes after its worker process is killed mid-onboarding', async () => {
+  it('completes after its worker process is killed mid-onboarding, its wait continued as new to keep the history bounded', async () => {
     await fleet.stop(flaky);
     const env = {
       TEMPORAL_ADDRESS: inject('temporalAddress'),
@@ -138,8 +146,10 @@ describe('onboardCluster', () => {
     };
     const first = startWorkerProcess(env);
     await first.ready;
+    const id = `onboard-${flaky}-killed-${run}`;
+    // A tiny history bound: the wait goes on in fresh runs after the first attempt or two.
     const handle = await client.workflow.start(onboardCluster, {
-      taskQueue: env.FLOTILLA_TASK_QUEUE, workflowId: `onboard-${flaky}-killed-${run}`, args: [{ cluster: flaky, maxRetryIntervalMs: 1000 }],
+      taskQueue: env.FLOTILLA_TASK_QUEUE, workflowId: id, args: [{ cluster: flaky, maxRetryIntervalMs: 1000, maxHistoryEvents: 20 }],
     });
     await until('status unreachable', async () => (await tc.catalog.clusters.require(flaky)).status === 'unreachable');
     await first.kill('SIGKILL');
@@ -149,7 +159,22 @@ describe('onboardCluster', () => {
       await second.ready;
       const result = await handle.result();
       expect(result).toMatchObject({ cluster: flaky, version: 'v1.34.4' });
+      // The attempts are counted across the runs.
+      expect(result.attempts).toBeGreaterThan(1);
       expect(await tc.catalog.clusters.require(flaky)).toMatchObject({ status: 'ready' });
+      const runs: string[] = [];
+      await until('the runs in visibility', async () => {
+        runs.length = 0;
+        for await (const w of client.workflow.list({ query: `WorkflowId = '${id}'` })) runs.push(w.status.name);
+        return runs.includes('COMPLETED');
+      });
+      expect(runs.filter((r) => r === 'CONTINUED_AS_NEW').length, runs.join()).toBeGreaterThan(0);
+      expect(runs.filter((r) => r !== 'CONTINUED_AS_NEW'), runs.join()).toEqual(['COMPLETED']);
+      // Every run stayed within a few attempts' worth of events.
+      const lengths: number[] = [];
+      for await (const w of client.workflow.list({ query: `WorkflowId = '${id}'` })) lengths.push(w.historyLength);
+      expect(Math.max(...lengths), lengths.join()).toBeLessThan(100);
+      expect(await tc.catalog.operations.require(id)).toMatchObject({ kind: 'onboarding', state: 'completed', outcome: 'completed' });
       const ns = await kubectl(toolchain.kubectl, fleet.cluster(flaky).kubeconfigPath, ['get', 'namespace', SYSTEM_NAMESPACE, '-o', 'name']);
       expect(ns.trim()).toBe(`namespace/${SYSTEM_NAMESPACE}`);
     } finally {

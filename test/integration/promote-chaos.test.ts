@@ -1,13 +1,20 @@
 // The worker process is SIGKILLed at a random moment during each of 20 promotions, then a new
 // one starts. Every promotion must end exactly: completed with every target at the new
 // revision, or (when a target cannot run it) rolled back with every target at its previous
-// one — checked object by object with kubectl. FLOTILLA_CHAOS_SEED replays a run.
+// one — checked object by object with kubectl. Some runs (seeded) are also cancelled through
+// Temporal itself (a native cancel, as `temporal workflow cancel` or the API's cancel) at a
+// random moment; they must end `cancelled` with every target exactly as it was before: its
+// previous revision, or nothing at all for a target that ran nothing before. Outcomes are the
+// workflow's result (it completes); the catalog (deployed and desired, locks, operations
+// index) must agree. FLOTILLA_CHAOS_SEED replays a run.
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalFleet } from '../../local/fleet.js';
+import type { PromotionState } from '../../workflows/messages.js';
 import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 
@@ -15,6 +22,8 @@ const toolchain = inject('toolchain');
 const [us] = inject('clusters');
 const run = Math.random().toString(36).slice(2, 7);
 const RUNS = 20;
+/** Runs that also get a native cancel (never a failing one: its rollback may already be under way). */
+const CANCELS = 5;
 const seed = Number(process.env.FLOTILLA_CHAOS_SEED ?? Date.now() % 1_000_000);
 
 /** A small seeded generator (mulberry32), so a failing run can be replayed. */
@@ -26,6 +35,19 @@ function random(s: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** Which runs get a native cancel: CANCELS of the non-failing ones, drawn from the seed. */
+function cancelledRuns(s: number): Set<number> {
+  const pick = random(s ^ 0x5eed);
+  const eligible = Array.from({ length: RUNS }, (_, k) => k + 1).filter((i) => i % 4 !== 0);
+  for (let k = eligible.length - 1; k > 0; k--) {
+    const j = Math.floor(pick() * (k + 1));
+    [eligible[k], eligible[j]] = [eligible[j]!, eligible[k]!];
+  }
+  return new Set(eligible.slice(0, CANCELS));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe(`promotions survive a killed worker (seed ${seed})`, () => {
   let tc: TestCatalog;
@@ -68,43 +90,93 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
     await fleet?.delete();
   });
 
-  it(`ends ${RUNS} promotions exactly, each with its worker killed at a random moment`, async () => {
+  it(`ends ${RUNS} promotions exactly, each with its worker killed at a random moment, ${CANCELS} also cancelled natively`, async () => {
     const next = random(seed);
+    const cancels = cancelledRuns(seed);
     const outcomes: string[] = [];
     for (let i = 1; i <= RUNS; i++) {
       // Every fourth revision asks more CPU than the one-node cluster has: that target fails and
       // the promotion must roll back. The others differ in their set of services.
       const failing = i % 4 === 0;
+      const cancel = cancels.has(i);
       const services = i % 2 === 0 ? ['web', 'api', 'search'] : ['web', 'api'];
-      const before = (await tc.catalog.environments.require(env('a'))).deployed!.revision;
+      // A cancelled run also promotes to an environment that never ran anything: cancelled, it
+      // must leave nothing of it behind (not even its namespace, which Flotilla created).
+      const fresh = cancel ? env(`f${i}`) : undefined;
+      if (fresh) {
+        await createEnvironments(tc.catalog, [{ name: fresh, tier: 'prod', cluster: us!.name }], shopSpec('0'));
+        kubeconfigOf[fresh] = us!.kubeconfigPath;
+      }
+      const targets = [env('a'), env('b'), ...(fresh ? [fresh] : [])];
+      const before = new Map<string, { deployed?: string; desired?: string }>();
+      for (const t of targets) {
+        const record = await tc.catalog.environments.require(t);
+        before.set(t, { deployed: record.deployed?.revision, desired: record.currentRevision });
+      }
       const spec = shopSpec(`${i}`, services, failing ? '20' : '100m');
       // Failing: two web pods of 20 CPUs; the one-node (32-CPU) cluster holds only one.
       if (failing) spec.services = spec.services!.map((s) => (s.name === 'web' ? { ...s, replicas: 2 } : s));
       const revision = await setSpec(tc.catalog, env('src'), spec);
+      const id = `chaos-${run}-${i}`;
+      const started = Date.now();
       const handle = await client.workflow.start(promote, {
-        taskQueue, workflowId: `chaos-${run}-${i}`,
-        args: [{ source: env('src'), revision, requestedBy: 'chaos', rolloutTimeoutSeconds: failing ? 6 : 60, stages: [{ name: 'prod', targets: [env('a'), env('b')] }] }],
+        taskQueue, workflowId: id,
+        args: [{ source: env('src'), revision, requestedBy: 'chaos', rolloutTimeoutSeconds: failing ? 6 : 60, stages: [{ name: 'prod', targets }] }],
       });
       const killAfter = Math.floor(next() * (failing ? 8000 : 2500));
-      await new Promise((r) => setTimeout(r, killAfter));
+      // Early enough that the promotion is still at work (a deploy of three targets takes longer).
+      const cancelAfter = cancel ? Math.floor(next() * 2000) : undefined;
+      const cancelling = cancelAfter === undefined ? Promise.resolve() : sleep(cancelAfter).then(() => handle.cancel());
+      await sleep(killAfter);
       await worker!.kill('SIGKILL');
       await startWorker();
-      const outcome = await handle.result().then((s) => s.phase, (error: unknown) => {
+      await cancelling;
+      let final: PromotionState | undefined;
+      const outcome = await handle.result().then((s) => {
+        final = s;
+        return s.outcome ?? `no outcome (${s.phase})`;
+      }, (error: unknown) => {
         let e = error;
         while (e instanceof Error && e.cause) e = e.cause;
-        return (e as { type?: string }).type ?? String(e);
+        return `workflow failed: ${(e as { type?: string }).type ?? ''} ${String(e)}`;
       });
-      outcomes.push(`${i}:${killAfter}ms:${outcome}`);
+      const what = `run ${i} (killed after ${killAfter} ms${cancelAfter === undefined ? '' : `, cancelled after ${cancelAfter} ms`})`;
+      // For a cancel: where each target was when it came (pending: never started; rolled-back: changed, then undone).
+      const phases = cancel && final ? `[${final.stages.flatMap((st) => st.targets.map((t) => `${t.environment.split('-')[1]}=${t.phase}`)).join(',')}]` : '';
+      outcomes.push(`${i}:${killAfter}ms${cancelAfter === undefined ? '' : `+cancel@${cancelAfter}ms`}:${outcome}${phases}:${Math.round((Date.now() - started) / 1000)}s`);
 
-      const expected = failing ? before : revision;
-      expect(outcome, `run ${i} (killed after ${killAfter} ms)`).toBe(failing ? 'PromotionRolledBack' : 'completed');
-      for (const target of [env('a'), env('b')]) {
-        const spec = (await tc.catalog.revisions.require(expected)).spec;
-        expect(await liveRevisions(toolchain.kubectl, kubeconfigOf[target]!, target), `run ${i}: ${target}`).toEqual(
-          expectedRevisions(spec.services.map((s) => s.name), expected),
-        );
-        expect((await tc.catalog.environments.require(target)).deployed?.revision, `run ${i}: ${target} in the catalog`).toBe(expected);
+      const expectedOutcome = cancel ? 'cancelled' : failing ? 'rolled-back' : 'completed';
+      expect(outcome, what).toBe(expectedOutcome);
+      expect(final!.phase, what).toBe(expectedOutcome);
+      if (expectedOutcome !== 'completed') {
+        // Every target it got to is rolled back; the others it never touched.
+        for (const t of final!.stages.flatMap((s) => s.targets)) expect(['rolled-back', 'pending', 'skipped'], `${what}: ${t.environment}`).toContain(t.phase);
       }
+      for (const target of targets) {
+        const was = before.get(target)!;
+        const expected = expectedOutcome === 'completed' ? revision : was.deployed;
+        const record = await tc.catalog.environments.require(target);
+        if (expected === undefined) {
+          // Ran nothing before: nothing of it remains, neither objects nor the namespace, and the catalog says so.
+          expect(await liveRevisions(toolchain.kubectl, kubeconfigOf[target]!, target), `${what}: ${target}`).toEqual([]);
+          expect(await kubectl(toolchain.kubectl, kubeconfigOf[target]!, ['get', 'namespace', target, '--ignore-not-found', '-o', 'name']), `${what}: namespace ${target}`).toBe('');
+          expect(record.deployed, `${what}: ${target} in the catalog`).toBeUndefined();
+          expect(record.currentRevision, `${what}: ${target} desired`).toBe(was.desired);
+          const kinds = (await tc.catalog.history.list(target)).items.map((h) => h.kind);
+          if (kinds.includes('promotion')) expect(kinds[0], `${what}: ${target} history`).toBe('undeploy');
+          continue;
+        }
+        const expectedSpec = (await tc.catalog.revisions.require(expected)).spec;
+        expect(await liveRevisions(toolchain.kubectl, kubeconfigOf[target]!, target), `${what}: ${target}`).toEqual(
+          expectedRevisions(expectedSpec.services.map((s) => s.name), expected),
+        );
+        expect(record.deployed?.revision, `${what}: ${target} in the catalog`).toBe(expected);
+        // Desired and deployed agree after a promotion and after a rollback.
+        expect(record.currentRevision, `${what}: ${target} desired`).toBe(expected);
+      }
+      // Everything released; the operations index says how it ended.
+      expect(await tc.catalog.locks.heldBy(targets), `${what}: locks`).toEqual([]);
+      expect(await tc.catalog.operations.require(id), `${what}: operations index`).toMatchObject({ state: 'completed', outcome: expectedOutcome });
     }
     console.log(`chaos seed ${seed}: ${outcomes.join(' ')}`);
     expect(outcomes).toHaveLength(RUNS);

@@ -1,8 +1,9 @@
 // promote on the real dev server across real local clusters, checked with kubectl object by
 // object: three stages with approvals, a failing target rolled back, approval refusals, an
-// approval timeout.
-import { Client, Connection, WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
-import type { ApplicationFailure } from '@temporalio/common';
+// approval timeout. How a promotion ends (completed, rolled back, cancelled, rejected) is its
+// result, not a workflow failure; the catalog's desired revision follows what was deployed.
+import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { diffEnvironments } from '../../domain/diff.js';
 import { LocalFleet } from '../../local/fleet.js';
@@ -83,9 +84,13 @@ describe('promote', () => {
     // Four eyes: the requester may not approve; a viewer may not approve at all.
     await expect(handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', role: 'release-manager' }] })).rejects.toThrow(WorkflowUpdateFailedError);
     const refused = await handle.executeUpdate(approveUpdate, { args: [{ by: 'victor', role: 'viewer' }] }).catch((error: unknown) => rootCause(error));
-    expect((refused as Error).message).toBe('approving needs role release-manager or admin; victor has viewer');
+    expect(refused).toBeInstanceOf(ApplicationFailure);
+    expect(refused).toMatchObject({ type: 'ApproverRole', message: 'approving needs role release-manager or admin; victor has viewer' });
     const fourEyes = await handle.executeUpdate(approveUpdate, { args: [{ by: 'alice', role: 'admin' }] }).catch((error: unknown) => rootCause(error));
-    expect((fourEyes as Error).message).toBe('four eyes: alice requested this promotion and cannot also approve it');
+    expect(fourEyes).toMatchObject({ type: 'FourEyes', message: 'four eyes: alice requested this promotion and cannot also approve it' });
+    // The promotion holds its targets while it waits: a deploy of one of them is refused, naming it.
+    expect((await catalog.locks.heldBy([e('staging'), e('prod-us'), e('prod-eu'), e('dev')])).map((l) => [l.environment, l.operationId]).sort())
+      .toEqual([[e('prod-eu'), id], [e('prod-us'), id], [e('staging'), id]].sort());
     // Staging is done, prod untouched while the approval waits.
     expect((await state(id)).stages.map((s) => s.phase)).toEqual(['succeeded', 'awaiting-approval', 'pending']);
     expect(await liveRevisions(toolchain.kubectl, us.kubeconfigPath, e('prod-us'))).not.toContain(expect.stringContaining('Deployment/search'));
@@ -93,14 +98,21 @@ describe('promote', () => {
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'rita', role: 'release-manager', comment: 'go' }] });
     await awaitingApproval(id, 'prod-eu'); // rules: prod needs an approval, so prod-eu asks too
     await handle.executeUpdate(approveUpdate, { args: [{ by: 'rita', role: 'release-manager' }] });
+    // One approval was needed: a second decision on the decided stage is refused.
+    const late = await handle.executeUpdate(approveUpdate, { args: [{ by: 'rhea', role: 'release-manager' }] }).catch((error: unknown) => rootCause(error));
+    expect((late as ApplicationFailure).type).toMatch(/^(AlreadyDecided|NotAwaitingApproval)$/);
     const final = await handle.result();
     if (process.env.FLOTILLA_RECORD_HISTORIES) await recordHistory('promote-three-stages', handle);
 
-    expect(final.phase).toBe('completed');
+    expect(final).toMatchObject({ phase: 'completed', outcome: 'completed' });
     expect(final.stages.map((s) => [s.name, s.phase, s.targets.map((t) => t.phase)])).toEqual([
       ['staging', 'succeeded', ['succeeded']], ['prod-us', 'succeeded', ['succeeded']], ['prod-eu', 'succeeded', ['succeeded']],
     ]);
-    expect(final.stages[1]!.approval).toMatchObject({ approvedBy: 'rita', comment: 'go', fourEyes: true });
+    expect(final.stages[1]!.approval).toMatchObject({ approvedBy: 'rita', comment: 'go', fourEyes: true, needed: 1, approvals: [{ by: 'rita', comment: 'go' }] });
+    expect(final.stages[2]!.approval?.approvals?.map((a) => a.by)).toEqual(['rita']);
+    // It released its targets, and the operations index says how it ended.
+    expect(await catalog.locks.heldBy([e('staging'), e('prod-us'), e('prod-eu')])).toEqual([]);
+    expect(await catalog.operations.require(id)).toMatchObject({ kind: 'promotion', state: 'completed', outcome: 'completed', requestedBy: 'alice' });
     const names = ['web', 'api', 'search'];
     for (const [env, cluster] of [[e('staging'), us], [e('prod-us'), us], [e('prod-eu'), eu]] as const) {
       const live = await liveObjects(toolchain.kubectl, cluster.kubeconfigPath, env);
@@ -111,7 +123,10 @@ describe('promote', () => {
       for (const n of names) expect(byName('Deployment', n).spec!.template!.spec!.containers![0]!.image).toBe(`ghcr.io/acme/${n}:2.0.0`);
       const replicas = env === e('prod-us') ? { web: 3, api: 1 } : env === e('prod-eu') ? { web: 2, api: 2 } : { web: 1, api: 1 };
       expect({ web: byName('Deployment', 'web').spec!.replicas, api: byName('Deployment', 'api').spec!.replicas }).toEqual(replicas);
-      expect((await catalog.environments.require(env)).deployed?.revision).toBe(v2);
+      // Desired follows what was promoted (a later plain deploy keeps v2), with the overrides version pinned.
+      const record = await catalog.environments.require(env);
+      expect(record).toMatchObject({ currentRevision: v2, deployed: { revision: v2, overridesVersion: record.overridesVersion } });
+      expect((await catalog.history.list(env, { kind: 'promotion' })).items).toMatchObject([{ revision: v2, operationId: `${id}/${env}`, overridesVersion: record.overridesVersion }]);
     }
     // Zero drift: source and target differ by declared overrides only.
     const envOf = async (name: string) => {
@@ -133,31 +148,41 @@ describe('promote', () => {
     ], shopSpec('1.0.0'));
     await deployAll(client, taskQueue, [e('staging'), e('prod-us'), e('prod-eu')], 'v1');
     const v1 = (await catalog.environments.require(e('prod-us'))).deployed!.revision;
+    expect((await catalog.environments.require(e('prod-us'))).currentRevision).toBe(v1);
     // v2 runs two web pods of 20 CPUs each and adds a service: two 32-CPU nodes hold them, the one-node cluster cannot.
     await setSpec(catalog, e('staging'), { ...shopSpec('2.0.0', ['web', 'api', 'search'], '20'), services: shopSpec('2.0.0', ['web', 'api', 'search'], '20').services!.map((s) => (s.name === 'web' ? { ...s, replicas: 2 } : s)) });
     await deployAll(client, taskQueue, [e('staging')], 'v2');
 
+    const id = `promote-rollback-${run}`;
     const handle = await client.workflow.start(promote, {
-      taskQueue, workflowId: `promote-rollback-${run}`,
+      taskQueue, workflowId: id,
       args: [{
         source: e('staging'), requestedBy: 'alice', failurePolicy: 'rollback', rolloutTimeoutSeconds: 15,
         stages: [{ name: 'us', targets: [e('prod-us')] }, { name: 'eu', targets: [e('prod-eu')] }],
       }],
     });
-    const failure = await handle.result().then(() => undefined, (error: unknown) => error);
+    // Rolled back is how this promotion ended, not a failure of Flotilla: the workflow completes with it.
+    const final: PromotionState = await handle.result();
     if (process.env.FLOTILLA_RECORD_HISTORIES) await recordHistory('promote-rolled-back', handle);
-    expect(failure).toBeInstanceOf(WorkflowFailedError);
-    const cause = rootCause(failure) as ApplicationFailure;
-    expect(cause.type).toBe('PromotionRolledBack');
-    expect(cause.message).toMatch(/^stage "eu" failed: rb-prod-eu-\w+: rollout not complete/);
-    const final = cause.details![0] as PromotionState;
-    expect(final.phase).toBe('rolled-back');
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(final).toMatchObject({ phase: 'rolled-back', outcome: 'rolled-back' });
+    // Which timeout fired, and why the pods are not ready (the pending pod's scheduler reason).
+    expect(final.message).toMatch(/^stage "eu" failed: rb-prod-eu-\w+: rollout timeout \(15s\) fired: rollout not complete after 15s: Deployment rb-prod-eu-\w+\/web .*; pod web-\S+: Unschedulable: .*Insufficient cpu/);
     expect(final.stages.flatMap((s) => s.targets.map((t) => [t.environment, t.phase]))).toEqual([[e('prod-us'), 'rolled-back'], [e('prod-eu'), 'rolled-back']]);
+    expect(await catalog.operations.require(id)).toMatchObject({ state: 'completed', outcome: 'rolled-back', message: final.message });
 
     for (const [env, kubeconfig] of [[e('prod-us'), us.kubeconfigPath], [e('prod-eu'), fleet.cluster(small).kubeconfigPath]] as const) {
       expect(await liveRevisions(toolchain.kubectl, kubeconfig, env)).toEqual(expectedRevisions(['web', 'api'], v1));
-      expect((await catalog.environments.require(env)).deployed?.revision).toBe(v1);
+      // Deployed and desired are both back where they were, with the overrides version that ran.
+      expect(await catalog.environments.require(env)).toMatchObject({ currentRevision: v1, deployed: { revision: v1, overridesVersion: 1 } });
     }
+    // prod-us had recorded v2: its history says it went back, and why (the rollback of this promotion). prod-eu never
+    // recorded v2 (its rollout failed), so the catalog had nothing to undo there.
+    expect((await catalog.history.list(e('prod-us'))).items.slice(0, 2).map((h) => [h.kind, h.revision, h.operationId])).toEqual([
+      ['rollback', v1, `${id}/${e('prod-us')}/rollback`], ['promotion', expect.any(String), `${id}/${e('prod-us')}`],
+    ]);
+    expect((await catalog.history.list(e('prod-eu'))).items.map((h) => h.kind)).not.toContain('promotion');
+    expect(await catalog.locks.heldBy([e('prod-us'), e('prod-eu')])).toEqual([]);
   });
 
   it('cancels cleanly when no approval arrives in time, and stops on a rejection', async () => {
@@ -171,13 +196,16 @@ describe('promote', () => {
     await setSpec(catalog, e('staging'), shopSpec('3.0.0'));
     await deployAll(client, taskQueue, [e('staging')], 'v3');
 
+    const prodBefore = await catalog.environments.require(e('prod'));
     const timedOut = await client.workflow.execute(promote, {
       taskQueue, workflowId: `promote-timeout-${run}`,
       args: [{ source: e('staging'), requestedBy: 'alice', approvalTimeoutSeconds: 2, stages: [{ name: 'prod', targets: [e('prod')], approval: true }] }],
-    }).then(() => undefined, (error: unknown) => rootCause(error) as ApplicationFailure);
-    expect(timedOut?.type).toBe('PromotionCancelled');
-    expect(timedOut?.message).toBe('no approval for stage "prod" within 2s');
+    });
+    expect(timedOut).toMatchObject({ phase: 'cancelled', outcome: 'cancelled', message: 'no approval for stage "prod" within 2s' });
+    expect(timedOut.stages[0]!.targets.map((t) => t.phase)).toEqual(['pending']);
+    expect(await catalog.operations.require(`promote-timeout-${run}`)).toMatchObject({ state: 'completed', outcome: 'cancelled' });
     expect(await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'))).toEqual(before);
+    expect(await catalog.locks.heldBy([e('prod')])).toEqual([]);
 
     const id = `promote-reject-${run}`;
     const handle = await client.workflow.start(promote, {
@@ -186,10 +214,15 @@ describe('promote', () => {
     });
     await awaitingApproval(id, 'prod');
     await handle.executeUpdate(rejectUpdate, { args: [{ by: 'rita', role: 'release-manager', comment: 'not today' }] });
-    const rejected = await handle.result().then(() => undefined, (error: unknown) => rootCause(error) as ApplicationFailure);
-    expect(rejected?.type).toBe('PromotionRejected');
-    expect(rejected?.message).toBe('stage "prod" rejected by rita: not today');
+    const rejected = await handle.result();
+    expect((await handle.describe()).status.name).toBe('COMPLETED');
+    expect(rejected).toMatchObject({ phase: 'rejected', outcome: 'rejected', message: 'stage "prod" rejected by rita: not today' });
+    expect(rejected.stages[0]!.approval).toMatchObject({ rejectedBy: 'rita', comment: 'not today' });
+    expect(await catalog.operations.require(id)).toMatchObject({ state: 'completed', outcome: 'rejected', message: 'stage "prod" rejected by rita: not today' });
     expect(await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'))).toEqual(before);
+    // Nothing changed in the catalog either, and prod is free again.
+    expect(await catalog.environments.require(e('prod'))).toMatchObject({ currentRevision: prodBefore.currentRevision, deployed: { revision: prodBefore.deployed!.revision } });
+    expect(await catalog.locks.heldBy([e('prod')])).toEqual([]);
   });
 
   it('keeps its history bounded: continues as new between stages and still ends with the whole plan', async () => {
@@ -211,7 +244,7 @@ describe('promote', () => {
         stages: [{ name: 'one', targets: [e('a')] }, { name: 'two', targets: [e('b')] }, { name: 'three', targets: [e('c')] }],
       }],
     });
-    expect(final.phase).toBe('completed');
+    expect(final).toMatchObject({ phase: 'completed', outcome: 'completed' });
     expect(final.stages.map((s) => [s.name, s.phase, s.targets.map((t) => t.phase)])).toEqual([
       ['one', 'succeeded', ['succeeded']], ['two', 'succeeded', ['succeeded']], ['three', 'succeeded', ['succeeded']],
     ]);
@@ -226,7 +259,10 @@ describe('promote', () => {
     expect((await state(id)).phase).toBe('completed');
     for (const [env, cluster] of [[e('a'), us], [e('b'), eu], [e('c'), eu]] as const) {
       expect(await liveRevisions(toolchain.kubectl, cluster.kubeconfigPath, env)).toEqual(expectedRevisions(['web', 'api'], v2));
+      expect(await catalog.environments.require(env)).toMatchObject({ currentRevision: v2, deployed: { revision: v2 } });
     }
+    // The targets were held across the runs, and released at the very end.
+    expect(await catalog.locks.heldBy([e('a'), e('b'), e('c')])).toEqual([]);
   });
 
   it('under the pause policy waits for a human after a failure; pause holds new targets, resume goes on, cancel rolls back', async () => {
@@ -262,12 +298,18 @@ describe('promote', () => {
     await until('paused after the failure', async () => (await state(id)).phase === 'paused', 90_000);
     const paused = await state(id);
     expect(paused.stages.map((s) => s.targets.map((t) => t.phase))).toEqual([['succeeded'], ['failed']]);
-    expect(paused.message).toMatch(/^stage "two" failed: pz-b-\w+: rollout not complete/);
+    expect(paused.message).toMatch(/^stage "two" failed: pz-b-\w+: rollout timeout \(15s\) fired: rollout not complete after 15s: .*Unschedulable: .*Insufficient cpu.*; resume to retry, cancel to roll back$/);
+    expect(await catalog.operations.require(id)).toMatchObject({ state: 'paused' });
     await handle.signal(cancelSignal, { by: 'rita', reason: 'too big for eu' });
-    const cancelled = await handle.result().then(() => undefined, (error: unknown) => rootCause(error) as ApplicationFailure);
-    expect(cancelled?.type).toBe('PromotionCancelled');
-    expect(cancelled?.message).toBe('too big for eu');
+    const cancelled = await handle.result();
+    expect(cancelled).toMatchObject({ phase: 'cancelled', outcome: 'cancelled', message: 'too big for eu' });
+    expect(cancelled.stages.map((s) => s.targets.map((t) => t.phase))).toEqual([['rolled-back'], ['rolled-back']]);
+    expect(await catalog.operations.require(id)).toMatchObject({ state: 'completed', outcome: 'cancelled', message: 'too big for eu' });
     expect(await liveRevisions(toolchain.kubectl, us.kubeconfigPath, e('a'))).toEqual(expectedRevisions(['web', 'api'], v1));
     expect(await liveRevisions(toolchain.kubectl, fleet.cluster(small).kubeconfigPath, e('b'))).toEqual(expectedRevisions(['web', 'api'], v1));
+    for (const env of [e('a'), e('b')]) {
+      expect(await catalog.environments.require(env)).toMatchObject({ currentRevision: v1, deployed: { revision: v1 } });
+    }
+    expect(await catalog.locks.heldBy([e('a'), e('b')])).toEqual([]);
   });
 });

@@ -2,16 +2,20 @@
 // test/integration/catalog-*.test.ts). Tests share one catalog per database and keep apart by
 // unique names, which keeps the suite fast on two cores.
 import { randomBytes } from 'node:crypto';
+import { Migrator } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
 import type { AppSpecInput, EnvironmentBinding } from '../../domain/environment.js';
 import { revisionOf } from '../../domain/revision.js';
 import { AppSpec } from '../../domain/environment.js';
 import { type Catalog, openCatalog } from '../../store/catalog.js';
-import { changeSpec, createEnvironment, recordDeployment } from '../../store/changes.js';
+import { changeSpec, createEnvironment, recordDeployment, recordUndeploy } from '../../store/changes.js';
 import { LocalMasterKey } from '../../store/crypto/local-master-key.js';
 import { openCatalogDatabase } from '../../store/database.js';
 import { ConflictError, InvalidInputError, NotFoundError, SecretDecryptionError } from '../../store/errors.js';
+import { EnvironmentBusyError } from '../../store/locks.js';
+import * as initialMigration from '../../store/migrations/0001-initial.js';
+import * as idempotencyMigration from '../../store/migrations/0002-idempotency.js';
 import { migrateToLatest } from '../../store/migrations/index.js';
 import { environmentScope, GLOBAL_SCOPE } from '../../store/secrets.js';
 
@@ -225,6 +229,218 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
     });
   });
 
+  describe('overrides versions', () => {
+    it('start at version 1; a change bumps the version and keeps every earlier one readable', async () => {
+      const c = await cluster();
+      const b = binding(c);
+      const { environment: env } = await createEnvironment(catalog, { binding: b, spec: spec(), overrides: { replicas: { web: 3 } }, author: 'alice' });
+      expect(env.overridesVersion).toBe(1);
+      expect(await catalog.environments.overridesAt(b.name, 1)).toEqual({ replicas: { web: 3 }, resources: {}, hostnames: {}, config: {} });
+
+      const v2 = await catalog.environments.setOverrides(b.name, { replicas: { web: 5 }, config: { region: 'eu' } }, { author: 'bob' });
+      expect(v2).toMatchObject({ overridesVersion: 2, generation: 2, overrides: { replicas: { web: 5 }, config: { region: 'eu' } } });
+      const v3 = await catalog.environments.setOverrides(b.name, {}, { generation: 2, author: 'carol' });
+      expect(v3).toMatchObject({ overridesVersion: 3, generation: 3, overrides: { replicas: {}, config: {} } });
+      // What each version held, whatever came after.
+      expect(await catalog.environments.overridesAt(b.name, 1)).toEqual({ replicas: { web: 3 }, resources: {}, hostnames: {}, config: {} });
+      expect(await catalog.environments.overridesAt(b.name, 2)).toEqual({ replicas: { web: 5 }, resources: {}, hostnames: {}, config: { region: 'eu' } });
+      expect(await catalog.environments.overridesAt(b.name, 3)).toEqual({ replicas: {}, resources: {}, hostnames: {}, config: {} });
+      await expect(catalog.environments.overridesAt(b.name, 4)).rejects.toBeInstanceOf(NotFoundError);
+      // Who wrote each version, straight from the table.
+      const rows = await catalog.db.selectFrom('overrides_versions').select(['version', 'author']).where('environment', '=', b.name).orderBy('version').execute();
+      expect(rows).toEqual([{ version: 1, author: 'alice' }, { version: 2, author: 'bob' }, { version: 3, author: 'carol' }]);
+    });
+
+    it('identical overrides do not bump the version; a stale generation bumps nothing', async () => {
+      const name = await environment();
+      const v2 = await catalog.environments.setOverrides(name, { replicas: { web: 2, api: 3 }, config: { region: 'eu' } });
+      expect(v2.overridesVersion).toBe(2);
+      const same = await catalog.environments.setOverrides(name, { replicas: { web: 2, api: 3 }, config: { region: 'eu' } });
+      expect(same).toMatchObject({ overridesVersion: 2, generation: v2.generation });
+      await expect(catalog.environments.setOverrides(name, { replicas: { web: 9 } }, { generation: v2.generation - 1 })).rejects.toBeInstanceOf(ConflictError);
+      expect(await catalog.environments.require(name)).toMatchObject({ overridesVersion: 2, generation: v2.generation });
+      await expect(catalog.environments.overridesAt(name, 3)).rejects.toBeInstanceOf(NotFoundError);
+      expect(await catalog.db.selectFrom('overrides_versions').select('version').where('environment', '=', name).execute()).toHaveLength(2);
+    });
+  });
+
+  describe('deployments and desired revisions', () => {
+    it('a deploy records its overrides version; with `desired` it moves currentRevision too, without it leaves it', async () => {
+      const name = await environment();
+      const first = (await catalog.environments.require(name)).currentRevision!;
+      const second = (await changeSpec(catalog, name, spec('ghcr.io/acme/web:2.0'), { author: 'bob' })).revision.id;
+
+      // A plain deploy of the old revision: deployed moves, desired stays on the latest spec.
+      const plain = await recordDeployment(catalog, name, { revision: first, overridesVersion: 1, by: 'worker', kind: 'deploy', operationId: 'd-1' });
+      expect(plain).toMatchObject({ currentRevision: second, deployed: { revision: first, overridesVersion: 1, by: 'worker' } });
+      // A promotion (or rollback) says what is desired: both agree afterwards.
+      const promoted = await recordDeployment(catalog, name, { revision: first, overridesVersion: 1, by: 'worker', kind: 'promotion', operationId: 'p-1', desired: first });
+      expect(promoted).toMatchObject({ currentRevision: first, deployed: { revision: first, overridesVersion: 1 } });
+      expect(await catalog.environments.require(name)).toMatchObject({ currentRevision: first, deployed: { revision: first } });
+      const history = (await catalog.history.list(name)).items;
+      expect(history.slice(0, 2).map((h) => [h.kind, h.revision, h.operationId, h.overridesVersion])).toEqual([
+        ['promotion', first, 'p-1', 1], ['deploy', first, 'd-1', 1],
+      ]);
+
+      // markDeployed on its own, too.
+      const marked = await catalog.environments.markDeployed(name, { revision: second, overridesVersion: 1, by: 'x', desired: second });
+      expect(marked).toMatchObject({ currentRevision: second, deployed: { revision: second, overridesVersion: 1, by: 'x' } });
+      const noVersion = await catalog.environments.markDeployed(name, { revision: first, by: 'y' });
+      expect(noVersion.currentRevision).toBe(second);
+      expect(noVersion.deployed).toEqual({ revision: first, at: noVersion.deployed!.at, by: 'y' });
+    });
+
+    it('recordUndeploy clears what is deployed, records an undeploy, and sets desired as given', async () => {
+      const name = await environment();
+      const before = (await catalog.environments.require(name)).currentRevision!;
+      const next = (await catalog.revisions.put(spec('ghcr.io/acme/web:9.9'), { author: 'bob' })).revision.id;
+      await recordDeployment(catalog, name, { revision: next, overridesVersion: 1, by: 'worker', kind: 'promotion', operationId: 'p-2', desired: next });
+      expect(await catalog.environments.require(name)).toMatchObject({ currentRevision: next, deployed: { revision: next } });
+
+      const undone = await recordUndeploy(catalog, name, { revision: next, by: 'alice', operationId: 'p-2', desired: before });
+      expect(undone.deployed).toBeUndefined();
+      expect(undone.currentRevision).toBe(before);
+      expect(await catalog.environments.require(name)).toEqual(undone);
+      const [last] = (await catalog.history.list(name)).items;
+      expect(last).toMatchObject({ kind: 'undeploy', revision: next, author: 'alice', operationId: 'p-2' });
+      expect((await catalog.history.list(name, { kind: 'undeploy' })).items).toHaveLength(1);
+
+      // Without `desired`, the desired revision is left as it is.
+      await recordDeployment(catalog, name, { revision: next, by: 'worker', kind: 'deploy' });
+      const kept = await recordUndeploy(catalog, name, { revision: next, by: 'alice' });
+      expect(kept).toMatchObject({ currentRevision: before, deployed: undefined });
+      await expect(recordUndeploy(catalog, unique('missing'), { revision: next, by: 'alice' })).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('environment locks', () => {
+    it('acquire all or none, re-entrant for the holder, busy naming the holder, released by the holder only', async () => {
+      const [a, b, c] = [await environment(), await environment(), await environment()];
+      const [one, two] = [unique('op'), unique('op')];
+      await catalog.locks.acquire([a, b], one);
+      await catalog.locks.acquire([b, a, a], one); // re-entrant, duplicates fine
+      expect((await catalog.locks.heldBy([a, b, c])).map((l) => [l.environment, l.operationId])).toEqual(
+        [[a, one], [b, one]].sort((x, y) => x[0]!.localeCompare(y[0]!)),
+      );
+
+      const busy = await catalog.locks.acquire([c, b], two).catch((e: unknown) => e);
+      expect(busy).toBeInstanceOf(EnvironmentBusyError);
+      expect((busy as EnvironmentBusyError).held.map((l) => [l.environment, l.operationId])).toEqual([[b, one]]);
+      expect((busy as Error).message).toBe(`environment "${b}" is being changed by operation "${one}"`);
+      // All or none: the free one was not taken either.
+      expect(await catalog.locks.heldBy([c])).toEqual([]);
+      expect(await catalog.locks.heldBy([a, b], one)).toEqual([]);
+
+      expect(await catalog.locks.release(two)).toBe(0);
+      expect((await catalog.locks.heldBy([a, b])).map((l) => l.operationId)).toEqual([one, one]);
+      expect(await catalog.locks.release(one)).toBe(2);
+      expect(await catalog.locks.release(one)).toBe(0);
+      expect(await catalog.locks.heldBy([a, b, c])).toEqual([]);
+      await catalog.locks.acquire([b, c], two);
+      expect((await catalog.locks.heldBy([a, b, c])).map((l) => [l.environment, l.operationId]).sort()).toEqual([[b, two], [c, two]].sort());
+      await catalog.locks.release(two);
+    });
+
+    it('lets exactly one of many concurrent acquirers win; every loser is told who holds it and holds nothing', async () => {
+      const [x, y, z] = [await environment(), await environment(), await environment()];
+      // Overlapping sets: each wants y and one more.
+      const holders = Array.from({ length: 6 }, () => unique('race'));
+      const wants = holders.map((_, i) => (i % 2 === 0 ? [x, y] : [y, z]));
+      const results = await Promise.allSettled(holders.map((h, i) => catalog.locks.acquire(wants[i]!, h)));
+      const winners = holders.filter((_, i) => results[i]!.status === 'fulfilled');
+      expect(winners).toHaveLength(1);
+      const winner = winners[0]!;
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'fulfilled') continue;
+        expect(r.reason).toBeInstanceOf(EnvironmentBusyError);
+        expect((r.reason as EnvironmentBusyError).held.map((l) => l.operationId)).toContain(winner);
+        expect(await catalog.locks.heldBy([x, y, z], winner), holders[i]).toEqual([]);
+      }
+      const held = await catalog.locks.heldBy([x, y, z]);
+      expect(held.every((l) => l.operationId === winner)).toBe(true);
+      expect(held.map((l) => l.environment).sort()).toEqual(wants[holders.indexOf(winner)]!.slice().sort());
+      await catalog.locks.release(winner);
+    });
+
+    it('go with the environment', async () => {
+      const name = await environment();
+      await catalog.locks.acquire([name], unique('op'));
+      await catalog.environments.remove(name);
+      expect(await catalog.locks.heldBy([name])).toEqual([]);
+    });
+  });
+
+  describe('migration 0003 (change control)', () => {
+    it('on a catalog with environments: each gets overrides version 1 (stored), and what is deployed was deployed with it', async () => {
+      const oldUrl = await target.newUrl();
+      const old = await openCatalogDatabase(oldUrl, { migrate: false });
+      try {
+        // The catalog as 0002 left it.
+        const before = new Migrator({
+          db: old.db,
+          provider: { getMigrations: () => Promise.resolve({ '0001-initial': initialMigration, '0002-idempotency': idempotencyMigration }) },
+          migrationTableName: 'flotilla_migration',
+          migrationLockTableName: 'flotilla_migration_lock',
+        });
+        const applied = await before.migrateToLatest();
+        expect(applied.error).toBeUndefined();
+        expect(applied.results?.map((r) => r.migrationName)).toEqual(['0001-initial', '0002-idempotency']);
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the schema as it was, not today's
+        const db = old.db as any;
+        const at = '2026-01-01T00:00:00.000Z';
+        await db.insertInto('clusters').values({
+          name: 'old-c', provider: 'kubeconfig', region: null, labels: '{}', connection: JSON.stringify(kubeconfig('old-kc')),
+          status: 'ready', status_message: null, version: null, capacity: null, generation: 1, created_at: at, updated_at: at,
+        }).execute();
+        const rev = revisionOf(AppSpec.parse(spec()));
+        await db.insertInto('revisions').values({ id: rev, spec: JSON.stringify(AppSpec.parse(spec())), author: 'alice', created_at: at }).execute();
+        const overrides = { replicas: { web: 4 }, resources: {}, hostnames: {}, config: {} };
+        for (const [name, deployed] of [['old-deployed', true], ['old-fresh', false]] as const) {
+          await db.insertInto('environments').values({
+            name, application: 'shop', tier: 'prod', residency: null, cluster: 'old-c', namespace: name, current_revision: rev,
+            deployed_revision: deployed ? rev : null, deployed_at: deployed ? at : null, deployed_by: deployed ? 'worker' : null,
+            overrides: JSON.stringify(overrides), generation: 1, created_at: at, updated_at: at,
+          }).execute();
+        }
+        await db.insertInto('operations').values({ id: 'old-op', kind: 'deploy', state: 'completed', requested_by: 'alice', started_at: at, finished_at: at, updated_at: at }).execute();
+
+        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners']);
+      } finally {
+        await old.close();
+      }
+
+      const migrated = await openCatalog({ url: oldUrl, masterKey });
+      try {
+        const deployed = await migrated.environments.require('old-deployed');
+        expect(deployed).toMatchObject({ overridesVersion: 1, overrides: { replicas: { web: 4 } }, deployed: { overridesVersion: 1, by: 'worker' } });
+        const fresh = await migrated.environments.require('old-fresh');
+        expect(fresh.overridesVersion).toBe(1);
+        expect(fresh.deployed).toBeUndefined();
+        for (const name of ['old-deployed', 'old-fresh']) {
+          expect(await migrated.environments.overridesAt(name, 1)).toEqual({ replicas: { web: 4 }, resources: {}, hostnames: {}, config: {} });
+        }
+        const rows = await migrated.db.selectFrom('overrides_versions').select(['environment', 'version', 'author']).orderBy('environment').execute();
+        expect(rows).toEqual([
+          { environment: 'old-deployed', version: 1, author: 'migration' },
+          { environment: 'old-fresh', version: 1, author: 'migration' },
+        ]);
+        // The next change is version 2, and version 1 stays.
+        expect((await migrated.environments.setOverrides('old-fresh', { replicas: { web: 1 } })).overridesVersion).toBe(2);
+        expect((await migrated.environments.overridesAt('old-fresh', 1)).replicas).toEqual({ web: 4 });
+        // Operations from before have no outcome; locks start empty and work.
+        expect(await migrated.operations.require('old-op')).toMatchObject({ state: 'completed', requestedBy: 'alice' });
+        expect((await migrated.operations.require('old-op')).outcome).toBeUndefined();
+        expect(await migrated.locks.list()).toEqual([]);
+        await migrated.locks.acquire(['old-deployed'], 'op-1');
+        expect(await migrated.locks.list()).toMatchObject([{ environment: 'old-deployed', operationId: 'op-1' }]);
+        // Opening again migrates nothing.
+        expect(await migrateToLatest(migrated.db)).toEqual([]);
+      } finally {
+        await migrated.close();
+      }
+    });
+  });
+
   describe('revisions', () => {
     it('are content-addressed: the same spec in another key or list order is the same row', async () => {
       const image = `ghcr.io/acme/web:${unique('v')}`;
@@ -303,7 +519,8 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       expect(record).toMatchObject({ name, role: 'release-manager', tiers: ['staging', 'prod'], createdBy: 'admin' });
       expect(JSON.stringify(await catalog.db.selectFrom('tokens').selectAll().execute())).not.toContain(token.slice(4));
 
-      expect(await catalog.tokens.verify(token)).toEqual({ tokenId: record.id, name, role: 'release-manager', tiers: ['staging', 'prod'] });
+      // Without an owner of its own, a token stands for an owner of its name.
+      expect(await catalog.tokens.verify(token)).toEqual({ tokenId: record.id, tokenName: name, name, role: 'release-manager', tiers: ['staging', 'prod'] });
       expect((await catalog.tokens.require(record.id)).lastUsedAt).toBeDefined();
       expect(await catalog.tokens.verify(`${token.slice(0, -1)}x`)).toBeUndefined();
       expect(await catalog.tokens.verify('not-a-token')).toBeUndefined();
@@ -317,7 +534,10 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
 
       // A revoked token's name is free again.
       const admin = await catalog.tokens.create({ name, role: 'admin' });
-      expect(await catalog.tokens.verify(admin.token)).toEqual({ tokenId: admin.record.id, name, role: 'admin' });
+      expect(await catalog.tokens.verify(admin.token)).toEqual({ tokenId: admin.record.id, tokenName: name, name, role: 'admin' });
+      // A token that stands for someone else: the principal is its owner.
+      const owned = await catalog.tokens.create({ name: unique('laptop'), owner: 'ana', role: 'viewer' });
+      expect(await catalog.tokens.verify(owned.token)).toMatchObject({ tokenName: owned.record.name, name: 'ana' });
       await expect(catalog.tokens.revoke(unique('missing'))).rejects.toBeInstanceOf(NotFoundError);
     });
   });
@@ -386,6 +606,47 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       expect(page.items.map((o) => o.id)).toEqual([deploy]);
       expect((await catalog.operations.list({ environment: env, limit: 1, cursor: page.nextCursor })).items.map((o) => o.id)).toEqual([promotion]);
       await expect(catalog.operations.setState(unique('missing'), 'failed')).rejects.toBeInstanceOf(NotFoundError);
+    });
+  });
+
+  describe('operation reports', () => {
+    it('record an operation nobody recorded, carry the outcome, and never reopen a finished one', async () => {
+      const [id, env, c] = [unique('promote'), unique('env'), unique('c')];
+      expect(await catalog.operations.get(id)).toBeUndefined();
+      const running = await catalog.operations.report({ id, kind: 'promotion', state: 'running', environments: [env], clusters: [c], requestedBy: 'alice' });
+      expect(running).toMatchObject({ id, kind: 'promotion', state: 'running', environments: [env], clusters: [c], requestedBy: 'alice' });
+      expect(running.finishedAt).toBeUndefined();
+      expect(running.outcome).toBeUndefined();
+      // A later report moves the state; subjects are those of the first record.
+      const waiting = await catalog.operations.report({ id, kind: 'promotion', state: 'waiting', environments: ['ignored'] });
+      expect(waiting).toMatchObject({ state: 'waiting', environments: [env] });
+
+      const done = await catalog.operations.report({ id, kind: 'promotion', state: 'completed', outcome: 'rolled-back', message: 'stage "eu" failed', at: '2030-01-01T00:00:00.000Z' });
+      expect(done).toMatchObject({ state: 'completed', outcome: 'rolled-back', message: 'stage "eu" failed', finishedAt: '2030-01-01T00:00:00.000Z' });
+      // A late (retried, reordered) report of a running state does not reopen it.
+      expect(await catalog.operations.report({ id, kind: 'promotion', state: 'running' })).toEqual(done);
+      expect(await catalog.operations.report({ id, kind: 'promotion', state: 'paused', message: 'late' })).toEqual(done);
+      expect(await catalog.operations.require(id)).toEqual(done);
+
+      // Filter by outcome.
+      const other = unique('promote');
+      await catalog.operations.report({ id: other, kind: 'promotion', state: 'completed', outcome: 'completed', environments: [env] });
+      expect((await catalog.operations.list({ environment: env, outcome: 'rolled-back' })).items.map((o) => o.id)).toEqual([id]);
+      expect((await catalog.operations.list({ environment: env, outcome: 'completed' })).items.map((o) => o.id)).toEqual([other]);
+      expect((await catalog.operations.list({ environment: env, state: 'completed' })).items.map((o) => o.id).sort()).toEqual([id, other].sort());
+    });
+
+    it('keep an operation the API recorded (its subjects and start), and a failure ends it as failed', async () => {
+      const [id, env] = [unique('deploy'), unique('env')];
+      const recorded = await catalog.operations.record({ id, kind: 'deploy', environments: [env], requestedBy: 'bob', startedAt: '2026-02-01T00:00:00.000Z' });
+      await catalog.operations.report({ id, kind: 'deploy', state: 'running', environments: [unique('env')] });
+      const failed = await catalog.operations.report({ id, kind: 'deploy', state: 'failed', outcome: 'failed', message: 'rollout failed: Deployment x/web: ProgressDeadlineExceeded' });
+      expect(failed).toMatchObject({
+        id, state: 'failed', outcome: 'failed', environments: [env], requestedBy: 'bob', startedAt: recorded.startedAt,
+        message: 'rollout failed: Deployment x/web: ProgressDeadlineExceeded',
+      });
+      expect(failed.finishedAt).toBeDefined();
+      expect(await catalog.operations.report({ id, kind: 'deploy', state: 'running' })).toEqual(failed);
     });
   });
 

@@ -237,7 +237,8 @@ describe('promote: approvals', () => {
     expect(run.result.message).toBe('no approval for stage "s2" within 3600s');
     expect(planned(run.calls)).toEqual(['a', 'a']);
     expect(deployments(run.calls)).toEqual(['a promotion rev-2', 'a rollback rev-1']);
-    expect(targetPhases(run.result)).toEqual({ a: 'rolled-back', b: 'pending' });
+    expect(targetPhases(run.result)).toEqual({ a: 'rolled-back', b: 'skipped' });
+    expect(run.result.stages.map((st) => st.phase)).toEqual(['succeeded', 'skipped']);
     expect(run.calls.of('reportOperation').map((r) => r.state)).toEqual(['running', 'waiting', 'running', 'completed']);
     expectEnded(run, 'cancelled', 'no approval for stage "s2" within 3600s');
     // The wait was the approval timeout, in skipped time.
@@ -478,7 +479,8 @@ describe('promote: pause, resume and cancel', () => {
       'c rollback rev-1', 'b rollback rev-1', 'a rollback rev-1',
     ]);
     expect(planned(run.calls)).not.toContain('d');
-    expect(targetPhases(run.result)).toEqual({ a: 'rolled-back', b: 'rolled-back', c: 'rolled-back', d: 'pending' });
+    expect(targetPhases(run.result)).toEqual({ a: 'rolled-back', b: 'rolled-back', c: 'rolled-back', d: 'skipped' });
+    expect(run.result.stages.map((st) => st.phase)).not.toContain('running');
     expectEnded(run, 'cancelled', 'cancelled through Temporal (workflow cancel request)');
     // Temporal's cancel request is in the history, and the workflow completed after it.
     const events = (history as Awaited<ReturnType<Handle['fetchHistory']>>).events ?? [];
@@ -502,7 +504,7 @@ describe('promote: failure policies', () => {
     expect(run.result.message).toBe(message);
     expect(deployments(run.calls)).toEqual(['a promotion rev-2', 'b promotion rev-2', 'c rollback rev-1', 'b rollback rev-1', 'a rollback rev-1']);
     expect(planned(run.calls)).not.toContain('d');
-    expect(targetPhases(run.result)).toEqual({ a: 'rolled-back', b: 'rolled-back', c: 'rolled-back', d: 'pending' });
+    expect(targetPhases(run.result)).toEqual({ a: 'rolled-back', b: 'rolled-back', c: 'rolled-back', d: 'skipped' });
     expect(run.result.stages[1]?.phase).toBe('failed');
     expectEnded(run, 'rolled-back', message);
     await keep('promote-rolled-back', run.handle);
