@@ -1,6 +1,7 @@
 // Environments: where an application runs (binding), what revision it should run and what
 // runs now, and its own overrides.
 import type { Selectable } from 'kysely';
+import { canonicalJson } from '../domain/canonical.js';
 import { EnvironmentBinding, Overrides, type OverridesInput, type Tier } from '../domain/environment.js';
 import { fromJson, nowIso, orUndefined, toIso, toJson } from './columns.js';
 import { ConflictError, guard, NotFoundError } from './errors.js';
@@ -139,7 +140,8 @@ export class EnvironmentRepository {
     return inTransaction(this.db, async (trx) => {
       const repo = new EnvironmentRepository(trx);
       const current = await repo.require(name);
-      if (toJson(current.overrides) === text) return current;
+      // Key order carries no meaning: the same overrides written another way are no new version.
+      if (canonicalJson(current.overrides) === canonicalJson(JSON.parse(text))) return current;
       const updated = await repo.update(name, { overrides: text, overrides_version: current.overridesVersion + 1 }, expect);
       await guard('store overrides', () => trx.insertInto('overrides_versions')
         .values({ environment: name, version: updated.overridesVersion, overrides: text, author: expect.author ?? 'unknown', created_at: updated.updatedAt })

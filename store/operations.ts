@@ -70,7 +70,10 @@ export interface OperationFilter {
 export class OperationRepository {
   constructor(private readonly db: CatalogDb) {}
 
-  /** Idempotent on the id, like the workflow start it mirrors: a retry returns the first record. */
+  /**
+   * Idempotent on the id, like the workflow start it mirrors: a retry returns the first record
+   * (with any subjects it did not have yet added).
+   */
   async record(input: NewOperation): Promise<OperationRecord> {
     const at = nowIso();
     const row: Selectable<OperationsTable> = {
@@ -89,10 +92,13 @@ export class OperationRepository {
       ...[...new Set(input.clusters ?? [])].map((name) => ({ operation_id: input.id, subject_kind: 'cluster', name })),
     ];
     await inTransaction(this.db, async (trx) => {
-      const inserted = await guard('record operation', () =>
+      await guard('record operation', () =>
         trx.insertInto('operations').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst());
-      if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 1 && subjects.length > 0) {
-        await guard('record operation', () => trx.insertInto('operation_subjects').values(subjects).execute());
+      // Subjects are added even when the operation exists: the workflow's own first report may
+      // have recorded it before the API did, knowing fewer of its clusters.
+      if (subjects.length > 0) {
+        await guard('record operation', () => trx.insertInto('operation_subjects').values(subjects)
+          .onConflict((oc) => oc.columns(['operation_id', 'subject_kind', 'name']).doNothing()).execute());
       }
     });
     return this.require(input.id);

@@ -2,12 +2,12 @@
 // → apply → wait for the rollout → prune what the revision no longer has → record → release.
 // Re-running it for the revision already deployed changes nothing.
 import {
-  ApplicationFailure, CancellationScope, patched, proxyActivities, workflowInfo,
+  ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo,
 } from '@temporalio/workflow';
 import type { DeployActivities, DeployPhase, DeployPlan, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
 import type { OperationActivities } from '../activities/operations-types.js';
 import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
-import { CHANGE_CONTROL_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 
 export interface DeployInput {
   environment: string;
@@ -55,24 +55,44 @@ const catalogOptions = {
 const { planDeploy, recordDeployment } = proxyActivities<DeployActivities>(catalogOptions);
 const { acquireEnvironments, releaseEnvironments, reportOperation } = proxyActivities<OperationActivities>(catalogOptions);
 // Cluster writes heartbeat per object: a lost worker is noticed within the heartbeat timeout,
-// not after the whole start-to-close time.
+// not after the whole start-to-close time. On a cancel the workflow waits until the write has
+// really stopped, so a rollback that follows never interleaves with it.
 const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
 export async function deployEnvironment(input: DeployInput): Promise<DeployResult> {
   if (!patched(CHANGE_CONTROL_PATCH)) return deployEnvironmentV1(input);
   const id = workflowInfo().workflowId;
   const standalone = input.lockedBy === undefined;
-  const report = (state: 'running' | 'completed' | 'failed', extra: { outcome?: 'completed' | 'failed'; message?: string } = {}) =>
+  type End = 'completed' | 'failed' | 'cancelled';
+  const report = (state: 'running' | End, extra: { outcome?: End; message?: string } = {}) =>
     standalone ? reportOperation({ id, kind: 'deploy', state, environments: [input.environment], requestedBy: input.requestedBy, ...extra }) : Promise.resolve();
+  let released = !standalone;
+  const release = async () => {
+    if (released) return;
+    await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+    released = true;
+  };
+  /** Frees the environment, then says how it ended (older runs said it first). */
+  const end = async (state: End, message?: string) => {
+    const say = () => CancellationScope.nonCancellable(() => report(state, { outcome: state, ...(message !== undefined ? { message } : {}) }));
+    if (patched(RELEASE_BEFORE_END_PATCH)) {
+      await release();
+      await say();
+    } else {
+      await say();
+    }
+  };
 
   if (standalone) {
     try {
       await acquireEnvironments({ holder: id, environments: [input.environment] });
     } catch (error) {
+      released = true; // never held
       await report('failed', { outcome: 'failed', message: messageOf(error) });
       throw error;
     }
@@ -80,13 +100,13 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployResul
   try {
     await report('running');
     const result = await deploy(input, id);
-    await report('completed', { outcome: 'completed' });
+    await end('completed');
     return result;
   } catch (error) {
-    await CancellationScope.nonCancellable(() => report('failed', { outcome: 'failed', message: messageOf(error) }));
+    await end(isCancellation(error) ? 'cancelled' : 'failed', messageOf(error));
     throw error;
   } finally {
-    if (standalone) await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+    await release();
   }
 }
 

@@ -7,3 +7,9 @@
  * results, N approvers, native cancel that rolls back, bounded onboarding histories.
  */
 export const CHANGE_CONTROL_PATCH = 'change-control';
+
+/**
+ * An operation frees its environments before it reports its end (and a promotion before it
+ * shows its final phase), so a client that sees the end can start the next change at once.
+ */
+export const RELEASE_BEFORE_END_PATCH = 'release-before-end';

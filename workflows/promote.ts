@@ -22,7 +22,7 @@ import {
   approveUpdate, cancelSignal, pauseSignal, promotionStateQuery, rejectUpdate, resumeSignal,
   type ApprovalDecision, type PromotionState, type StageState, type TargetState,
 } from './messages.js';
-import { CHANGE_CONTROL_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 import type { PromoteInput } from './promote-types.js';
 
 export type { PromoteInput } from './promote-types.js';
@@ -130,12 +130,22 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
         stage.finishedAt ??= now();
       }
     }
-    state.phase = outcome;
-    state.outcome = outcome;
-    if (message !== undefined) state.message = message;
-    state.finishedAt = now();
-    await report('completed', outcome, message);
-    await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+    const show = () => {
+      state.phase = outcome;
+      state.outcome = outcome;
+      if (message !== undefined) state.message = message;
+      state.finishedAt = now();
+    };
+    if (patched(RELEASE_BEFORE_END_PATCH)) {
+      // Free the targets first: whoever sees the end (query or index) may start the next change at once.
+      await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+      show();
+      await report('completed', outcome, message);
+    } else {
+      show();
+      await report('completed', outcome, message);
+      await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+    }
     return state;
   };
 
@@ -182,11 +192,13 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
       if (plan) await rollBack(plan);
       return await finish('cancelled', cancelled.reason);
     }
+    const message = messageOf(error);
+    if (patched(RELEASE_BEFORE_END_PATCH)) await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
     state.phase = 'failed';
     state.outcome = 'failed';
-    state.message = messageOf(error);
-    await report('failed', 'failed', state.message);
-    await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
+    state.message = message;
+    await report('failed', 'failed', message);
+    if (!patched(RELEASE_BEFORE_END_PATCH)) await CancellationScope.nonCancellable(() => releaseEnvironments({ holder: id }));
     throw error;
   }
 
@@ -257,7 +269,10 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
 
   /** Waits for the stage's approvals: 'approved', 'rejected', or 'cancelled' (a cancel, or no decision in time). */
   async function awaitApproval(stage: StageState, asked: PromotionPlan['stages'][number]['approval']): Promise<'approved' | 'rejected' | 'cancelled'> {
-    stage.approval = { required: true, fourEyes: asked.fourEyes, needed: Math.max(1, asked.count ?? 1), approvals: [] };
+    // Four eyes unless the rules themselves ask for approvals without it: an approval the
+    // promotion asks for on its own is never the requester's to give.
+    const fourEyes = asked.required ? asked.fourEyes : true;
+    stage.approval = { required: true, fourEyes, needed: Math.max(1, asked.count ?? 1), approvals: [] };
     stage.phase = 'awaiting-approval';
     state.phase = 'awaiting-approval';
     decision = undefined;

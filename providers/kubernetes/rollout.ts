@@ -178,7 +178,9 @@ export const DEFAULT_DIAGNOSE_AFTER_MS = 5_000;
 
 function describeWorkload(r: DeploymentRollout | WorkloadRollout): string {
   if (!('desired' in r)) return `${r.namespace}/${r.name} ${r.available}/${r.replicas} available`;
-  const head = `${r.kind} ${r.namespace}/${r.name} ${r.missing ? 'missing' : `${r.ready}/${r.desired} ready`}`;
+  // A Deployment's ready count includes the old revision's pods: say how many run the new one.
+  const counts = r.kind === 'Deployment' ? `${r.updated}/${r.desired} of the new revision, ${r.ready} available in all` : `${r.ready}/${r.desired} ready`;
+  const head = `${r.kind} ${r.namespace}/${r.name} ${r.missing ? 'missing' : counts}`;
   return [head, ...describeProblems(r.problems ?? [], r.moreProblems)].join('; ');
 }
 

@@ -591,7 +591,8 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       // Explicit start times: two records in one millisecond would otherwise tie.
       const first = await catalog.operations.record({ id: promotion, kind: 'promotion', environments: [env], clusters: [c1, c2], requestedBy: 'alice', startedAt: '2026-01-01T00:00:00.000Z' });
       expect(first).toMatchObject({ id: promotion, state: 'running', environments: [env], clusters: [c1, c2].sort() });
-      expect(await catalog.operations.record({ id: promotion, kind: 'promotion', clusters: ['ignored'] })).toEqual(first);
+      // A retry of the same start records nothing new.
+      expect(await catalog.operations.record({ id: promotion, kind: 'promotion', environments: [env], clusters: [c2] })).toEqual(first);
       const deploy = unique('deploy');
       await catalog.operations.record({ id: deploy, kind: 'deploy', environments: [env], clusters: [c1], startedAt: '2026-01-01T00:00:01.000Z' });
 
@@ -634,6 +635,14 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       expect((await catalog.operations.list({ environment: env, outcome: 'rolled-back' })).items.map((o) => o.id)).toEqual([id]);
       expect((await catalog.operations.list({ environment: env, outcome: 'completed' })).items.map((o) => o.id)).toEqual([other]);
       expect((await catalog.operations.list({ environment: env, state: 'completed' })).items.map((o) => o.id).sort()).toEqual([id, other].sort());
+    });
+
+    it('the API\'s record after the workflow\'s first report adds the subjects the report did not know', async () => {
+      const [id, env, c] = [unique('promote'), unique('env'), unique('c')];
+      await catalog.operations.report({ id, kind: 'promotion', state: 'running', environments: [env] });
+      const recorded = await catalog.operations.record({ id, kind: 'promotion', environments: [env], clusters: [c], requestedBy: 'alice' });
+      expect(recorded).toMatchObject({ environments: [env], clusters: [c] });
+      expect((await catalog.operations.list({ cluster: c })).items.map((o) => o.id)).toEqual([id]);
     });
 
     it('keep an operation the API recorded (its subjects and start), and a failure ends it as failed', async () => {

@@ -337,7 +337,7 @@ describe('waitForRollouts: why pods are not ready', () => {
     await tick(clock, 5_000);
     const error = wait.state()?.error;
     expect(error).toBeInstanceOf(RolloutTimeoutError);
-    expect((error as Error).message).toBe(`rollout not complete after 90s: Deployment shop/frontend 0/1 ready; pod frontend-7d9-x2: Unschedulable: ${INSUFFICIENT_CPU}`);
+    expect((error as Error).message).toBe(`rollout not complete after 90s: Deployment shop/frontend 1/1 of the new revision, 0 available in all; pod frontend-7d9-x2: Unschedulable: ${INSUFFICIENT_CPU}`);
   });
 
   it('reports init containers and says identical problems of many pods once', async () => {
@@ -359,7 +359,7 @@ describe('waitForRollouts: why pods are not ready', () => {
     ]);
     await tick(clock, 5_000);
     expect((wait.state()?.error as Error).message).toBe(
-      'rollout not complete after 1s: Deployment shop/frontend 0/5 ready; ' +
+      'rollout not complete after 1s: Deployment shop/frontend 5/5 of the new revision, 0 available in all; ' +
         'pod frontend-7d9-a: CreateContainerConfigError (init container setup): secret "shop-secrets" not found; ' +
         `pods frontend-7d9-b, frontend-7d9-c and 2 more: Unschedulable: ${INSUFFICIENT_CPU}`,
     );

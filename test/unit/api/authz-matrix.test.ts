@@ -1,11 +1,14 @@
 // Every endpoint × every role (and a dev-scoped operator): allowed → the endpoint's 2xx,
-// otherwise 403, and no escalation through tokens.
+// otherwise 403, and no escalation through tokens. Operations run for real (the workflows on
+// Temporal's time-skipping test server, stub cluster activities), so a promotion's decisions
+// and signals reach the real promote workflow. Who may do what is written out per route
+// below, not read from api/authz.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../api/authz.js';
 import type { Tier } from '../../../domain/environment.js';
-import { kubeconfigCluster, startTestApi, type TestApi } from '../../support/api-server.js';
+import { kubeconfigCluster } from '../../support/api-server.js';
 import { shopEnvironment } from '../../support/fixtures.js';
-import { PromotionStarter } from '../../support/promotion-starter.js';
+import { startWorkflowApi, type WorkflowApi } from '../../support/workflow-api.js';
 
 type Who = 'viewer' | 'operator' | 'release-manager' | 'admin' | 'dev-operator';
 const WHO: Who[] = ['viewer', 'operator', 'release-manager', 'admin', 'dev-operator'];
@@ -20,13 +23,13 @@ interface Case {
   allowed: Who[];
   ok: number;
   /** Makes what the request needs (fresh per role) and returns the request. */
-  request(api: TestApi, n: number): Promise<{ method: string; path: string; body?: unknown; raw?: string; headers?: Record<string, string> }>;
+  request(api: WorkflowApi, n: number): Promise<{ method: string; path: string; body?: unknown; raw?: string; headers?: Record<string, string> }>;
 }
 
 let seq = 0;
 const fresh = (prefix: string) => `${prefix}-${++seq}`;
 
-async function env(api: TestApi, tier: Tier): Promise<string> {
+async function env(api: WorkflowApi, tier: Tier): Promise<string> {
   const name = fresh(`env-${tier}`);
   const res = await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier: tier as 'dev', cluster: tier === 'dev' ? 'dev-1' : 'prod-1' }) });
   expect(res.status).toBe(201);
@@ -38,14 +41,16 @@ async function env(api: TestApi, tier: Tier): Promise<string> {
  * awaiting approval, requested by someone none of WHO is (four eyes).
  */
 let requester: string | undefined;
-async function promotion(api: TestApi): Promise<string> {
+async function promotion(api: WorkflowApi): Promise<string> {
   requester ??= await api.token('release-manager', undefined, 'requester');
   const target = await env(api, 'prod');
   const res = await api.request<{ operationId: string }>('POST', '/v1/promotions', {
     token: requester, body: { source: 'base-dev', stages: [{ name: 'prod', targets: [target], approval: true }] },
   });
   expect(res.status).toBe(202);
-  return res.body.operationId;
+  const id = res.body.operationId;
+  await api.waitForPromotion(id, (s) => s.phase === 'awaiting-approval', 'the approval stage');
+  return id;
 }
 
 const CASES: Case[] = [
@@ -57,6 +62,7 @@ const CASES: Case[] = [
     request: async (api) => {
       const name = fresh('gone');
       await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name) });
+      await api.waitForEnd(`onboard-${name}`); // removing it under its onboarding would fail that workflow
       return { method: 'DELETE', path: `/v1/clusters/${name}` };
     },
   },
@@ -120,8 +126,9 @@ const CASES: Case[] = [
   { name: 'GET /operations', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations' }) },
   { name: 'GET /operations/{id}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations/onboard-dev-1' }) },
   {
+    // A fresh target each time: a running promotion holds its targets.
     name: 'POST /promotions', allowed: RELEASE, ok: 202,
-    request: async () => ({ method: 'POST', path: '/v1/promotions', body: { source: 'base-dev', stages: [{ name: 'prod', targets: ['base-prod'] }] } }),
+    request: async (api) => ({ method: 'POST', path: '/v1/promotions', body: { source: 'base-dev', stages: [{ name: 'prod', targets: [await env(api, 'prod')] }] } }),
   },
   { name: 'GET /promotions/{id}', allowed: ALL, ok: 200, request: async (api) => ({ method: 'GET', path: `/v1/promotions/${await promotion(api)}` }) },
   ...(['approve', 'reject'] as const).map((what): Case => ({
@@ -134,16 +141,11 @@ const CASES: Case[] = [
   })),
 ];
 
-describe('authorisation matrix', () => {
-  let api: TestApi;
+describe('authorisation matrix', { timeout: 30_000 }, () => {
+  let api: WorkflowApi;
   const tokens = {} as Record<Who, string>;
   beforeAll(async () => {
-    const starter = new PromotionStarter();
-    api = await startTestApi({ operations: starter });
-    starter.lookup = async (name) => {
-      const e = await api.catalog.environments.require(name);
-      return { tier: e.binding.tier, cluster: e.binding.cluster };
-    };
+    api = await startWorkflowApi();
     for (const role of ['viewer', 'operator', 'release-manager'] as Role[]) tokens[role as Who] = await api.token(role);
     tokens.admin = api.admin;
     tokens['dev-operator'] = await api.token('operator', ['dev'], 'dev-operator');
@@ -152,8 +154,8 @@ describe('authorisation matrix', () => {
     for (const [name, tier] of [['base-dev', 'dev'], ['base-prod', 'prod']] as const) {
       expect((await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier, cluster: `${tier}-1` }) })).status).toBe(201);
     }
-  });
-  afterAll(() => api.close());
+  }, 120_000);
+  afterAll(() => api?.close());
 
   for (const c of CASES) {
     it(c.name, async () => {

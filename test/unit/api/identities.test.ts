@@ -2,7 +2,7 @@
 // owner with two tokens is one person to four eyes (the API hands the workflow the owner as
 // both requester and approver) and to the audit log; Flotilla's own names cannot be taken;
 // tokens expire and record when they were last used.
-import type { UpdateDefinition } from '@temporalio/common';
+import type { QueryDefinition, UpdateDefinition } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApprovalDecision, PromotionState } from '../../../workflows/messages.js';
 import type { PromoteInput } from '../../../workflows/promote-types.js';
@@ -12,16 +12,19 @@ import { shopEnvironment } from '../../support/fixtures.js';
 /** Records what the API sends a promotion; decides nothing itself (the workflow's tests cover its validator). */
 class MessageRecorder extends RecordingStarter {
   readonly updates: { workflowId: string; name: string; decision: ApprovalDecision }[] = [];
-  async query<R>(workflowId: string): Promise<R> {
+  async query<R, A extends unknown[]>(workflowId: string, _query: QueryDefinition<R, A>, ..._args: A): Promise<R> {
+    return this.stateOf<R>(workflowId);
+  }
+  private stateOf<R>(workflowId: string): R {
     const input = this.calls.find((c) => c.workflowId === workflowId)!.args[0] as PromoteInput;
     return {
       id: workflowId, source: input.source, requestedBy: input.requestedBy, failurePolicy: 'rollback', phase: 'awaiting-approval', paused: false, startedAt: '',
       stages: input.stages.map((s) => ({ name: s.name, phase: 'awaiting-approval', targets: s.targets.map((t) => ({ environment: t, cluster: 'c1', tier: 'prod', phase: 'pending' })) })),
-    } satisfies PromotionState as R;
+    } satisfies PromotionState as unknown as R;
   }
   async update<R, A extends unknown[]>(workflowId: string, update: UpdateDefinition<R, A>, ...args: A): Promise<R> {
     this.updates.push({ workflowId, name: update.name, decision: args[0] as ApprovalDecision });
-    return this.query<R>(workflowId);
+    return this.stateOf<R>(workflowId);
   }
 }
 

@@ -1,13 +1,14 @@
 // flotilla promote / approve / reject / pause / resume / cancel / get|describe promotion: flags →
-// the request the API gets (through the real API over SQLite, with a starter that plays the
-// promote workflow's messages), progress of --wait and its exit codes, and the tables.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// the request the API gets (through the real API over SQLite, with the REAL promote workflow
+// on Temporal's time-skipping test server and stub cluster activities), progress of --wait and
+// its exit codes, and the tables.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { buildPromotion, describePromotion, duration, parseDuration, progress, promotionTable, type PromotionView } from '../../../cli/commands/promote.js';
 import { CliError, EXIT } from '../../../cli/exit-codes.js';
 import { run } from '../../../cli/program.js';
-import { kubeconfigCluster, startTestApi, type TestApi } from '../../support/api-server.js';
+import { kubeconfigCluster } from '../../support/api-server.js';
 import { shopEnvironment } from '../../support/fixtures.js';
-import { PromotionStarter } from '../../support/promotion-starter.js';
+import { startWorkflowApi, type WorkflowApi } from '../../support/workflow-api.js';
 
 function io() {
   const out: string[] = [];
@@ -123,30 +124,30 @@ describe('promotion output', () => {
   });
 });
 
-describe('flotilla promote against the API', () => {
-  let api: TestApi;
-  let starter: PromotionStarter;
+describe('flotilla promote against the API', { timeout: 30_000 }, () => {
+  let api: WorkflowApi;
   let env: Record<string, string>;
   let bob: string;
   beforeAll(async () => {
-    starter = new PromotionStarter();
-    api = await startTestApi({ operations: starter });
-    starter.lookup = async (name) => {
-      const e = await api.catalog.environments.require(name);
-      return { tier: e.binding.tier, cluster: e.binding.cluster };
-    };
+    api = await startWorkflowApi();
     for (const [name, tier] of [['dev-1', 'dev'], ['prod-1', 'prod']] as const) {
       expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name, { tier }) })).status).toBe(202);
     }
     for (const [name, tier, cluster] of [['shop-staging', 'staging', 'dev-1'], ['shop-qa', 'staging', 'dev-1'], ['shop-prod', 'prod', 'prod-1']] as const) {
       expect((await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier, cluster }) })).status).toBe(201);
     }
+    // The rules ask one approver other than the requester for every prod stage.
+    expect((await api.request('PUT', '/v1/rules', { body: { approvals: { prod: { required: 1, fourEyes: true } } } })).status).toBe(200);
     env = { FLOTILLA_SERVER: api.base, FLOTILLA_TOKEN: await api.token('release-manager', undefined, 'alice') };
     bob = await api.token('release-manager', undefined, 'bob');
-  });
-  afterAll(() => api.close());
+  }, 120_000);
+  afterAll(() => api?.close());
 
-  const last = () => starter.calls.at(-1)!;
+  const last = () => api.starts.at(-1)!;
+  // A promotion a test hands to the next one is kept; any other left running (a test that failed
+  // half-way) is ended, so the next test finds shop-prod free.
+  let handOver: string[] = [];
+  afterEach(() => api.settle(handOver));
 
   it('sends the stages the flags describe, with approval before the prod-tier stage (tiers from GET /v1/environments)', async () => {
     const o = io();
@@ -161,10 +162,20 @@ describe('flotilla promote against the API', () => {
       ],
     });
     expect((last().args[0] as { stages: { approval?: boolean }[] }).stages[0]!.approval).toBeUndefined();
+    // The workflow deploys qa and soaks it for 30 s of workflow time (skipped here), then waits before prod.
+    const id = last().workflowId;
+    handOver = [id]; // the next test steers it
+    await api.waitForPromotion(id, (s) => s.stages[0]!.phase === 'soaking', 'the qa soak');
+    await api.skip(30_000);
+    const state = await api.waitForPromotion(id, (s) => s.stages[1]!.phase === 'awaiting-approval', 'the prod approval');
+    const qa = state.stages[0]!;
+    expect(qa).toMatchObject({ phase: 'succeeded', targets: [{ environment: 'shop-qa', phase: 'succeeded' }] });
+    expect(Date.parse(qa.finishedAt!) - Date.parse(qa.startedAt!)).toBeGreaterThanOrEqual(30_000);
   });
 
   it('get / describe promotion ID, -o json, and approve / pause / resume / cancel', async () => {
     const id = last().workflowId;
+    handOver = [];
     const got = io();
     expect(await run(['get', 'promotion', id], got.io, env)).toBe(0);
     expect(got.out[0]).toMatch(/^STAGE\s+STAGE-PHASE\s+APPROVAL\s+TARGET/);
@@ -189,8 +200,13 @@ describe('flotilla promote against the API', () => {
     const approved = io();
     expect(await run(['approve', id, '--comment', 'ship it'], approved.io, { ...env, FLOTILLA_TOKEN: bob })).toBe(0);
     expect(approved.out).toEqual([`promotion ${id} approved`]);
-    expect(starter.states.get(id)!.stages[1]!.approval).toMatchObject({ approvedBy: 'bob', comment: 'ship it' });
-    expect(starter.signals.filter((s) => s.workflowId === id).map((s) => s.name)).toEqual(['pause', 'resume']);
+    expect((await api.promotion(id)).stages[1]!.approval).toMatchObject({ approvedBy: 'bob', comment: 'ship it' });
+    expect(api.signals.filter((s) => s.workflowId === id).map((s) => s.name)).toEqual(['pause', 'resume']);
+    // prod deploys, then soaks its 30 s too.
+    await api.waitForPromotion(id, (s) => s.stages[1]!.phase === 'soaking', 'the prod soak');
+    await api.skip(30_000);
+    await api.waitForEnd(id);
+    expect(await api.promotion(id)).toMatchObject({ phase: 'completed', paused: false, stages: [{ phase: 'succeeded' }, { phase: 'succeeded' }] });
     const done = io();
     expect(await run(['cancel', id, '--reason', 'late'], done.io, env)).toBe(EXIT.usage); // 409: no longer running
     expect(await run(['get', 'promotion', 'promote-nothing-1'], io().io, env)).toBe(EXIT.notFound);
@@ -214,7 +230,7 @@ describe('flotilla promote against the API', () => {
     const reject = io();
     expect(await run(['reject', last().workflowId], reject.io, { ...env, FLOTILLA_TOKEN: bob })).toBe(0);
     expect(await running).toBe(EXIT.failed);
-    expect(JSON.parse(o.out[0]!)).toMatchObject({ phase: 'rejected' });
+    expect(JSON.parse(o.out[0]!)).toMatchObject({ phase: 'rejected', outcome: 'rejected', workflowStatus: 'COMPLETED' });
     expect(o.err.join('\n')).toContain(`error: promotion ${last().workflowId} rejected`);
   });
 });

@@ -69,7 +69,7 @@ describe('deployEnvironment: the order of its steps', () => {
       'applyRevision migrations', 'waitForRevision migrations',
       'applyRevision all', 'waitForRevision all',
       'pruneRevision', 'recordDeployment',
-      'reportOperation completed', 'releaseEnvironments',
+      'releaseEnvironments', 'reportOperation completed',
     ]);
     expect(run.result).toEqual({
       environment: 'shop-prod', cluster: 'cluster-1', revision: 'rev-7', overridesVersion: 3, previousRevision: 'rev-6',
@@ -99,7 +99,7 @@ describe('deployEnvironment: the order of its steps', () => {
     expect(steps(run.calls)).toEqual([
       'acquireEnvironments', 'reportOperation running', 'planDeploy',
       'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment',
-      'reportOperation completed', 'releaseEnvironments',
+      'releaseEnvironments', 'reportOperation completed',
     ]);
   }, 30_000);
 });
@@ -153,7 +153,7 @@ describe('deployEnvironment: rules', () => {
     expect(failure.type).toBe('RuleViolation');
     expect(failure.nonRetryable).toBe(true);
     expect(failure.message).toBe(message);
-    expect(steps(run.calls)).toEqual(['acquireEnvironments', 'reportOperation running', 'planDeploy', 'reportOperation failed', 'releaseEnvironments']);
+    expect(steps(run.calls)).toEqual(['acquireEnvironments', 'reportOperation running', 'planDeploy', 'releaseEnvironments', 'reportOperation failed']);
     expect(run.calls.of('reportOperation').at(-1)).toEqual({
       id: run.workflowId, kind: 'deploy', state: 'failed', outcome: 'failed', message, environments: ['shop-prod'], requestedBy: 'dana',
     });
@@ -176,7 +176,7 @@ describe('deployEnvironment: the lock on the environment', () => {
     expect(failureOf(run.error).type).toBe('RolloutFailed');
     expect(steps(run.calls)).toEqual([
       'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision all', 'waitForRevision all',
-      'reportOperation failed', 'releaseEnvironments',
+      'releaseEnvironments', 'reportOperation failed',
     ]);
     expect(run.calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: 'Deployment web: 0/2 ready: pod web-1 Unschedulable (Insufficient cpu)' });
     expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
