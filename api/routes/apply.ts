@@ -16,6 +16,7 @@ import { ApiError, badRequest } from '../errors.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { ApplyResult } from '../schemas.js';
 import { prepareRegistration, startOnboarding } from '../services/clusters.js';
+import { clusterTiers, rulesTiers } from '../services/scopes.js';
 
 type ClusterDoc = z.infer<typeof ClusterDocument>;
 type EnvironmentDoc = z.infer<typeof EnvironmentDocument>;
@@ -74,7 +75,7 @@ export const applyRoutes = [
         const key = `${doc.kind}/${nameOf(doc)}`;
         if (seen.has(key)) throw badRequest([{ path: at(i, 'metadata', 'name'), message: `${key} appears twice` }]);
         seen.add(key);
-        if (doc.kind === 'Cluster') ctx.authorize('cluster.write');
+        if (doc.kind === 'Cluster') ctx.authorize('cluster.write', clusterTiers(doc.spec.labels));
         else if (doc.kind === 'Rules') ctx.authorize('rules.write');
         else ctx.authorize('environment.write', [doc.spec.tier]);
       });
@@ -82,7 +83,15 @@ export const applyRoutes = [
 
       // 2. Check everything before the first write.
       const rulesDoc = docs.find((d): d is z.infer<typeof RulesDocument> => d.kind === 'Rules');
-      const rules: Rules = rulesDoc?.spec ?? (await ctx.deps.catalog.rules.current()).rules;
+      const current = (await ctx.deps.catalog.rules.current()).rules;
+      if (rulesDoc) ctx.authorize('rules.write', rulesTiers(current, rulesDoc.spec));
+      const rules: Rules = rulesDoc?.spec ?? current;
+      // A scoped admin may not take over a cluster of another tier by re-labelling or re-pointing it.
+      for (const doc of docs) {
+        if (doc.kind !== 'Cluster') continue;
+        const existing = await ctx.deps.catalog.clusters.get(doc.metadata.name);
+        if (existing) ctx.authorize('cluster.write', clusterTiers(existing.labels));
+      }
       const clusterLabels = new Map((await ctx.deps.catalog.clusters.list()).map((c) => [c.name, c.labels]));
       const connections = new Map<string, Awaited<ReturnType<typeof prepareRegistration>>>();
       const violations: (Violation & { document?: number })[] = [];

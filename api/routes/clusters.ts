@@ -3,6 +3,7 @@ import { defineRoute } from '../route.js';
 import { ClusterQuery, ClusterView, list, NameParam, OperationAccepted, RegisterCluster } from '../schemas.js';
 import { prepareRegistration, registerCluster, removeCluster } from '../services/clusters.js';
 import { accepted } from '../services/operations.js';
+import { clusterTiers } from '../services/scopes.js';
 import { parseSelector, rawName } from './common.js';
 
 export const clusterRoutes = [
@@ -14,6 +15,7 @@ export const clusterRoutes = [
     responses: { 202: { description: 'onboarding started', schema: OperationAccepted, headers: { Location: 'the operation' } } },
     async handler({ body }, ctx) {
       ctx.audit({ target: `cluster/${body.name}`, details: { provider: body.connection.provider, inlineKubeconfig: body.kubeconfig !== undefined } });
+      ctx.authorize('cluster.write', clusterTiers(body.labels));
       const connection = await prepareRegistration(ctx.deps, body);
       const operationId = await registerCluster(ctx.deps, body, connection, ctx.principal.name);
       ctx.audit({ operationId });
@@ -45,6 +47,7 @@ export const clusterRoutes = [
     audit: { action: 'cluster.offboard', target: ({ params }) => `cluster/${params.name ?? '?'}` },
     responses: { 204: { description: 'removed' } },
     async handler({ params }, ctx) {
+      ctx.authorize('cluster.write', clusterTiers((await ctx.deps.catalog.clusters.require(params.name)).labels));
       await removeCluster(ctx.deps, params.name);
       return { status: 204 };
     },

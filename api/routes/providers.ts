@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { Provider } from '../../domain/cluster.js';
 import { validate } from '../../domain/documents.js';
+import { TIERS } from '../../domain/environment.js';
 import { discover } from '../../providers/cloud/adapters.js';
 import { ApiError, badRequest } from '../errors.js';
 import { defineRoute } from '../route.js';
@@ -14,6 +15,8 @@ export const providerRoutes = [
     action: 'cluster.write', params: z.strictObject({ provider: Provider }), body: DiscoverBody, bodyOptional: true,
     responses: { 200: { description: 'candidates (422 when this API has no adapter for the provider)', schema: list(CandidateView) } },
     async handler({ params, body }, ctx) {
+      // Discovery reads fleet-wide credentials: for unscoped admins only.
+      ctx.authorize('cluster.write', [...TIERS]);
       // The union accepted the body; check it against this provider's account for exact paths.
       const account = validate(DISCOVER_ACCOUNTS[params.provider], body);
       if (!account.ok) throw badRequest(account.issues);

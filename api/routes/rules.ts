@@ -1,6 +1,7 @@
 // /v1/rules: the organisation's deployment rules.
 import { defineRoute } from '../route.js';
 import { Rules, RulesView } from '../schemas.js';
+import { rulesTiers } from '../services/scopes.js';
 
 export const rulesRoutes = [
   defineRoute({
@@ -17,6 +18,7 @@ export const rulesRoutes = [
     audit: { action: 'rules.update', target: () => 'rules/organisation' },
     responses: { 200: { description: 'the new version', schema: RulesView } },
     async handler({ body }, ctx) {
+      ctx.authorize('rules.write', rulesTiers((await ctx.deps.catalog.rules.current()).rules, body));
       const record = await ctx.deps.catalog.rules.put(body, { by: ctx.principal.name });
       ctx.audit({ details: { version: record.version } });
       return { status: 200, body: record };

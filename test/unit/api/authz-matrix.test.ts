@@ -10,12 +10,15 @@ import { kubeconfigCluster } from '../../support/api-server.js';
 import { shopEnvironment } from '../../support/fixtures.js';
 import { startWorkflowApi, type WorkflowApi } from '../../support/workflow-api.js';
 
-type Who = 'viewer' | 'operator' | 'release-manager' | 'admin' | 'dev-operator';
-const WHO: Who[] = ['viewer', 'operator', 'release-manager', 'admin', 'dev-operator'];
+type Who = 'viewer' | 'operator' | 'release-manager' | 'admin' | 'dev-operator' | 'dev-admin';
+const WHO: Who[] = ['viewer', 'operator', 'release-manager', 'admin', 'dev-operator', 'dev-admin'];
 const ALL = WHO;
-const OPERATORS: Who[] = ['operator', 'release-manager', 'admin', 'dev-operator'];
+const OPERATORS: Who[] = ['operator', 'release-manager', 'admin', 'dev-operator', 'dev-admin'];
 const UNSCOPED_OPERATORS: Who[] = ['operator', 'release-manager', 'admin'];
+/** Unscoped admins only: fleet-wide things (clusters of no or another tier, organisation-wide rules, unscoped tokens). */
 const ADMIN: Who[] = ['admin'];
+/** Admins, scoped ones included, on things of their tiers. */
+const DEV_ADMINS: Who[] = ['admin', 'dev-admin'];
 const RELEASE: Who[] = ['release-manager', 'admin'];
 
 interface Case {
@@ -57,6 +60,17 @@ const CASES: Case[] = [
   { name: 'GET /clusters', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters' }) },
   { name: 'GET /clusters/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters/dev-1' }) },
   { name: 'POST /clusters', allowed: ADMIN, ok: 202, request: async () => ({ method: 'POST', path: '/v1/clusters', body: kubeconfigCluster(fresh('c')) }) },
+  { name: 'POST /clusters (tier=prod)', allowed: ADMIN, ok: 202, request: async () => ({ method: 'POST', path: '/v1/clusters', body: kubeconfigCluster(fresh('c'), { tier: 'prod' }) }) },
+  { name: 'POST /clusters (tier=dev)', allowed: DEV_ADMINS, ok: 202, request: async () => ({ method: 'POST', path: '/v1/clusters', body: kubeconfigCluster(fresh('c'), { tier: 'dev' }) }) },
+  {
+    name: 'DELETE /clusters/{name} (tier=dev)', allowed: DEV_ADMINS, ok: 204,
+    request: async (api) => {
+      const name = fresh('gone-dev');
+      await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name, { tier: 'dev' }) });
+      await api.waitForEnd(`onboard-${name}`);
+      return { method: 'DELETE', path: `/v1/clusters/${name}` };
+    },
+  },
   {
     name: 'DELETE /clusters/{name}', allowed: ADMIN, ok: 204,
     request: async (api) => {
@@ -112,9 +126,38 @@ const CASES: Case[] = [
       raw: `apiVersion: flotilla.dev/v1\nkind: Cluster\nmetadata: { name: ${fresh('applied')} }\nspec:\n  connection: { provider: kubeconfig, kubeconfigSecret: dev-1-kubeconfig }\n`,
     }),
   },
+  {
+    name: 'POST /apply Cluster (tier=dev)', allowed: DEV_ADMINS, ok: 200,
+    request: async () => ({
+      method: 'POST', path: '/v1/apply', headers: { 'content-type': 'application/yaml' },
+      raw: `apiVersion: flotilla.dev/v1\nkind: Cluster\nmetadata: { name: ${fresh('applied-dev')} }\nspec:\n  labels: { tier: dev }\n  connection: { provider: kubeconfig, kubeconfigSecret: dev-1-kubeconfig }\n`,
+    }),
+  },
   { name: 'GET /rules', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/rules' }) },
-  { name: 'PUT /rules', allowed: ADMIN, ok: 200, request: async () => ({ method: 'PUT', path: '/v1/rules', body: {} }) },
+  // Each request changes the current rules, so a refusal is about who asks, never about a no-op.
+  {
+    name: 'PUT /rules (organisation-wide)', allowed: ADMIN, ok: 200,
+    request: async (api) => {
+      const { rules } = await api.catalog.rules.current();
+      return { method: 'PUT', path: '/v1/rules', body: { ...rules, maxClustersPerChange: { max: (rules.maxClustersPerChange?.max ?? 100) + 1 } } };
+    },
+  },
+  {
+    name: 'PUT /rules (dev approvals only)', allowed: DEV_ADMINS, ok: 200,
+    request: async (api) => {
+      const { rules } = await api.catalog.rules.current();
+      return { method: 'PUT', path: '/v1/rules', body: { ...rules, approvals: { ...rules.approvals, dev: { required: ((rules.approvals.dev?.required ?? 0) % 3) + 1, fourEyes: true } } } };
+    },
+  },
+  {
+    name: 'PUT /rules (prod approvals)', allowed: ADMIN, ok: 200,
+    request: async (api) => {
+      const { rules } = await api.catalog.rules.current();
+      return { method: 'PUT', path: '/v1/rules', body: { ...rules, approvals: { ...rules.approvals, prod: { required: 1, fourEyes: !(rules.approvals.prod?.fourEyes ?? false) } } } };
+    },
+  },
   { name: 'POST /tokens', allowed: ADMIN, ok: 201, request: async () => ({ method: 'POST', path: '/v1/tokens', body: { name: fresh('t'), role: 'viewer' } }) },
+  { name: 'POST /tokens (dev)', allowed: DEV_ADMINS, ok: 201, request: async () => ({ method: 'POST', path: '/v1/tokens', body: { name: fresh('t'), role: 'viewer', tiers: ['dev'] } }) },
   {
     name: 'DELETE /tokens/{id}', allowed: ADMIN, ok: 200,
     request: async (api) => {
@@ -122,7 +165,7 @@ const CASES: Case[] = [
       return { method: 'DELETE', path: `/v1/tokens/${record.id}` };
     },
   },
-  { name: 'GET /audit', allowed: ADMIN, ok: 200, request: async () => ({ method: 'GET', path: '/v1/audit' }) },
+  { name: 'GET /audit', allowed: DEV_ADMINS, ok: 200, request: async () => ({ method: 'GET', path: '/v1/audit' }) },
   { name: 'GET /operations', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations' }) },
   { name: 'GET /operations/{id}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations/onboard-dev-1' }) },
   {
@@ -149,6 +192,7 @@ describe('authorisation matrix', { timeout: 30_000 }, () => {
     for (const role of ['viewer', 'operator', 'release-manager'] as Role[]) tokens[role as Who] = await api.token(role);
     tokens.admin = api.admin;
     tokens['dev-operator'] = await api.token('operator', ['dev'], 'dev-operator');
+    tokens['dev-admin'] = await api.token('admin', ['dev'], 'dev-admin');
     expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster('dev-1', { tier: 'dev' }) })).status).toBe(202);
     expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster('prod-1', { tier: 'prod' }) })).status).toBe(202);
     for (const [name, tier] of [['base-dev', 'dev'], ['base-prod', 'prod']] as const) {
@@ -179,6 +223,30 @@ describe('authorisation matrix', { timeout: 30_000 }, () => {
   });
 
   describe('no escalation', () => {
+    it('a dev-scoped admin can neither re-point nor re-label a prod cluster (apply of a Cluster document), nor delete it', async () => {
+      const before = await api.catalog.clusters.require('prod-1');
+      for (const labels of ['{ tier: prod }', '{ tier: dev }']) {
+        const res = await api.request('POST', '/v1/apply', {
+          token: tokens['dev-admin'], headers: { 'content-type': 'application/yaml' },
+          raw: `apiVersion: flotilla.dev/v1\nkind: Cluster\nmetadata: { name: prod-1 }\nspec:\n  labels: ${labels}\n  connection: { provider: kubeconfig, kubeconfigSecret: dev-1-kubeconfig }\n`,
+        });
+        expect(res.status).toBe(403);
+      }
+      expect((await api.request('DELETE', '/v1/clusters/prod-1', { token: tokens['dev-admin'] })).status).toBe(403);
+      expect(await api.catalog.clusters.require('prod-1')).toEqual(before);
+    });
+
+    it('a dev-scoped admin reads the audit of its tier only', async () => {
+      const res = await api.request<{ items: { target: string; actor: string }[] }>('GET', '/v1/audit?limit=500', { token: tokens['dev-admin'] });
+      expect(res.status).toBe(200);
+      expect(res.body.items.some((e) => e.target.startsWith('environment/env-dev-'))).toBe(true);
+      const prodOrOrganisation = (t: string) => t === 'environment/base-prod' || t.startsWith('environment/env-prod-') || t === 'rules/organisation' || t === 'cluster/prod-1';
+      // Only its own attempts on those (refused, audited as denied) are its to see.
+      expect(res.body.items.filter((e) => prodOrOrganisation(e.target) && e.actor !== 'dev-admin')).toEqual([]);
+      const everything = await api.request<{ items: unknown[] }>('GET', '/v1/audit?limit=500');
+      expect(everything.body.items.length).toBeGreaterThan(res.body.items.length);
+    });
+
     it('an operator cannot create any token, least of all an admin one', async () => {
       const res = await api.request('POST', '/v1/tokens', { token: tokens.operator, body: { name: 'sneaky', role: 'admin' } });
       expect(res.status).toBe(403);
