@@ -202,7 +202,8 @@ describe('promote', () => {
       args: [{ source: e('staging'), requestedBy: 'alice', approvalTimeoutSeconds: 2, stages: [{ name: 'prod', targets: [e('prod')], approval: true }] }],
     });
     expect(timedOut).toMatchObject({ phase: 'cancelled', outcome: 'cancelled', message: 'no approval for stage "prod" within 2s' });
-    expect(timedOut.stages[0]!.targets.map((t) => t.phase)).toEqual(['pending']);
+    // Never started: the stage and its target say skipped, nothing waits.
+    expect(timedOut.stages.map((st) => [st.phase, st.targets.map((t) => t.phase)])).toEqual([['skipped', ['skipped']]]);
     expect(await catalog.operations.require(`promote-timeout-${run}`)).toMatchObject({ state: 'completed', outcome: 'cancelled' });
     expect(await liveRevisions(toolchain.kubectl, eu.kubeconfigPath, e('prod'))).toEqual(before);
     expect(await catalog.locks.heldBy([e('prod')])).toEqual([]);
