@@ -18,8 +18,9 @@ import type { KubeConfig, KubernetesObject } from '@kubernetes/client-node';
 import { toClient, type KubeClient } from './client.js';
 import { isNotFound, KubeLayerError, statusOf } from './errors.js';
 import { applyTiers, describeRef, objectKey, type TypedRef } from './kinds.js';
+import { FIELD_MANAGER } from './labels.js';
 
-export const FIELD_MANAGER = 'flotilla';
+export { FIELD_MANAGER };
 
 /** An object to apply: any Kubernetes object, fields beyond the metadata included. */
 export type ApplyObject = KubernetesObject & { [field: string]: unknown };

@@ -25,6 +25,18 @@ export function isManagedByFlotilla(labels: LabelSet | undefined): boolean {
   return labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
+/** The field manager of every server-side apply Flotilla makes. */
+export const FIELD_MANAGER = 'flotilla';
+
+/**
+ * Whether Flotilla applied the object itself: its server-side apply shows in managedFields.
+ * Labels can be copied onto anything by anyone who can write the namespace; this cannot be
+ * without impersonating Flotilla's field manager, so deletions require both.
+ */
+export function appliedByFlotilla(metadata: { managedFields?: { manager?: string; operation?: string }[] } | undefined): boolean {
+  return metadata?.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply') ?? false;
+}
+
 export function matchesLabels(labels: LabelSet | undefined, selector: LabelSet): boolean {
   return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
 }

@@ -1,11 +1,12 @@
 // Prune: delete what an environment's previous revisions created and the current one no longer
 // renders. Selection is by the environment's labels, and an object must also carry
 // app.kubernetes.io/managed-by=flotilla — both in the selector sent to the server and checked
-// again on each object — so nothing created by someone else is ever deleted.
+// again on each object — and Flotilla's own server-side apply must show in its managedFields,
+// so nothing created by someone else is ever deleted, labels copied or not.
 import type { KubeClient } from './client.js';
 import { isNotFound, KubeLayerError } from './errors.js';
 import { objectKey, PRUNABLE_KINDS, PVC_KIND, type TypedRef } from './kinds.js';
-import { formatSelector, isManagedByFlotilla, MANAGED_BY_LABEL, MANAGED_BY_VALUE, matchesLabels, type LabelSet } from './labels.js';
+import { appliedByFlotilla, formatSelector, isManagedByFlotilla, MANAGED_BY_LABEL, MANAGED_BY_VALUE, matchesLabels, type LabelSet } from './labels.js';
 import { listObjects } from './read.js';
 
 export interface PruneOptions {
@@ -55,6 +56,8 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
   const doomed = lists
     .flatMap((list) => list.items)
     .filter((o) => isManagedByFlotilla(o.metadata.labels) && matchesLabels(o.metadata.labels, selector))
+    // Labels can be copied; Flotilla's own apply cannot: never delete what it did not apply.
+    .filter((o) => appliedByFlotilla(o.metadata))
     .filter((o) => o.metadata.deletionTimestamp === undefined) // already going
     .map((o): PrunedObject => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: options.namespace, name: o.metadata.name, uid: o.metadata.uid }))
     .filter((ref) => !keep.has(objectKey(ref)));

@@ -9,6 +9,7 @@ import { kubeConfigFromYaml } from '../../providers/kubernetes/kubeconfig.js';
 import { environmentLabels, formatSelector } from '../../providers/kubernetes/labels.js';
 import { podLogs } from '../../providers/kubernetes/logs.js';
 import { deleteNamespace, type NamespaceDeletion } from '../../providers/kubernetes/namespace.js';
+import { CREATED_FOR_ANNOTATION, removeEnvironmentObjects } from '../../providers/kubernetes/ownership.js';
 import { prune, PruneSelectorError } from '../../providers/kubernetes/prune.js';
 import { ClusterRateLimits } from '../../providers/kubernetes/rate-limit.js';
 import { listObjects } from '../../providers/kubernetes/read.js';
@@ -208,6 +209,28 @@ describe('prune', () => {
     expect(withClaims.map((d) => `${d.kind}/${d.name}`)).toEqual(['PersistentVolumeClaim/api-data']);
     await eventually(async () => !(await exists(namespace, 'persistentvolumeclaim/api-data')));
     for (const name of survivors.filter((n) => !n.startsWith('persistentvolumeclaim/'))) expect(await exists(namespace, name), name).toBe(true);
+  });
+
+  it('never deletes what Flotilla did not apply, even with every one of its labels copied on (issue 10, finding 2)', async () => {
+    const c = client();
+    const namespace = namespaceFor('copied', c);
+    const environment = `shop-${run}`;
+    const labels = Object.entries({ ...environmentLabels(environment), 'app.kubernetes.io/name': 'web' }).map(([key, value]) => `${key}=${value}`);
+    // Someone else's namespace, marked as if Flotilla had made it for this environment, with a
+    // ConfigMap that carries Flotilla's labels: made by kubectl, not by Flotilla's apply.
+    await k(['create', 'namespace', namespace]);
+    await k(['annotate', 'namespace', namespace, `${CREATED_FOR_ANNOTATION}=${environment}`]);
+    await k(['create', 'configmap', 'lookalike', '-n', namespace, '--from-literal=a=b']);
+    await k(['label', 'configmap/lookalike', '-n', namespace, ...labels]);
+    // And one object Flotilla did apply.
+    await serverSideApply(c, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flotillas', namespace, labels: Object.fromEntries(labels.map((l) => l.split('=') as [string, string])) }, data: { a: 'b' } }]);
+
+    expect((await prune(c, { namespace, selector: environmentLabels(environment), keep: [] })).map((d) => d.name)).toEqual(['flotillas']);
+    expect(await exists(namespace, 'configmap/lookalike')).toBe(true);
+    // Removing the environment's objects: the namespace's mark was not applied by Flotilla, so it stays.
+    expect(await removeEnvironmentObjects(c, { namespace, environment, timeoutMs: 60_000 })).toEqual({ deleted: [], namespaceDeleted: false });
+    expect(await exists(namespace, 'configmap/lookalike')).toBe(true);
+    expect(await k(['get', 'namespace', namespace, '-o', 'name'])).toContain(namespace);
   });
 
   it('never touches an object without the managed-by label, whatever else it carries', async () => {
