@@ -154,6 +154,15 @@ export const Overrides = z.strictObject({
 export type Overrides = z.infer<typeof Overrides>;
 export type OverridesInput = z.input<typeof Overrides>;
 
+/**
+ * Namespaces an environment may never use: the cluster's own, Flotilla's, and `default`
+ * (which exists before anyone, so Flotilla never created it).
+ */
+export function systemNamespace(namespace: string): boolean {
+  return namespace === 'default' || namespace === 'flotilla-system' || namespace.startsWith('kube-');
+}
+const SYSTEM_NAMESPACE_MESSAGE = 'is a system namespace (default, kube-*, flotilla-system); an environment needs a namespace of its own';
+
 /** Where an environment runs and what it is. */
 export const EnvironmentBinding = z.strictObject({
   name: DnsLabel,
@@ -161,7 +170,7 @@ export const EnvironmentBinding = z.strictObject({
   tier: Tier,
   residency: z.string().min(1).optional(),
   cluster: DnsLabel,
-  namespace: DnsLabel,
+  namespace: DnsLabel.refine((n) => !systemNamespace(n), SYSTEM_NAMESPACE_MESSAGE),
 });
 export type EnvironmentBinding = z.infer<typeof EnvironmentBinding>;
 
@@ -180,6 +189,12 @@ export const EnvironmentDocument = z.strictObject({
     app: AppSpec,
     overrides: Overrides.default({ replicas: {}, resources: {}, hostnames: {}, config: {} }),
   }),
+}).superRefine((doc, ctx) => {
+  // The namespace defaults to the environment's name: check the one it will really use.
+  const namespace = doc.spec.namespace ?? doc.metadata.name;
+  if (systemNamespace(namespace)) {
+    ctx.addIssue({ code: 'custom', path: doc.spec.namespace === undefined ? ['metadata', 'name'] : ['spec', 'namespace'], message: `namespace "${namespace}" ${SYSTEM_NAMESPACE_MESSAGE}` });
+  }
 });
 export type EnvironmentDocument = z.infer<typeof EnvironmentDocument>;
 

@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLOBAL_SCOPE } from '../../../store/secrets.js';
 import { kubeconfigCluster, startTestApi, testKubeconfig, type TestApi } from '../../support/api-server.js';
+import { shopEnvironment } from '../../support/fixtures.js';
 
 type ErrorBody = { error: { code: string; details?: { path: string; message: string }[] } };
 
@@ -55,5 +56,24 @@ describe('cluster registration refuses unusable or dangerous kubeconfigs', () =>
     expect(res.status).toBe(400);
     expect(res.body.error.details).toEqual([{ path: 'connection.kubeconfigSecret', message: expect.stringContaining('exec plugin') }]);
     expect(await api.catalog.clusters.get('stored')).toBeUndefined();
+  });
+});
+
+describe('environments in system namespaces are refused by the API', () => {
+  it('POST /v1/environments and POST /v1/apply answer 400 naming the field, and store nothing', async () => {
+    const api = await startTestApi();
+    try {
+      expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster('c1', { tier: 'dev' }) })).status).toBe(202);
+      const doc = shopEnvironment({ name: 'sneaky', tier: 'dev', cluster: 'c1' }) as { spec: { namespace?: string } };
+      doc.spec.namespace = 'kube-system';
+      const created = await api.request<ErrorBody>('POST', '/v1/environments', { body: doc });
+      expect(created.status).toBe(400);
+      expect(created.body.error.details).toEqual([{ path: 'spec.namespace', message: expect.stringContaining('system namespace') }]);
+      const applied = await api.request<ErrorBody>('POST', '/v1/apply', { raw: JSON.stringify(doc), headers: { 'content-type': 'application/json' } });
+      expect(applied.status).toBe(400);
+      expect(await api.catalog.environments.get('sneaky')).toBeUndefined();
+    } finally {
+      await api.close();
+    }
   });
 });
