@@ -326,60 +326,67 @@ describe('promote: approvals', () => {
   }, 30_000);
 
   it('two decisions in one workflow task: exactly one is accepted, the other is refused (AlreadyDecided)', async () => {
-    // No worker runs while both Updates reach the server, and the worker keeps no workflow
-    // cache (no sticky queue), so the next worker gets both in one workflow task.
-    const taskQueue = `promote-double-decision-${Date.now()}`;
-    // One stage, approval first: few workflow tasks to replay (this worker keeps no cache).
-    const scenario: Scenario = { plan: promotionPlan([[target('b')]], [{ required: true, fourEyes: false }]) };
-    const worker: TestWorkerOptions['worker'] = { maxCachedWorkflows: 0 };
-    const calls = new Calls();
-    const activities = activitiesOf(scenario, calls);
-    const workflowId = `promote-double-decision-${Date.now()}`;
-    const handle = await withWorker(env, { activities, workflowBundle, taskQueue, worker }, async () => {
-      const started = await env.client.workflow.start(promote, { taskQueue, workflowId, args: [inputOf(scenario)] });
-      await awaitingApproval(started);
-      // ... and its last workflow task is done (none is left half-taken by the worker that stops).
-      await until('the workflow task after the approval request to complete', async () =>
-        ((await started.fetchHistory()).events ?? []).at(-1)?.workflowTaskCompletedEventAttributes !== undefined
-        && calls.of('reportOperation').some((r) => r.state === 'waiting'));
-      return started;
-    });
-    const settle = (p: Promise<PromotionState>) => p.then((state) => ({ state }), (error: unknown) => ({ error }));
-    const both = Promise.all([
-      settle(approve(handle, { by: 'bob', role: 'release-manager' })),
-      settle(handle.executeUpdate(rejectUpdate, { args: [{ by: 'carol', role: 'admin' }] })),
-    ]);
-    await sleepMs(300);
-    const { decisions, result, status } = await withWorker(env, { activities, workflowBundle, taskQueue, worker }, async () => {
-      const decisions = await both;
-      const result = await handle.result();
-      return { decisions, result, status: (await handle.describe()).status.name };
-    });
+    // Its own test server: a worker without a cache replays every task, slowly on a loaded
+    // machine; whatever it leaves running must not stall the shared server's later tests.
+    const own = await timeSkippingEnv();
+    try {
+      // No worker runs while both Updates reach the server, and the worker keeps no workflow
+      // cache (no sticky queue), so the next worker gets both in one workflow task.
+      const taskQueue = `promote-double-decision-${Date.now()}`;
+      // One stage, approval first: few workflow tasks to replay (this worker keeps no cache).
+      const scenario: Scenario = { plan: promotionPlan([[target('b')]], [{ required: true, fourEyes: false }]) };
+      const worker: TestWorkerOptions['worker'] = { maxCachedWorkflows: 0 };
+      const calls = new Calls();
+      const activities = activitiesOf(scenario, calls);
+      const workflowId = `promote-double-decision-${Date.now()}`;
+      const handle = await withWorker(own, { activities, workflowBundle, taskQueue, worker }, async () => {
+        const started = await own.client.workflow.start(promote, { taskQueue, workflowId, args: [inputOf(scenario)] });
+        await until('the promotion to wait for approval', async () => (await stateOf(started)).phase === 'awaiting-approval', 60_000);
+        // ... and its last workflow task is done (none is left half-taken by the worker that stops).
+        await until('the workflow task after the approval request to complete', async () =>
+          ((await started.fetchHistory()).events ?? []).at(-1)?.workflowTaskCompletedEventAttributes !== undefined
+          && calls.of('reportOperation').some((r) => r.state === 'waiting'), 60_000);
+        return started;
+      });
+      const settle = (p: Promise<PromotionState>) => p.then((state) => ({ state }), (error: unknown) => ({ error }));
+      const both = Promise.all([
+        settle(approve(handle, { by: 'bob', role: 'release-manager' })),
+        settle(handle.executeUpdate(rejectUpdate, { args: [{ by: 'carol', role: 'admin' }] })),
+      ]);
+      await sleepMs(300);
+      const { decisions, result, status } = await withWorker(own, { activities, workflowBundle, taskQueue, worker }, async () => {
+        const decisions = await both;
+        const result = await handle.result();
+        return { decisions, result, status: (await handle.describe()).status.name };
+      });
 
-    const accepted = decisions.filter((d) => 'state' in d);
-    const refusals = await Promise.all(decisions.filter((d) => 'error' in d).map((d) => refusal(Promise.reject((d as { error: unknown }).error))));
-    expect(accepted).toHaveLength(1);
-    expect(refusals).toHaveLength(1);
-    expect(refusals[0]?.type).toBe('AlreadyDecided');
-    const approval = result.stages[0]!.approval!;
-    // Exactly one decision in the state: bob's approval or carol's rejection, never both.
-    const recorded = [approval.approvedBy, approval.rejectedBy].filter((by) => by !== undefined);
-    expect(recorded).toHaveLength(1);
-    if (approval.approvedBy) {
-      expect(approval.approvals).toEqual([{ by: 'bob', at: expect.any(String) as unknown }]);
-      expect(result.outcome).toBe('completed');
-      expect(refusals[0]?.message).toBe('stage "s1" is already approved (by bob)');
-    } else {
-      expect(approval.rejectedBy).toBe('carol');
-      expect(approval.approvals).toEqual([]);
-      expect(result.outcome).toBe('rejected');
-      expect(refusals[0]?.message).toBe('stage "s1" is already rejected (by carol)');
+      const accepted = decisions.filter((d) => 'state' in d);
+      const refusals = await Promise.all(decisions.filter((d) => 'error' in d).map((d) => refusal(Promise.reject((d as { error: unknown }).error))));
+      expect(accepted).toHaveLength(1);
+      expect(refusals).toHaveLength(1);
+      expect(refusals[0]?.type).toBe('AlreadyDecided');
+      const approval = result.stages[0]!.approval!;
+      // Exactly one decision in the state: bob's approval or carol's rejection, never both.
+      const recorded = [approval.approvedBy, approval.rejectedBy].filter((by) => by !== undefined);
+      expect(recorded).toHaveLength(1);
+      if (approval.approvedBy) {
+        expect(approval.approvals).toEqual([{ by: 'bob', at: expect.any(String) as unknown }]);
+        expect(result.outcome).toBe('completed');
+        expect(refusals[0]?.message).toBe('stage "s1" is already approved (by bob)');
+      } else {
+        expect(approval.rejectedBy).toBe('carol');
+        expect(approval.approvals).toEqual([]);
+        expect(result.outcome).toBe('rejected');
+        expect(refusals[0]?.message).toBe('stage "s1" is already rejected (by carol)');
+      }
+      // Both arrived in one workflow task: one task completion carries the accepted one.
+      const events = (await handle.fetchHistory()).events ?? [];
+      expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
+      expectEnded({ calls, workflowId, status }, result.outcome!, result.message);
+    } finally {
+      await own.teardown();
     }
-    // Both arrived in one workflow task: one task completion carries the accepted one.
-    const events = (await handle.fetchHistory()).events ?? [];
-    expect(events.filter((e) => e.workflowExecutionUpdateAcceptedEventAttributes)).toHaveLength(1);
-    expectEnded({ calls, workflowId, status }, result.outcome!, result.message);
-  }, 30_000);
+  }, 120_000);
 
   it('an approval while no stage waits for one is refused (NotAwaitingApproval)', async () => {
     const gate = new Gate();
