@@ -44,7 +44,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
   const { catalog } = deps;
   const { withClient } = clusterClients(deps);
 
-  async function load(name: string, revision?: string, overridesVersion?: number, secretVersions?: Record<string, string>): Promise<Loaded> {
+  async function load(name: string, revision?: string, overridesVersion?: number): Promise<Loaded> {
     try {
       const record = await catalog.environments.require(name);
       const id = revision ?? record.currentRevision;
@@ -52,7 +52,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       const { spec } = await catalog.revisions.require(id);
       const overrides = overridesVersion === undefined ? record.overrides : await catalog.environments.overridesAt(name, overridesVersion);
       const environment = { binding: record.binding, spec, overrides };
-      return { environment, revision: id, overridesVersion, manifests: render({ ...environment, revision: id, secretVersions }) };
+      return { environment, revision: id, overridesVersion, manifests: render({ ...environment, revision: id }) };
     } catch (error) {
       if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
       throw error;
@@ -119,13 +119,13 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
     },
 
     async applyRevision({ environment, revision, overridesVersion, phase }) {
-      const first = await load(environment, revision, overridesVersion);
-      const { values, versions } = await secrets(environment, first.environment.spec.databases);
-      // Rendered again with the secrets' versions: a changed secret rolls the pods that use it.
-      const loaded = await load(environment, revision, overridesVersion, versions);
+      const loaded = await load(environment, revision, overridesVersion);
+      const { values, versions } = await secrets(environment, loaded.environment.spec.databases);
       let manifests: Manifest[];
       try {
-        manifests = materializeSecrets(loaded.manifests, (name) => values.get(name));
+        // With the secrets' versions on the pod templates: a changed secret rolls the pods that use it.
+        const rendered = render({ ...loaded.environment, revision: loaded.revision, secretVersions: versions });
+        manifests = materializeSecrets(rendered, (name) => values.get(name));
       } catch (error) {
         if (error instanceof MissingSecretsError) throw ApplicationFailure.nonRetryable(error.message, 'MissingSecrets', error.secrets);
         throw error;

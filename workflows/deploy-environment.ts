@@ -7,6 +7,7 @@ import {
 import type { DeployActivities, DeployPhase, DeployPlan, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
 import type { OperationActivities } from '../activities/operations-types.js';
 import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
+import { messageOf } from './failures.js';
 import { CHANGE_CONTROL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 
 export interface DeployInput {
@@ -175,10 +176,4 @@ function desiredAfter(input: DeployInput, plan: DeployPlan): string | undefined 
   if (input.desired !== undefined) return input.desired;
   if (input.kind === 'promotion' || input.kind === 'rollback') return plan.revision;
   return undefined;
-}
-
-function messageOf(error: unknown): string {
-  let e: unknown = error;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }

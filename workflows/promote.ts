@@ -22,6 +22,7 @@ import {
   approveUpdate, cancelSignal, pauseSignal, promotionStateQuery, rejectUpdate, resumeSignal,
   type ApprovalDecision, type PromotionState, type StageState, type TargetState,
 } from './messages.js';
+import { messageOf } from './failures.js';
 import { CHANGE_CONTROL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 import type { PromoteInput } from './promote-types.js';
 
@@ -425,10 +426,4 @@ function busyMessage(error: unknown): string | undefined {
 
 function timedOut(error: unknown): boolean {
   return error instanceof ChildWorkflowFailure && error.cause instanceof TimeoutFailure;
-}
-
-function messageOf(error: unknown): string {
-  let e: unknown = error;
-  while (e instanceof Error && e.cause) e = e.cause;
-  return e instanceof Error ? e.message : String(e);
 }
