@@ -191,20 +191,27 @@ interface HistoryEvent {
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
   activityTaskCompletedEventAttributes?: { scheduledEventId?: unknown } | null;
   workflowExecutionCancelRequestedEventAttributes?: unknown;
+  workflowTaskStartedEventAttributes?: unknown;
 }
 
-/** Whether Temporal's cancel request came after the promotion's last health check completed (nothing left to undo). */
+/**
+ * Whether Temporal's cancel request reached the workflow only with, or after, the completion of
+ * its last health check: the workflow task that first saw the cancel had that completion too, so
+ * there was nothing left to undo.
+ */
 async function cancelAfterLastHealthCheck(handle: { fetchHistory(): Promise<{ events?: HistoryEvent[] | null }> }): Promise<boolean> {
   const events = (await handle.fetchHistory()).events ?? [];
   const activityType = new Map<string, string>();
   let lastHealth = -1;
   let cancelRequested = -1;
+  let taskSeeingCancel = -1;
   events.forEach((e, i) => {
     const scheduled = e.activityTaskScheduledEventAttributes;
     if (scheduled) activityType.set(String(e.eventId), scheduled.activityType?.name ?? '');
     const completed = e.activityTaskCompletedEventAttributes;
     if (completed && activityType.get(String(completed.scheduledEventId)) === 'checkHealth') lastHealth = i;
     if (e.workflowExecutionCancelRequestedEventAttributes && cancelRequested < 0) cancelRequested = i;
+    if (e.workflowTaskStartedEventAttributes && cancelRequested >= 0 && taskSeeingCancel < 0) taskSeeingCancel = i;
   });
-  return lastHealth >= 0 && cancelRequested > lastHealth;
+  return lastHealth >= 0 && cancelRequested >= 0 && taskSeeingCancel > lastHealth;
 }
