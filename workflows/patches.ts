@@ -13,3 +13,10 @@ export const CHANGE_CONTROL_PATCH = 'change-control';
  * shows its final phase), so a client that sees the end can start the next change at once.
  */
 export const RELEASE_BEFORE_END_PATCH = 'release-before-end';
+
+/**
+ * Temporal's own cancel counts from the workflow task that first sees it, like the cancel
+ * signal: a cancel that arrives together with the last health check's result still rolls back
+ * (older runs completed, because only the operations it cut short noticed it).
+ */
+export const NATIVE_CANCEL_PATCH = 'native-cancel-counts';

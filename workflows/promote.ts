@@ -23,7 +23,7 @@ import {
   type ApprovalDecision, type PromotionState, type StageState, type TargetState,
 } from './messages.js';
 import { messageOf } from './failures.js';
-import { CHANGE_CONTROL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, NATIVE_CANCEL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 import type { PromoteInput } from './promote-types.js';
 
 export type { PromoteInput } from './promote-types.js';
@@ -42,6 +42,7 @@ const { removeDeployment } = proxyActivities<DeployActivities>({
 });
 
 const APPROVERS = new Set(['release-manager', 'admin']);
+const NATIVE_CANCEL = { by: 'temporal', reason: 'cancelled through Temporal (workflow cancel request)' };
 const now = () => new Date().toISOString(); // workflow time: deterministic
 type Outcome = NonNullable<PromotionState['outcome']>;
 
@@ -80,6 +81,13 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
   setHandler(cancelSignal, ({ by, reason }) => {
     cancelled ??= { by, reason: reason ?? `cancelled by ${by}` };
   });
+  if (patched(NATIVE_CANCEL_PATCH)) {
+    // Temporal's cancel is a cancel as soon as the workflow sees it, not only for the operation
+    // it interrupts: one that arrives with the last result of a stage still rolls back.
+    CancellationScope.current().cancelRequested.catch(() => {
+      cancelled ??= NATIVE_CANCEL;
+    });
+  }
   const waiting = () => state.stages.find((s) => s.phase === 'awaiting-approval');
   // Refusals carry a type that clients map. `decision` is set by the handler at once, so a
   // second decision in the same workflow task is refused, not applied twice.
@@ -189,7 +197,7 @@ export async function promote(input: PromoteInput): Promise<PromotionState> {
     if (error instanceof ContinueAsNew) throw error;
     if (isCancellation(error)) {
       // Temporal's own cancel (`temporal workflow cancel`, the API's cancel): roll back, as the signal does.
-      cancelled ??= { by: 'temporal', reason: 'cancelled through Temporal (workflow cancel request)' };
+      cancelled ??= NATIVE_CANCEL;
       if (plan) await rollBack(plan);
       return await finish('cancelled', cancelled.reason);
     }

@@ -145,15 +145,11 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
       const phases = cancel && final ? `[${final.stages.flatMap((st) => st.targets.map((t) => `${t.environment.split('-')[1]}=${t.phase}`)).join(',')}]` : '';
       outcomes.push(`${i}:${killAfter}ms${cancelAfter === undefined ? '' : `+cancel@${cancelAfter}ms`}:${outcome}${phases}:${Math.round((Date.now() - started) / 1000)}s`);
 
-      // A cancel that arrives once every target is deployed and checked comes too late to undo
-      // anything: the promotion has completed. That is allowed only if the history shows it so.
-      const cameTooLate = cancel && !failing && outcome === 'completed' && await cancelAfterLastHealthCheck(handle);
-      // KNOWN DEFECT (issue 9 left open): with seed 988549, run 6, a native cancel that reached the
-      // workflow before its last health check still ends `completed`. Until it is found, such a run
-      // must still be exact (every target at the new revision, checked below) and is reported loudly.
-      const cancelNotHonoured = cancel && !failing && outcome === 'completed' && !cameTooLate;
-      if (cancelNotHonoured) console.error(`chaos: ${what}: native cancel not honoured; the promotion completed exactly instead`);
-      const expectedOutcome = cancel && !cameTooLate && !cancelNotHonoured ? 'cancelled' : failing ? 'rolled-back' : 'completed';
+      // A cancel that reaches the workflow only once it has decided that it completed (in the
+      // workflow task that frees the targets, or later) has nothing left to undo. Any earlier cancel
+      // must end `cancelled`, even one that arrives together with the last health check's result.
+      const cameTooLate = cancel && !failing && outcome === 'completed' && await cancelAfterOutcome(handle);
+      const expectedOutcome = cancel && !cameTooLate ? 'cancelled' : failing ? 'rolled-back' : 'completed';
       expect(outcome, what).toBe(expectedOutcome);
       expect(final!.phase, what).toBe(expectedOutcome);
       if (expectedOutcome !== 'completed') {
@@ -192,31 +188,18 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
 });
 
 interface HistoryEvent {
-  eventId?: unknown;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-  activityTaskCompletedEventAttributes?: { scheduledEventId?: unknown } | null;
   workflowExecutionCancelRequestedEventAttributes?: unknown;
-  workflowTaskStartedEventAttributes?: unknown;
 }
 
 /**
- * Whether Temporal's cancel request reached the workflow only with, or after, the completion of
- * its last health check: the workflow task that first saw the cancel had that completion too, so
- * there was nothing left to undo.
+ * Whether Temporal's cancel request was recorded only after the workflow task that ended the
+ * promotion (the one that scheduled the release of its targets) had completed: no workflow task
+ * saw it before the outcome was decided.
  */
-async function cancelAfterLastHealthCheck(handle: { fetchHistory(): Promise<{ events?: HistoryEvent[] | null }> }): Promise<boolean> {
+async function cancelAfterOutcome(handle: { fetchHistory(): Promise<{ events?: HistoryEvent[] | null }> }): Promise<boolean> {
   const events = (await handle.fetchHistory()).events ?? [];
-  const activityType = new Map<string, string>();
-  let lastHealth = -1;
-  let cancelRequested = -1;
-  let taskSeeingCancel = -1;
-  events.forEach((e, i) => {
-    const scheduled = e.activityTaskScheduledEventAttributes;
-    if (scheduled) activityType.set(String(e.eventId), scheduled.activityType?.name ?? '');
-    const completed = e.activityTaskCompletedEventAttributes;
-    if (completed && activityType.get(String(completed.scheduledEventId)) === 'checkHealth') lastHealth = i;
-    if (e.workflowExecutionCancelRequestedEventAttributes && cancelRequested < 0) cancelRequested = i;
-    if (e.workflowTaskStartedEventAttributes && cancelRequested >= 0 && taskSeeingCancel < 0) taskSeeingCancel = i;
-  });
-  return lastHealth >= 0 && cancelRequested >= 0 && taskSeeingCancel > lastHealth;
+  const release = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments');
+  const cancel = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+  return release >= 0 && cancel > release;
 }

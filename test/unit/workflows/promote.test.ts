@@ -6,6 +6,7 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PromotionPlan } from '../../../activities/promotion-types.js';
 import {
@@ -495,6 +496,64 @@ describe('promote: pause, resume and cancel', () => {
     expect(events.some((e) => e.workflowExecutionCancelRequestedEventAttributes)).toBe(true);
     expect(events.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
   }, 30_000);
+});
+
+describe('promote: a native cancel seen with the last health check', () => {
+  it('a cancel that reaches the workflow in the same workflow task as its last health check still rolls everything back → "cancelled"', async () => {
+    // The chaos test's case (seed 988549): the worker died after Temporal had the cancel and
+    // before it had run a workflow task with it; the health check finished meanwhile. The next
+    // worker gets both in one activation. A cancel that arrives before the promotion has
+    // decided how it ends must win, whatever order the activation lists them in.
+    const own = await timeSkippingEnv();
+    const gate = new Gate();
+    const s: Scenario = {
+      plan: promotionPlan([[target('a'), target('b')]]),
+      input: { stages: [{ name: 's1', targets: ['a', 'b'], maxParallel: 1 }] },
+      stubs: {
+        async checkHealth({ environment }) {
+          if (environment === 'b') await gate.pass();
+          return { healthy: true };
+        },
+      },
+    };
+    const calls = new Calls();
+    const taskQueue = `cancel-with-health-${Date.now()}`;
+    const workflowId = `promote-cancel-with-health-${Date.now()}`;
+    // Activities on a worker of their own, so the workflow worker can be stopped while one runs;
+    // no workflow cache, so the next workflow worker replays from the history alone.
+    const activityWorker = await Worker.create({ connection: own.nativeConnection, namespace: own.namespace ?? 'default', taskQueue, activities: activitiesOf(s, calls) });
+    const activitiesRunning = activityWorker.run();
+    const workflowWorker = () => Worker.create({
+      connection: own.nativeConnection, namespace: own.namespace ?? 'default', taskQueue, workflowBundle, maxCachedWorkflows: 0,
+    });
+    try {
+      const first = await workflowWorker();
+      const firstRunning = first.run();
+      const handle = await own.client.workflow.start(promote, { taskQueue, workflowId, args: [inputOf(s)] });
+      await until("b's health check to be running", () => gate.reached);
+      first.shutdown();
+      await firstRunning;
+      await handle.cancel();
+      gate.open();
+      await until("b's health check to be done, after the cancel request", async () => {
+        const events = (await handle.fetchHistory()).events ?? [];
+        const health = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'checkHealth').map((e) => String(e.eventId)));
+        const cancelAt = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+        return cancelAt >= 0 && events.slice(cancelAt).some((e) => health.has(String(e.activityTaskCompletedEventAttributes?.scheduledEventId)));
+      });
+      const second = await workflowWorker();
+      const result = await second.runUntil(() => handle.result());
+      expect(result.outcome).toBe('cancelled');
+      expect(result.message).toBe('cancelled through Temporal (workflow cancel request)');
+      expect(deployments(calls)).toEqual(['a promotion rev-2', 'b promotion rev-2', 'b rollback rev-1', 'a rollback rev-1']);
+      expect(targetPhases(result)).toEqual({ a: 'rolled-back', b: 'rolled-back' });
+      await keep('promote-native-cancel-with-last-health-check', handle);
+    } finally {
+      activityWorker.shutdown();
+      await activitiesRunning;
+      await own.teardown();
+    }
+  }, 60_000);
 });
 
 describe('promote: failure policies', () => {
