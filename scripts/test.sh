@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh clone: set-up, type check, lint, then the unit tier (no
-# servers) and the integration tier (real Temporal dev server, real local clusters).
+# servers), the integration tier (real Temporal dev server, real local clusters) and the fault
+# suite (its own Temporal server and fleet behind Toxiproxy, faults injected while operations run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -15,7 +16,7 @@ echo "[test] lint" >&2
 npx eslint --max-warnings 0 .
 
 status=0
-for tier in unit integration; do
+for tier in unit integration faults; do
   echo "[test] $tier tier" >&2
   npx vitest run --project "$tier" --reporter=default --reporter=json --outputFile.json="$results/$tier.json" || status=1
   [[ $status == 0 ]] || break

@@ -1,0 +1,222 @@
+// The fault suite: rounds of real operations, each round hit by one fault drawn from a seeded
+// menu while its operations run — the worker SIGKILLed, the Temporal server restarted, one
+// cluster's API server unreachable, slow, or resetting connections (Toxiproxy in front of it).
+// Every round runs four operations at once: a deploy on each cluster, a promotion to a target on
+// each cluster, and a re-onboarding of one cluster. After each round every cluster is checked
+// object by object (kubectl, straight to the API servers, past the proxies): each operation
+// completed (or, for a promotion, rolled back) exactly, nothing missing, nothing extra, nothing
+// stuck, and the catalog agrees with the clusters. FLOTILLA_FAULT_SEED replays a run;
+// FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations by default).
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalFleet } from '../../local/fleet.js';
+import { freePort } from '../../local/ports.js';
+import { startTemporalDevServer, type TemporalServerHandle } from '../../local/temporal-dev-server.js';
+import { ensureToolchain } from '../../local/toolchain.js';
+import { deployEnvironment } from '../../workflows/deploy-environment.js';
+import { onboardCluster } from '../../workflows/onboard-cluster.js';
+import { promote } from '../../workflows/promote.js';
+import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { kubectl } from '../support/kubectl.js';
+import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+
+const ROUNDS = Number(process.env.FLOTILLA_FAULT_ROUNDS ?? 13);
+const OPERATIONS_PER_ROUND = 4;
+const seed = Number(process.env.FLOTILLA_FAULT_SEED ?? Date.now() % 1_000_000);
+const run = Math.random().toString(36).slice(2, 7);
+const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset'] as const;
+type Fault = (typeof FAULTS)[number];
+
+/** A small seeded generator (mulberry32), so a failing run can be replayed. */
+function random(s: number) {
+  return () => {
+    s = (s + 0x6d2b79f5) | 0;
+    let t = Math.imul(s ^ (s >>> 15), 1 | s);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+/** An operation's end, without throwing: the round checks every one. */
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+/** '' for an operation that ended well, else why it did not. */
+function failure(o: Settled<unknown>): string {
+  if (o.ok) return '';
+  return o.error instanceof WorkflowFailedError ? `${o.error.message}: ${String(o.error.cause?.message ?? '')}` : String(o.error);
+}
+
+describe(`operations end exactly under faults (seed ${seed})`, () => {
+  const toolchain = ensureToolchain();
+  const dir = mkdtempSync(join(tmpdir(), 'flotilla-faults-'));
+  const dbFile = join(dir, 'temporal.db');
+  const taskQueue = `faults-${run}`;
+  const clusterNames = [`fa-${run}`, `fb-${run}`] as const;
+  const env = (n: string) => `fs-${n}-${run}`;
+  let port: number;
+  let temporal: TemporalServerHandle;
+  let fleet: LocalFleet;
+  let tc: TestCatalog;
+  let client: Client;
+  let worker: WorkerProcess | undefined;
+  /** Each environment's cluster, and the kubeconfig that reaches its API server directly. */
+  const placement: Record<string, { cluster: string; direct: string }> = {};
+
+  const startTemporal = async () => {
+    temporal = await startTemporalDevServer({ executable: toolchain.temporal, dbFile, port });
+  };
+  const startWorker = async () => {
+    worker = startWorkerProcess({
+      TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace,
+      FLOTILLA_TASK_QUEUE: taskQueue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey,
+    });
+    await worker.ready;
+  };
+
+  beforeAll(async () => {
+    port = await freePort();
+    await startTemporal();
+    // Both clusters behind Toxiproxy: Flotilla reaches them only through the proxies.
+    fleet = await LocalFleet.create({
+      toolchain, proxy: {}, deleteOnSignal: false,
+      clusters: clusterNames.map((name) => ({ name, labels: { tier: 'prod' }, nodes: 1 })),
+    });
+    tc = await testCatalog(fleet.clusters);
+    client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
+    const [a, b] = clusterNames;
+    const envs = [
+      { name: env('src'), cluster: a }, { name: env('da'), cluster: a }, { name: env('db'), cluster: b },
+      { name: env('pa'), cluster: a }, { name: env('pb'), cluster: b },
+    ];
+    await createEnvironments(tc.catalog, envs.map((e) => ({ ...e, tier: 'prod' as const })), shopSpec('0'));
+    for (const e of envs) placement[e.name] = { cluster: e.cluster, direct: fleet.cluster(e.cluster).direct!.kubeconfigPath };
+    await startWorker();
+    await Promise.all(envs.map((e) => client.workflow.execute(deployEnvironment, {
+      taskQueue, workflowId: `faults-setup-${e.name}`, args: [{ environment: e.name, requestedBy: 'setup' }],
+    })));
+  }, 300_000);
+
+  afterAll(async () => {
+    await worker?.kill('SIGTERM');
+    await client?.connection.close();
+    await tc?.close();
+    await fleet?.delete();
+    await temporal?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Injects the fault `after` ms into the round; resolves once everything is healthy again. */
+  async function inject(fault: Fault, cluster: string, after: number, next: () => number): Promise<string> {
+    await sleep(after);
+    const proxy = () => fleet.faults(cluster);
+    switch (fault) {
+      case 'worker-kill':
+        await worker!.kill('SIGKILL');
+        await startWorker();
+        return 'worker SIGKILLed';
+      case 'temporal-restart': {
+        const down = Math.floor(next() * 2000);
+        await temporal.stop();
+        await sleep(down);
+        await startTemporal();
+        return `Temporal restarted (down ${down} ms)`;
+      }
+      case 'cluster-down': {
+        const down = 2000 + Math.floor(next() * 4000);
+        await proxy().down();
+        await sleep(down);
+        await proxy().up();
+        return `${cluster} unreachable for ${down} ms`;
+      }
+      case 'cluster-slow': {
+        const latency = 100 + Math.floor(next() * 200);
+        await proxy().latency(latency, 50);
+        await sleep(5000);
+        await proxy().latency(0);
+        return `${cluster} ${latency}±50 ms one-way for 5 s`;
+      }
+      case 'cluster-reset': {
+        const period = 1000 + Math.floor(next() * 2000);
+        await proxy().resetPeer(0);
+        await sleep(period);
+        await proxy().clear('reset_peer', 'downstream');
+        return `${cluster} resetting connections for ${period} ms`;
+      }
+    }
+  }
+
+  /** kubectl, straight to the API server: every object of `environment` at `revision`'s render. */
+  async function expectRunning(what: string, environment: string, revision: string | undefined) {
+    const { direct } = placement[environment]!;
+    if (revision === undefined) {
+      expect(await liveRevisions(toolchain.kubectl, direct, environment), what).toEqual([]);
+      return;
+    }
+    const spec = (await tc.catalog.revisions.require(revision)).spec;
+    expect(await liveRevisions(toolchain.kubectl, direct, environment), what).toEqual(expectedRevisions(spec.services.map((s) => s.name), revision));
+    const record = await tc.catalog.environments.require(environment);
+    expect(record.deployed?.revision, `${what}: deployed in the catalog`).toBe(revision);
+    expect(record.currentRevision, `${what}: desired in the catalog`).toBe(revision);
+  }
+
+  it(`ends ${ROUNDS * OPERATIONS_PER_ROUND} faulted operations exactly`, async () => {
+    const next = random(seed);
+    const lines: string[] = [];
+    let faulted = 0;
+    for (let r = 1; r <= ROUNDS; r++) {
+      const fault = FAULTS[Math.floor(next() * FAULTS.length)]!;
+      const cluster = clusterNames[Math.floor(next() * clusterNames.length)]!;
+      const after = Math.floor(next() * 2500);
+      const services = r % 2 === 0 ? ['web', 'api', 'search'] : ['web', 'api'];
+      const spec = shopSpec(`${r}`, services);
+      const before = { pa: (await tc.catalog.environments.require(env('pa'))).deployed?.revision, pb: (await tc.catalog.environments.require(env('pb'))).deployed?.revision };
+      const [promoted, da, db] = [await setSpec(tc.catalog, env('src'), spec), await setSpec(tc.catalog, env('da'), spec), await setSpec(tc.catalog, env('db'), spec)];
+      const id = (op: string) => `faults-${run}-${r}-${op}`;
+      const started = Date.now();
+
+      const deployA = settle(client.workflow.execute(deployEnvironment, { taskQueue, workflowId: id('da'), args: [{ environment: env('da'), requestedBy: 'faults', rolloutTimeoutSeconds: 120 }] }));
+      const deployB = settle(client.workflow.execute(deployEnvironment, { taskQueue, workflowId: id('db'), args: [{ environment: env('db'), requestedBy: 'faults', rolloutTimeoutSeconds: 120 }] }));
+      const promotion = settle(client.workflow.execute(promote, {
+        taskQueue, workflowId: id('promote'),
+        args: [{ source: env('src'), revision: promoted, requestedBy: 'faults', rolloutTimeoutSeconds: 120, stages: [{ name: 'prod', targets: [env('pa'), env('pb')] }] }],
+      }));
+      const onboarding = settle(client.workflow.execute(onboardCluster, { taskQueue, workflowId: id('onboard'), args: [{ cluster, maxRetryIntervalMs: 2000 }] }));
+      const injected = await inject(fault, cluster, after, next);
+      const what = `round ${r} (${injected} after ${after} ms)`;
+      expect(failure(await deployA), `${what}: deploy da`).toBe('');
+      expect(failure(await deployB), `${what}: deploy db`).toBe('');
+      expect(failure(await onboarding), `${what}: onboarding`).toBe('');
+      const promotionEnd = await promotion;
+      expect(failure(promotionEnd), `${what}: promotion`).toBe('');
+      faulted += OPERATIONS_PER_ROUND;
+      const outcome = promotionEnd.ok ? promotionEnd.value.outcome : undefined;
+      expect(['completed', 'rolled-back'], `${what}: promotion outcome`).toContain(outcome);
+
+      // Object by object: each deploy at its revision; the promotion's targets all at the new
+      // revision, or all back where they were.
+      await expectRunning(`${what}: da`, env('da'), da);
+      await expectRunning(`${what}: db`, env('db'), db);
+      await expectRunning(`${what}: pa`, env('pa'), outcome === 'completed' ? promoted : before.pa);
+      await expectRunning(`${what}: pb`, env('pb'), outcome === 'completed' ? promoted : before.pb);
+      // The re-onboarded cluster is ready, with its baseline.
+      expect((await tc.catalog.clusters.require(cluster)).status, `${what}: ${cluster} status`).toBe('ready');
+      expect(await kubectl(toolchain.kubectl, fleet.cluster(cluster).direct!.kubeconfigPath, ['get', 'serviceaccount', 'flotilla-agent', '-n', 'flotilla-system', '-o', 'name']).then((s) => s.trim()), `${what}: baseline`).toBe('serviceaccount/flotilla-agent');
+      // Nothing stuck: every environment released, every operation recorded as ended.
+      expect(await tc.catalog.locks.heldBy(['src', 'da', 'db', 'pa', 'pb'].map(env)), `${what}: locks`).toEqual([]);
+      for (const op of ['da', 'db', 'promote', 'onboard']) {
+        expect((await tc.catalog.operations.require(id(op))).state, `${what}: ${op} in the operations index`).toBe('completed');
+      }
+      lines.push(`${r}:${fault}@${after}ms:${outcome}:${Math.round((Date.now() - started) / 1000)}s`);
+    }
+    console.log(`fault suite seed ${seed}: ${faulted} faulted operations; ${lines.join(' ')}`);
+    expect(faulted).toBe(ROUNDS * OPERATIONS_PER_ROUND);
+    // The suite proper: at least 50 faulted operations (a shorter run only when asked for).
+    if (process.env.FLOTILLA_FAULT_ROUNDS === undefined) expect(faulted).toBeGreaterThanOrEqual(50);
+  }, 1_800_000);
+});
