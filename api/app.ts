@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import { IDEMPOTENCY_LEASE_MS } from '../store/idempotency.js';
 import { GLOBAL_SCOPE } from '../store/secrets.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps, AppDeps } from './deps.js';
@@ -26,7 +27,7 @@ export function createApp(deps: AppDeps): Express {
     operations: deps.operations,
     cloud: { ...deps.cloud, readKubeconfig: (name) => deps.catalog.secrets.require(GLOBAL_SCOPE, name) },
     logger,
-    limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES },
+    limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES, idempotencyLeaseMs: deps.idempotencyLeaseMs ?? IDEMPOTENCY_LEASE_MS },
     now: deps.now ?? (() => new Date()),
   };
   const document = buildOpenApi(ROUTES, { version: API_VERSION });

@@ -15,6 +15,8 @@ export interface AppDeps {
   logger?: Logger;
   /** Body size limit (default 1 MB). */
   bodyBytes?: number;
+  /** How long an Idempotency-Key claim may stay pending before a retry takes it over (default 60 s). */
+  idempotencyLeaseMs?: number;
   /** Requests per window per token or address (default 600 per minute); `{ max: 0 }` disables. */
   rateLimit?: RateLimitOptions;
   /** Folder of the built dashboard; served at / when present. */
@@ -29,6 +31,6 @@ export interface ApiDeps {
   operations: OperationStarter;
   cloud: CloudAdapters;
   logger: Logger;
-  limits: { bodyBytes: number };
+  limits: { bodyBytes: number; idempotencyLeaseMs: number };
   now: () => Date;
 }

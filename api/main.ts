@@ -14,6 +14,8 @@ const settings = readSettings(
     FLOTILLA_CATALOG_URL: z.string().default('sqlite://.flotilla/catalog.db'),
     [MASTER_KEY_ENV]: z.string().optional(),
     FLOTILLA_RATE_LIMIT: z.coerce.number().int().min(0).default(600),
+    /** How long an Idempotency-Key claim may stay pending before a retry takes it over (an API that died mid-request). */
+    FLOTILLA_IDEMPOTENCY_LEASE_SECONDS: z.coerce.number().int().min(1).default(60),
     PORT: z.coerce.number().int().min(1).max(65535).default(8080),
     HOST: z.string().default('0.0.0.0'),
     /** Where the first admin token goes when stdout is not a terminal. */
@@ -42,6 +44,7 @@ const app = createApp({
   operations: temporalStarter(client, settings.FLOTILLA_TASK_QUEUE),
   logger,
   rateLimit: { max: settings.FLOTILLA_RATE_LIMIT, windowMs: 60_000 },
+  idempotencyLeaseMs: settings.FLOTILLA_IDEMPOTENCY_LEASE_SECONDS * 1000,
 });
 const server = app.listen(settings.PORT, settings.HOST, () => {
   logger.info({ url: `http://${settings.HOST}:${settings.PORT}/v1` }, 'api listening');

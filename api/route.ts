@@ -11,6 +11,7 @@ import { ANONYMOUS } from './auth.js';
 import { type Action, authorize, type Principal } from './authz.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, badRequest, toApiError } from './errors.js';
+import type { OperationReservation } from './starter.js';
 
 export type Method = 'get' | 'post' | 'put' | 'delete';
 
@@ -37,6 +38,8 @@ export interface RouteContext {
   authorize(action: Action, tiers?: readonly Tier[]): void;
   /** Sets what the audit entry of this mutation names, once the handler knows it. */
   audit(update: { target?: string; operationId?: string; details?: Record<string, unknown> }): void;
+  /** With an Idempotency-Key: where the operation this request starts is reserved (see startOperation). */
+  reservation?: OperationReservation;
 }
 
 export interface RouteInput<P, Q, B> {
@@ -96,6 +99,7 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
   const requestId = String(res.locals.requestId ?? '');
   const entry: { target: string; operationId?: string; details: Record<string, unknown> } = { target: '', details: {} };
   let idempotency: { principal: string; key: string } | undefined;
+  let reservation: OperationReservation | undefined;
 
   const writeAudit = async (result: AuditResult, extra: Record<string, unknown>) => {
     if (!route.audit) return;
@@ -123,7 +127,7 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
     if (route.idempotent && key !== undefined && principal) {
       if (!IDEMPOTENCY_KEY.test(key)) throw badRequest([{ path: 'header.Idempotency-Key', message: 'must be 1 to 255 visible ASCII characters' }]);
       const fingerprint = createHash('sha256').update(canonicalJson([req.method, req.baseUrl + req.path, req.body ?? null])).digest('hex');
-      const claim = await deps.catalog.idempotency.claim(principal.id, key, fingerprint);
+      const claim = await deps.catalog.idempotency.claim(principal.id, key, fingerprint, deps.now().getTime(), deps.limits.idempotencyLeaseMs);
       if (claim.kind === 'mismatch') throw new ApiError(422, 'idempotency_key_reused', 'this Idempotency-Key was used for a different request');
       if (claim.kind === 'in-progress') throw new ApiError(409, 'idempotency_key_in_progress', 'a request with this Idempotency-Key is still running');
       if (claim.kind === 'replay') {
@@ -134,6 +138,11 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
         return;
       }
       idempotency = { principal: principal.id, key };
+      if (claim.resumed) deps.logger.warn({ requestId, operationId: claim.operation }, 'resuming a request whose earlier attempt was interrupted');
+      reservation = {
+        ...(claim.operation !== undefined ? { earlier: claim.operation } : {}),
+        reserve: (operationId) => deps.catalog.idempotency.reserve(principal.id, key, operationId),
+      };
     }
 
     const ctx: RouteContext = {
@@ -151,6 +160,7 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
         if (update.operationId !== undefined) entry.operationId = update.operationId;
         if (update.details) Object.assign(entry.details, update.details);
       },
+      ...(reservation ? { reservation } : {}),
     };
     const reply = await route.handler(input, ctx);
     await writeAudit('ok', { status: reply.status });

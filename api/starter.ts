@@ -41,6 +41,17 @@ export interface OperationStarter {
   signal?<A extends unknown[]>(workflowId: string, signal: SignalDefinition<A>, ...args: A): Promise<void>;
 }
 
+/**
+ * The operation a request starts, kept with its Idempotency-Key claim: a retry of a request
+ * whose API process died mid-way finishes that operation instead of starting a second one.
+ */
+export interface OperationReservation {
+  /** The operation an earlier attempt of this request reserved, if it got that far. */
+  readonly earlier?: string;
+  /** Notes the operation before it is started. */
+  reserve(operationId: string): Promise<void>;
+}
+
 /** Thrown by starters when a run with that id is still open (→ 409). */
 export class OperationAlreadyRunningError extends Error {
   override readonly name = 'OperationAlreadyRunningError';

@@ -124,7 +124,7 @@ export const environmentRoutes = [
     async handler({ params, body }, ctx) {
       const env = await ctx.deps.catalog.environments.require(params.name);
       ctx.authorize('environment.deploy', [env.binding.tier]);
-      const operationId = await deploy(ctx.deps, env, body.revision, ctx.principal.name);
+      const operationId = await deploy(ctx.deps, env, body.revision, ctx.principal.name, ctx.reservation);
       ctx.audit({ operationId });
       return accepted(operationId);
     },

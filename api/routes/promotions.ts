@@ -61,7 +61,7 @@ export const promotionRoutes = [
       ctx.audit({ details: { targets: plan.targets.map((t) => t.binding.name), revision: plan.revision } });
       ctx.authorize('promotion.create', plan.tiers);
       await checkTargets(ctx.deps, plan);
-      const operationId = await startPromotion(ctx.deps, body, plan, ctx.principal.name);
+      const operationId = await startPromotion(ctx.deps, body, plan, ctx.principal.name, ctx.reservation);
       ctx.audit({ operationId, target: `promotion/${operationId}` });
       return { status: 202, body: { operationId }, headers: { Location: location(operationId) } };
     },

@@ -13,6 +13,7 @@ import type { EnvironmentRecord } from '../../store/environments.js';
 import type { Health, ServiceStatus } from '../../store/status.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
+import type { OperationReservation } from '../starter.js';
 import { startOperation } from './operations.js';
 
 export function environmentView(e: EnvironmentRecord) {
@@ -112,7 +113,7 @@ export async function deployId(catalog: Catalog, environment: string, revision: 
  * deployEnvironment. A revision the caller names becomes the desired one too (a deploy of an
  * older revision is a rollback by hand: a later plain deploy keeps it).
  */
-export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, wanted: string | undefined, by: string): Promise<string> {
+export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, wanted: string | undefined, by: string, reservation?: OperationReservation): Promise<string> {
   const revision = await resolveRevision(deps.catalog, environment, wanted);
   const spec = (await deps.catalog.revisions.require(revision)).spec;
   await checkRules(deps.catalog, { binding: environment.binding, spec, overrides: environment.overrides }, { kind: 'deploy', at: deps.now() });
@@ -126,7 +127,7 @@ export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, want
     locks: [name],
     clusters: [environment.binding.cluster],
     requestedBy: by,
-  });
+  }, reservation);
   return operationId;
 }
 

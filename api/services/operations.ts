@@ -10,7 +10,7 @@ import type { OperationKind } from '../../store/operations.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { Reply } from '../route.js';
-import { OperationAlreadyRunningError } from '../starter.js';
+import { OperationAlreadyRunningError, type OperationReservation } from '../starter.js';
 import { lockEnvironments, unlockEnvironments } from './locks.js';
 
 export interface OperationRequest {
@@ -26,9 +26,24 @@ export interface OperationRequest {
 
 /**
  * Starts the workflow. `locks`: the environments it changes, taken for the operation first
- * (409 when another operation holds one) and released again if the start fails.
+ * (409 when another operation holds one) and released again if the start fails. With a
+ * reservation (an Idempotency-Key), the id is noted before the start; a retry of an attempt
+ * that died mid-way takes that id over: an operation Temporal already knows is only recorded
+ * (not started twice), one it does not know is started under it.
  */
-export async function startOperation(deps: ApiDeps, op: OperationRequest & { locks?: string[] }): Promise<{ operationId: string; runId: string }> {
+export async function startOperation(
+  deps: ApiDeps, request: OperationRequest & { locks?: string[] }, reservation?: OperationReservation,
+): Promise<{ operationId: string; runId: string }> {
+  const op = reservation?.earlier !== undefined ? { ...request, id: reservation.earlier } : request;
+  if (reservation?.earlier !== undefined) {
+    const known = await deps.operations.describe?.(op.id);
+    if (known) {
+      await record(deps, op, op.id);
+      return { operationId: op.id, runId: known.runId };
+    }
+  } else {
+    await reservation?.reserve(op.id);
+  }
   if (op.locks) await lockEnvironments(deps, op.locks, op.id);
   let started;
   try {
@@ -40,10 +55,12 @@ export async function startOperation(deps: ApiDeps, op: OperationRequest & { loc
     deps.logger.error({ err: error, operationId: op.id }, 'operation start failed');
     throw new ApiError(503, 'unavailable', 'the operation could not be started; try again later');
   }
-  await deps.catalog.operations.record({
-    id: started.workflowId, kind: op.kind, environments: op.environments, clusters: op.clusters, requestedBy: op.requestedBy,
-  });
+  await record(deps, op, started.workflowId);
   return { operationId: started.workflowId, runId: started.runId };
+}
+
+async function record(deps: ApiDeps, op: OperationRequest, id: string): Promise<void> {
+  await deps.catalog.operations.record({ id, kind: op.kind, environments: op.environments, clusters: op.clusters, requestedBy: op.requestedBy });
 }
 
 export function accepted(operationId: string): Reply {

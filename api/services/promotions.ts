@@ -25,7 +25,7 @@ import type { Principal } from '../authz.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { PromoteBody } from '../schemas.js';
-import { OperationNotFoundError, UpdateRejectedError } from '../starter.js';
+import { OperationNotFoundError, type OperationReservation, UpdateRejectedError } from '../starter.js';
 import { resolveRevision } from './environments.js';
 import { startOperation } from './operations.js';
 
@@ -120,7 +120,7 @@ export async function promotionId(deps: ApiDeps, source: string, revision: strin
 }
 
 /** Starts the promote workflow; the operation names the source and every target, and the targets' clusters. */
-export async function startPromotion(deps: ApiDeps, body: PromoteBody, plan: PlannedPromotion, by: string): Promise<string> {
+export async function startPromotion(deps: ApiDeps, body: PromoteBody, plan: PlannedPromotion, by: string, reservation?: OperationReservation): Promise<string> {
   const input: PromoteInput = { ...body, revision: plan.revision, requestedBy: by };
   const { operationId } = await startOperation(deps, {
     id: await promotionId(deps, plan.source.binding.name, plan.revision),
@@ -132,7 +132,7 @@ export async function startPromotion(deps: ApiDeps, body: PromoteBody, plan: Pla
     requestedBy: by,
     // The promotion holds its targets from start to end (the source is only read).
     locks: plan.targets.map((t) => t.binding.name),
-  });
+  }, reservation);
   return operationId;
 }
 

@@ -1,12 +1,15 @@
 // The fault suite: rounds of real operations, each round hit by one fault drawn from a seeded
 // menu while its operations run — the worker SIGKILLed, the Temporal server restarted, one
 // cluster's API server unreachable, slow, or resetting connections (Toxiproxy in front of it).
-// Every round runs four operations at once: a deploy on each cluster, a promotion to a target on
-// each cluster, and a re-onboarding of one cluster. After each round every cluster is checked
+// Every round runs four operations at once: a deploy on each cluster (one of them through the
+// API, as a process, with an Idempotency-Key), a promotion to a target on each cluster, and a
+// re-onboarding of one cluster. The API fault SIGKILLs that API process mid-request and starts
+// another; the client retries with the same key, and exactly one deploy must result. After each round every cluster is checked
 // object by object (kubectl, straight to the API servers, past the proxies): each operation
 // completed (or, for a promotion, rolled back) exactly, nothing missing, nothing extra, nothing
 // stuck, and the catalog agrees with the clusters. FLOTILLA_FAULT_SEED replays a run;
-// FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations by default).
+// FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations by default),
+// FLOTILLA_FAULT_ONLY the kinds of fault.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +26,19 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { shortRevision } from '../../domain/revision.js';
+import { OutputTail } from '../../local/process.js';
+import { projectRoot } from '../../local/toolchain.js';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 const ROUNDS = Number(process.env.FLOTILLA_FAULT_ROUNDS ?? 13);
 const OPERATIONS_PER_ROUND = 4;
 const seed = Number(process.env.FLOTILLA_FAULT_SEED ?? Date.now() % 1_000_000);
 const run = Math.random().toString(36).slice(2, 7);
-const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset'] as const;
+const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset', 'api-restart'] as const;
 type Fault = (typeof FAULTS)[number];
+/** FLOTILLA_FAULT_ONLY=api-restart,worker-kill narrows the menu (to chase one kind of fault). */
+const MENU: readonly Fault[] = process.env.FLOTILLA_FAULT_ONLY ? FAULTS.filter((f) => process.env.FLOTILLA_FAULT_ONLY!.split(',').includes(f)) : FAULTS;
 
 /** A small seeded generator (mulberry32), so a failing run can be replayed. */
 function random(s: number) {
@@ -65,6 +74,11 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
   let tc: TestCatalog;
   let client: Client;
   let worker: WorkerProcess | undefined;
+  let api: ChildProcess | undefined;
+  let apiPort: number;
+  let apiToken: string;
+  /** The API process's output since it started. */
+  let apiOutput = new OutputTail(200);
   /** Each environment's cluster, and the kubeconfig that reaches its API server directly. */
   const placement: Record<string, { cluster: string; direct: string }> = {};
 
@@ -79,8 +93,57 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     await worker.ready;
   };
 
+  /** The API as its own process (api/main.ts), as deployed; resolves once it answers. */
+  const startApi = async () => {
+    const output = (apiOutput = new OutputTail(200));
+    api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+      cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, FLOTILLA_TASK_QUEUE: taskQueue,
+        FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, PORT: String(apiPort), HOST: '127.0.0.1',
+        FLOTILLA_RATE_LIMIT: '0', FLOTILLA_IDEMPOTENCY_LEASE_SECONDS: '2', FLOTILLA_BOOTSTRAP_TOKEN_FILE: join(dir, 'bootstrap-token'),
+      },
+    });
+    api.stdout!.on('data', (d: Buffer) => output.push(d));
+    api.stderr!.on('data', (d: Buffer) => output.push(d));
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (api.exitCode !== null) throw new Error(`the API exited during start-up:\n${output}`);
+      if (await fetch(`http://127.0.0.1:${apiPort}/v1/healthz`).then((r) => r.ok, () => false)) return;
+      if (Date.now() > deadline) throw new Error(`the API did not answer within 60 s:\n${output}`);
+      await sleep(200);
+    }
+  };
+  const killApi = () => new Promise<void>((resolve) => {
+    if (!api || api.exitCode !== null || api.signalCode !== null) return resolve();
+    api.once('exit', () => resolve());
+    api.kill('SIGKILL');
+  });
+
+  /**
+   * POST …/deploy with an Idempotency-Key, retried (the same key) while the API is away or the
+   * first attempt's claim is still pending, as a careful client does; the operation's id, and
+   * what the client went through (attempts; whether the API had died holding the claim).
+   */
+  async function deployThroughApi(environment: string, key: string): Promise<{ operationId: string; attempts: number; interrupted: boolean }> {
+    const deadline = Date.now() + 120_000;
+    let interrupted = false;
+    for (let attempts = 1; ; attempts++) {
+      const answer = await fetch(`http://127.0.0.1:${apiPort}/v1/environments/${environment}/deploy`, {
+        method: 'POST', body: '{}',
+        headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', 'idempotency-key': key },
+      }).then(async (r) => ({ status: r.status, text: await r.text() }), (error: unknown) => ({ status: 0, text: String(error) }));
+      if (answer.status === 202) return { operationId: (JSON.parse(answer.text) as { operationId: string }).operationId, attempts, interrupted };
+      if (answer.text.includes('idempotency_key_in_progress')) interrupted = true;
+      const retryable = answer.status === 0 || answer.status >= 500 || (answer.status === 409 && answer.text.includes('idempotency_key_in_progress'));
+      if (!retryable || Date.now() > deadline) throw new Error(`deploy of ${environment} answered ${answer.status}: ${answer.text}`);
+      await sleep(300);
+    }
+  }
+
   beforeAll(async () => {
     port = await freePort();
+    apiPort = await freePort();
     await startTemporal();
     // Both clusters behind Toxiproxy: Flotilla reaches them only through the proxies.
     fleet = await LocalFleet.create({
@@ -96,7 +159,9 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     ];
     await createEnvironments(tc.catalog, envs.map((e) => ({ ...e, tier: 'prod' as const })), shopSpec('0'));
     for (const e of envs) placement[e.name] = { cluster: e.cluster, direct: fleet.cluster(e.cluster).direct!.kubeconfigPath };
+    apiToken = (await tc.catalog.tokens.create({ name: 'faults-admin', role: 'admin' })).token;
     await startWorker();
+    await startApi();
     await Promise.all(envs.map((e) => client.workflow.execute(deployEnvironment, {
       taskQueue, workflowId: `faults-setup-${e.name}`, args: [{ environment: e.name, requestedBy: 'setup' }],
     })));
@@ -104,6 +169,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
 
   afterAll(async () => {
     await worker?.kill('SIGTERM');
+    await killApi();
     await client?.connection.close();
     await tc?.close();
     await fleet?.delete();
@@ -141,6 +207,10 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
         await proxy().latency(0);
         return `${cluster} ${latency}±50 ms one-way for 5 s`;
       }
+      case 'api-restart':
+        await killApi();
+        await startApi();
+        return 'API process SIGKILLed and started again';
       case 'cluster-reset': {
         const period = 1000 + Math.floor(next() * 2000);
         await proxy().resetPeer(0);
@@ -170,9 +240,10 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     const lines: string[] = [];
     let faulted = 0;
     for (let r = 1; r <= ROUNDS; r++) {
-      const fault = FAULTS[Math.floor(next() * FAULTS.length)]!;
+      const fault = MENU[Math.floor(next() * MENU.length)]!;
       const cluster = clusterNames[Math.floor(next() * clusterNames.length)]!;
-      const after = Math.floor(next() * 2500);
+      // The API is killed while the deploy request is in flight (it takes tens of ms).
+      const after = Math.floor(next() * (fault === 'api-restart' ? 60 : 2500));
       const services = r % 2 === 0 ? ['web', 'api', 'search'] : ['web', 'api'];
       const spec = shopSpec(`${r}`, services);
       const before = { pa: (await tc.catalog.environments.require(env('pa'))).deployed?.revision, pb: (await tc.catalog.environments.require(env('pb'))).deployed?.revision };
@@ -180,7 +251,13 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       const id = (op: string) => `faults-${run}-${r}-${op}`;
       const started = Date.now();
 
-      const deployA = settle(client.workflow.execute(deployEnvironment, { taskQueue, workflowId: id('da'), args: [{ environment: env('da'), requestedBy: 'faults', rolloutTimeoutSeconds: 120 }] }));
+      let viaApi = '';
+      const deployA = settle(deployThroughApi(env('da'), id('da')).then(({ operationId, attempts, interrupted }) => {
+        // The restarted API says when it finished a request its predecessor died in.
+        const resumed = interrupted || String(apiOutput).includes('resuming a request whose earlier attempt was interrupted');
+        viaApi = `${attempts} request(s)${resumed ? ', resumed one cut short holding its key' : ''}`;
+        return client.workflow.getHandle<typeof deployEnvironment>(operationId).result();
+      }));
       const deployB = settle(client.workflow.execute(deployEnvironment, { taskQueue, workflowId: id('db'), args: [{ environment: env('db'), requestedBy: 'faults', rolloutTimeoutSeconds: 120 }] }));
       const promotion = settle(client.workflow.execute(promote, {
         taskQueue, workflowId: id('promote'),
@@ -201,6 +278,10 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       // Object by object: each deploy at its revision; the promotion's targets all at the new
       // revision, or all back where they were.
       await expectRunning(`${what}: da`, env('da'), da);
+      // Exactly one deploy of this revision to da, however often the request was sent.
+      const deploysOfDa = (await tc.catalog.operations.list({ kind: 'deploy', environment: env('da'), limit: 500 })).items
+        .filter((o) => o.id.startsWith(`deploy-${env('da')}-${shortRevision(da)}-`));
+      expect(deploysOfDa.map((o) => o.state), `${what}: deploys of da`).toEqual(['completed']);
       await expectRunning(`${what}: db`, env('db'), db);
       await expectRunning(`${what}: pa`, env('pa'), outcome === 'completed' ? promoted : before.pa);
       await expectRunning(`${what}: pb`, env('pb'), outcome === 'completed' ? promoted : before.pb);
@@ -209,10 +290,10 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       expect(await kubectl(toolchain.kubectl, fleet.cluster(cluster).direct!.kubeconfigPath, ['get', 'serviceaccount', 'flotilla-agent', '-n', 'flotilla-system', '-o', 'name']).then((s) => s.trim()), `${what}: baseline`).toBe('serviceaccount/flotilla-agent');
       // Nothing stuck: every environment released, every operation recorded as ended.
       expect(await tc.catalog.locks.heldBy(['src', 'da', 'db', 'pa', 'pb'].map(env)), `${what}: locks`).toEqual([]);
-      for (const op of ['da', 'db', 'promote', 'onboard']) {
+      for (const op of ['db', 'promote', 'onboard']) {
         expect((await tc.catalog.operations.require(id(op))).state, `${what}: ${op} in the operations index`).toBe('completed');
       }
-      lines.push(`${r}:${fault}@${after}ms:${outcome}:${Math.round((Date.now() - started) / 1000)}s`);
+      lines.push(`${r}:${fault}@${after}ms:${outcome}:${Math.round((Date.now() - started) / 1000)}s${fault === 'api-restart' ? `(${viaApi})` : ''}`);
     }
     console.log(`fault suite seed ${seed}: ${faulted} faulted operations; ${lines.join(' ')}`);
     expect(faulted).toBe(ROUNDS * OPERATIONS_PER_ROUND);
