@@ -1,21 +1,76 @@
-// How every activity reaches a cluster: credentials from the directory (any provider), one
-// client per call sharing the cluster's rate limiter, and failures turned into
-// ApplicationFailures that say whether a retry can help.
+// How every activity reaches a cluster, and as whom (issue 10, finding 5; README "Security"):
+//
+// - withClient: as Flotilla's agent (flotilla-system/flotilla-agent), with a short-lived token
+//   from the TokenRequest API. Every cluster request after onboarding goes this way: apply,
+//   prune, rollout waits, reads, health checks. The agent's rights are per namespace, so a
+//   request outside its namespaces fails, with a non-retryable error that names what it tried.
+//   Only requests for namespace objects themselves (read, create, delete) go as the bootstrap
+//   account instead: the agent's RoleBinding lives inside a namespace, so it can neither see one
+//   that does not exist yet nor follow one being deleted (its binding goes with the contents).
+// - bootstrapNamespace: as the bootstrap account (flotilla-system/flotilla-bootstrap): the
+//   environment's namespace and the agent's RoleBinding in it, before a deploy applies.
+// - withRegisteredClient: as the registered credential (usually an admin's). Onboarding and
+//   offboarding only (probe, install and remove the baseline), and minting the two tokens.
+//
+// Tokens live in this worker's memory (ServiceAccountTokens), never in the catalog, a workflow's
+// input or result, a log or an error. One client per call, sharing the cluster's rate limiter.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { AGENT_SERVICE_ACCOUNT, BOOTSTRAP_SERVICE_ACCOUNT, serviceAccountUser, SYSTEM_NAMESPACE } from '../domain/baseline.js';
 import { UnknownClusterError, type ClusterDirectory } from '../providers/cluster-directory.js';
 import { CloudProviderError } from '../providers/cloud/errors.js';
+import { ensureAgentNamespace, type AgentNamespace, type AgentNamespaceOptions } from '../providers/kubernetes/agent-access.js';
 import { ApplyConflictError } from '../providers/kubernetes/apply.js';
 import { KubeClient } from '../providers/kubernetes/client.js';
-import { classifyError } from '../providers/kubernetes/errors.js';
+import { classifyError, httpStatusOf, statusOf } from '../providers/kubernetes/errors.js';
 import { NamespaceDeleteTimeoutError } from '../providers/kubernetes/namespace.js';
 import { ClusterRateLimits } from '../providers/kubernetes/rate-limit.js';
 import { JobFailedError, RolloutFailedError, RolloutTimeoutError } from '../providers/kubernetes/rollout.js';
+import {
+  clusterIdentity, requestServiceAccountToken, ServiceAccountKubeConfig, ServiceAccountTokens, type ServiceAccountRef,
+} from '../providers/kubernetes/service-account-tokens.js';
+
+const AGENT: ServiceAccountRef = { namespace: SYSTEM_NAMESPACE, name: AGENT_SERVICE_ACCOUNT };
+const BOOTSTRAP: ServiceAccountRef = { namespace: SYSTEM_NAMESPACE, name: BOOTSTRAP_SERVICE_ACCOUNT };
 
 export interface KubernetesActivityDeps {
   clusters: ClusterDirectory;
   /** Request limits per cluster, shared by every activity of the worker; defaults otherwise. */
   rateLimits?: ClusterRateLimits;
+  /** The worker's service-account tokens; one cache per cluster directory otherwise. */
+  serviceAccountTokens?: ServiceAccountTokens;
+}
+
+/** Per directory, so the activity factories of one worker share their tokens. */
+const tokenCaches = new WeakMap<ClusterDirectory, ServiceAccountTokens>();
+
+function tokensOf(deps: KubernetesActivityDeps): ServiceAccountTokens {
+  if (deps.serviceAccountTokens) return deps.serviceAccountTokens;
+  let tokens = tokenCaches.get(deps.clusters);
+  if (!tokens) tokenCaches.set(deps.clusters, (tokens = new ServiceAccountTokens()));
+  return tokens;
+}
+
+/** A namespace object itself (GET/POST/DELETE /api/v1/namespaces[/NAME]): the bootstrap account's. */
+export function isNamespaceLifecycleRequest(method: string | undefined, url: URL | undefined): boolean {
+  if (!url || !method) return false;
+  return ['GET', 'POST', 'DELETE'].includes(method.toUpperCase()) && /^\/api\/v1\/namespaces(\/[^/]+)?\/?$/.test(url.pathname);
+}
+
+/** Who the Kubernetes RBAC message names, and what it refused. */
+export interface Refusal {
+  user?: string;
+  verb?: string;
+  resource?: string;
+  group?: string;
+  namespace?: string;
+}
+
+/** Reads "User "U" cannot VERB resource "R" in API group "G" in the namespace "N"" (or "at the cluster scope"). */
+export function refusalOf(message: string): Refusal | undefined {
+  const m = /User "([^"]*)" cannot (\S+) resource "([^"]+)"(?: in API group "([^"]*)")?(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(message);
+  if (!m) return undefined;
+  return { user: m[1], verb: m[2], resource: m[3], group: m[4] || undefined, namespace: m[5] };
 }
 
 /** Rethrows any error of the cloud or Kubernetes layer as an ApplicationFailure. */
@@ -41,18 +96,113 @@ export function toFailure(error: unknown): never {
   });
 }
 
-export function clusterClients({ clusters, rateLimits = new ClusterRateLimits() }: KubernetesActivityDeps) {
-  /** Runs `work` with a client of the cluster, mapping its failures. */
-  async function withClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
+type Identity = 'agent' | 'registered';
+
+export function clusterClients(deps: KubernetesActivityDeps) {
+  const { clusters } = deps;
+  const rateLimits = deps.rateLimits ?? new ClusterRateLimits();
+  const tokens = tokensOf(deps);
+
+  /** The registered credential's client: onboarding, offboarding and minting tokens only. */
+  async function registeredClient(cluster: string): Promise<KubeClient> {
+    return new KubeClient(await clusters.kubeConfig(cluster), { cluster, limiter: rateLimits.for(cluster) });
+  }
+
+  /** A client that authenticates as a service account of Flotilla's (namespace lifecycle as the bootstrap account). */
+  async function serviceAccountClient(cluster: string, account: ServiceAccountRef, routeNamespaces: boolean): Promise<KubeClient> {
+    const registered = await clusters.kubeConfig(cluster);
+    const identity = clusterIdentity(registered);
+    const mint = (as: ServiceAccountRef) => async (expirationSeconds: number) => {
+      const issuer = new KubeClient(registered, { cluster, limiter: rateLimits.for(cluster) });
+      try {
+        return await requestServiceAccountToken(issuer, as, expirationSeconds);
+      } catch (error) {
+        const status = httpStatusOf(error);
+        if (status === 401 || status === 403) {
+          throw ApplicationFailure.create({
+            message: `cluster "${cluster}" refused its registered credential a token of ${as.namespace}/${as.name} (${status}): the registered credential must be able to create serviceaccounts/token in ${as.namespace}`,
+            type: 'TokenRequestRefused',
+            nonRetryable: status === 403,
+          });
+        }
+        if (status === 404) {
+          throw ApplicationFailure.nonRetryable(
+            `cluster "${cluster}" has no service account ${as.namespace}/${as.name}: onboard the cluster (it installs Flotilla's agent) before deploying to it`,
+            'AgentMissing',
+          );
+        }
+        throw error;
+      } finally {
+        issuer.close();
+      }
+    };
+    const kc = new ServiceAccountKubeConfig(registered, account.name, ({ method, url }) => {
+      const as = routeNamespaces && isNamespaceLifecycleRequest(method, url) ? BOOTSTRAP : account;
+      return tokens.token(cluster, as, identity, mint(as));
+    });
+    return new KubeClient(kc, { cluster, limiter: rateLimits.for(cluster) });
+  }
+
+  async function run<T>(cluster: string, identity: Identity, open: () => Promise<KubeClient>, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
     let client: KubeClient | undefined;
     try {
-      client = new KubeClient(await clusters.kubeConfig(cluster), { cluster, limiter: rateLimits.for(cluster) });
+      client = await open();
       return await work(client, Context.current());
     } catch (error) {
+      if (identity === 'agent') agentFailure(cluster, error);
       return toFailure(error);
     } finally {
       client?.close();
     }
   }
-  return { withClient };
+
+  /** 401: the token was refused (a re-created account, a new signing key): mint anew on the retry. 403: what the agent may not do. */
+  function agentFailure(cluster: string, error: unknown): void {
+    if (error instanceof ApplicationFailure || error instanceof CancelledFailure) return;
+    const status = httpStatusOf(error);
+    if (status === 401) {
+      tokens.forget(cluster);
+      throw ApplicationFailure.create({ message: `cluster "${cluster}" refused Flotilla's service-account token; a new one is requested on the next attempt`, type: 'ServiceAccountTokenRejected', nonRetryable: false });
+    }
+    if (status !== 403) return;
+    const c = classifyError(error);
+    if (c.retryable) return; // e.g. a namespace being terminated
+    const refusal = refusalOf(statusOf(error)?.message ?? (error instanceof Error ? error.message : ''));
+    if (!refusal) return;
+    const what = `${refusal.verb} ${refusal.resource}${refusal.group ? `.${refusal.group}` : ''}`;
+    const where = refusal.namespace ? `in namespace "${refusal.namespace}"` : 'at cluster scope';
+    throw ApplicationFailure.create({
+      message: `RBAC: ${refusal.user ?? serviceAccountUser(AGENT_SERVICE_ACCOUNT)} may not ${what} ${where} on cluster "${cluster}" ` +
+        '(Flotilla\'s agent works only in the namespaces it is bound in)',
+      type: 'AgentForbidden',
+      nonRetryable: true,
+      details: [refusal],
+    });
+  }
+
+  /** Runs `work` with a client of the cluster that authenticates as Flotilla's agent, mapping its failures. */
+  async function withClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
+    return run(cluster, 'agent', () => serviceAccountClient(cluster, AGENT, true), work);
+  }
+
+  /** Runs `work` as the registered credential: onboarding and offboarding only. */
+  async function withRegisteredClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
+    return run(cluster, 'registered', () => registeredClient(cluster), work);
+  }
+
+  /**
+   * The bootstrap step before a deploy applies: the environment's namespace and the agent's
+   * RoleBinding in it, as the bootstrap account; `agent` is the deploy's own client. Failures
+   * are mapped by the surrounding withClient.
+   */
+  async function bootstrapNamespace(agent: KubeClient, options: AgentNamespaceOptions): Promise<AgentNamespace> {
+    const bootstrap = await serviceAccountClient(agent.cluster, BOOTSTRAP, false);
+    try {
+      return await ensureAgentNamespace(bootstrap, agent, options);
+    } finally {
+      bootstrap.close();
+    }
+  }
+
+  return { withClient, withRegisteredClient, bootstrapNamespace };
 }

@@ -5,7 +5,9 @@ import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Environment } from '../domain/environment.js';
 import type { Manifest } from '../domain/manifest.js';
+import { namespaceRefusal } from '../domain/placement.js';
 import { databasePasswordSecret, materializeSecrets, MissingSecretsError, render } from '../domain/render.js';
+import type { RuleName } from '../domain/rules.js';
 import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { environmentLabels } from '../providers/kubernetes/labels.js';
 import { markNamespace, namespaceClaim, removeEnvironmentObjects } from '../providers/kubernetes/ownership.js';
@@ -37,12 +39,19 @@ const PHASES: Record<DeployPhase, { skip: ReadonlySet<string>; waitFor: Readonly
   all: { skip: new Set(), waitFor: new Set(['Deployment', 'StatefulSet', 'Job']) },
 };
 
+/**
+ * Placement checks that bind at every deploy, even one whose rules a promotion already judged:
+ * the cluster may have been relabelled, or another environment taken the host, since. Each
+ * refuses with a non-retryable failure of its own type.
+ */
+const PLACEMENT_FAILURES: Partial<Record<RuleName, string>> = { clusterTier: 'TierMismatch', uniqueIngressHost: 'IngressHostTaken' };
+
 /** How long a pod may sit in an image-pull or crash loop before the rollout fails (default). */
 const STUCK_AFTER_SECONDS = 60;
 
 export function createDeployActivities(deps: DeployActivityDeps): DeployActivities {
   const { catalog } = deps;
-  const { withClient } = clusterClients(deps);
+  const { withClient, bootstrapNamespace } = clusterClients(deps);
 
   async function load(name: string, revision?: string, overridesVersion?: number): Promise<Loaded> {
     try {
@@ -101,6 +110,13 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
         throw error;
       }
+      const misplaced = verdict.violations.filter((v) => PLACEMENT_FAILURES[v.rule] !== undefined);
+      if (misplaced.length > 0) {
+        throw ApplicationFailure.nonRetryable(
+          `refused: ${misplaced.map((v) => `${v.rule} (${v.object} ${v.field}): ${v.message}`).join('; ')}`,
+          PLACEMENT_FAILURES[misplaced[0]!.rule], misplaced,
+        );
+      }
       return {
         environment,
         cluster: binding.cluster,
@@ -132,8 +148,18 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       }
       manifests = manifests.filter((m) => !PHASES[phase].skip.has(m.kind));
       const { binding } = loaded.environment;
+      const cluster = await catalog.clusters.get(binding.cluster);
+      if (!cluster) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
       return withClient(binding.cluster, async (client, context) => {
         const claim = await namespaceClaim(client, binding.namespace, binding.name, context.cancellationSignal);
+        // Never into a namespace someone else made, unless an admin of the cluster lets Flotilla adopt it.
+        const refused = namespaceRefusal(claim, binding.namespace, binding.cluster, cluster.adoptableNamespaces);
+        if (refused) throw ApplicationFailure.nonRetryable(refused, 'ForeignNamespace');
+        // The namespace and the agent's RoleBinding in it, by the bootstrap account; in a namespace
+        // Flotilla did not create, the agent has only what its owner granted (cluster-client.ts).
+        await bootstrapNamespace(client, {
+          namespace: binding.namespace, environment: binding.name, labels: manifests.find((m) => m.kind === 'Namespace')?.metadata.labels, signal: context.cancellationSignal,
+        });
         const applied = await serverSideApply(client, markNamespace(manifests, claim, binding.name), {
           signal: context.cancellationSignal,
           onProgress: ({ applied: n, total }) => context.heartbeat({ applied: n, total }),

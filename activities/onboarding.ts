@@ -1,8 +1,13 @@
 // Onboarding activities: reach a cluster through its provider, install and remove the
 // baseline, read capacity, and keep the catalog's view of the cluster current.
+//
+// Probing and the baseline use the registered credential: they are what onboarding (and
+// offboarding) is for. Capacity is read as Flotilla's agent, like everything after onboarding,
+// so a cluster becomes ready only once the agent it just installed can work.
 import { ApplicationFailure } from '@temporalio/common';
 import { baselineManifests } from '../domain/baseline.js';
 import { parseQuantity } from '../domain/quantity.js';
+import { mayDo } from '../providers/kubernetes/agent-access.js';
 import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { isNotFound } from '../providers/kubernetes/errors.js';
 import type { Catalog } from '../store/catalog.js';
@@ -15,18 +20,18 @@ export interface OnboardingActivityDeps extends KubernetesActivityDeps {
 }
 
 export function createOnboardingActivities(deps: OnboardingActivityDeps): OnboardingActivities {
-  const { withClient } = clusterClients(deps);
+  const { withClient, withRegisteredClient } = clusterClients(deps);
 
   return {
     async probeCluster({ cluster }) {
-      return withClient(cluster, async (client) => {
+      return withRegisteredClient(cluster, async (client) => {
         const version = await client.request<{ gitVersion: string }>('GET', '/version');
         return { gitVersion: version.gitVersion, server: client.kc.getCurrentCluster()!.server };
       });
     },
 
     async installBaseline({ cluster }) {
-      return withClient(cluster, async (client, context) => {
+      return withRegisteredClient(cluster, async (client, context) => {
         const applied = await serverSideApply(client, baselineManifests(), {
           // The baseline is Flotilla's own: take it back from anyone who edited it.
           force: true,
@@ -38,9 +43,11 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps): Onboar
     },
 
     async removeBaseline({ cluster }) {
-      return withClient(cluster, async (client) => {
+      return withRegisteredClient(cluster, async (client) => {
         let removed = 0;
-        // Reverse order: bindings before the role, the namespace (and what is in it) last.
+        // Reverse order: bindings before the roles, the namespace (and what is in it) last.
+        // RoleBindings the bootstrap account made in environment namespaces go with those
+        // namespaces (teardown); any left behind refer to a role that no longer exists.
         for (const object of baselineManifests().reverse()) {
           const ref = { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
           try {
@@ -55,7 +62,9 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps): Onboar
     },
 
     async readCapacity({ cluster }) {
-      return withClient(cluster, async (client) => {
+      return withClient(cluster, async (client, context) => {
+        // The agent's ClusterRoleBinding was made a moment ago: let it reach the authorizer.
+        await mayDo(client, { verb: 'list', resource: 'nodes' }, 15_000, undefined, context.cancellationSignal);
         const nodes = await client.request<{ items: { status?: { allocatable?: Record<string, string> } }[] }>('GET', '/api/v1/nodes');
         return capacityOf(nodes.items.map((n) => n.status?.allocatable ?? {}));
       });

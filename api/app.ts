@@ -8,6 +8,7 @@ import { GLOBAL_SCOPE } from '../store/secrets.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps, AppDeps } from './deps.js';
 import { errorMapper, notFound } from './errors.js';
+import { codecCors } from './http/cors.js';
 import { createLogger, requestLogger } from './http/logger.js';
 import { DEFAULT_RATE_LIMIT, FixedWindows, rateLimit } from './http/rate-limit.js';
 import { requestId } from './http/request-id.js';
@@ -29,6 +30,7 @@ export function createApp(deps: AppDeps): Express {
     logger,
     limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES, idempotencyLeaseMs: deps.idempotencyLeaseMs ?? IDEMPOTENCY_LEASE_MS },
     now: deps.now ?? (() => new Date()),
+    codec: deps.codec,
   };
   const document = buildOpenApi(ROUTES, { version: API_VERSION });
   const publicPaths = new Set(ROUTES.filter((r) => !r.action).map((r) => `${r.method} ${r.path}`));
@@ -38,6 +40,9 @@ export function createApp(deps: AppDeps): Express {
   app.set('trust proxy', false);
   app.use(requestId);
   app.use(requestLogger(logger));
+  // The Temporal UI calls the codec endpoint from the browser: CORS for its origins only, and
+  // their preflights answered before authentication (a preflight carries no token).
+  app.use('/v1/codec', codecCors(deps.codec?.corsOrigins ?? []));
 
   const v1 = express.Router();
   const limits = deps.rateLimit ?? DEFAULT_RATE_LIMIT;

@@ -31,6 +31,10 @@ export const ACTIONS = {
   'cluster.write': 'admin',
   'rules.write': 'admin',
   'token.write': 'admin',
+  // The Temporal payload codec endpoint: reading decrypted payloads of any operation, and making
+  // payloads the worker will trust. Tier-scoped tokens may do neither (a payload has no tier).
+  'payload.decode': 'release-manager',
+  'payload.encode': 'admin',
 } as const satisfies Record<string, Role>;
 export type Action = keyof typeof ACTIONS;
 

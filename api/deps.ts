@@ -1,5 +1,6 @@
 // What the API is built over. Everything with I/O is injected: the catalog, the way to start
 // operations (Temporal), cloud adapters for discovery, the logger.
+import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { CloudAdapters } from '../providers/cloud/adapters.js';
 import type { Catalog } from '../store/catalog.js';
@@ -23,6 +24,18 @@ export interface AppDeps {
   webRoot?: string;
   /** The clock rules are evaluated at (freeze windows). */
   now?: () => Date;
+  /** The Temporal payload codec, served at /v1/codec/{encode,decode}; those answer 503 without it. */
+  codec?: CodecServerOptions;
+}
+
+/** The codec endpoint for the Temporal UI and CLI (Temporal's codec server protocol). */
+export interface CodecServerOptions {
+  /** The codec every Temporal client and worker of this deployment uses. */
+  codec: PayloadCodec;
+  /** The Temporal namespace it serves; a request whose X-Namespace names another is refused. */
+  namespace?: string;
+  /** Browser origins (the Temporal UI's, e.g. http://localhost:8233) allowed to call it; none by default. */
+  corsOrigins?: readonly string[];
 }
 
 /** AppDeps with defaults filled in, as routes see them. */
@@ -33,4 +46,5 @@ export interface ApiDeps {
   logger: Logger;
   limits: { bodyBytes: number; idempotencyLeaseMs: number };
   now: () => Date;
+  codec?: CodecServerOptions;
 }

@@ -1,8 +1,11 @@
-// The API process: catalog, Temporal client, app. Prints the first admin token once.
+// The API process: catalog, Temporal client, app. Prints the first admin token once. Refuses to
+// start without the payload key ring (FLOTILLA_PAYLOAD_KEYS): its Temporal client encrypts every
+// payload, and /v1/codec serves the same codec to the Temporal UI (FLOTILLA_CODEC_CORS_ORIGINS).
 import { Client, Connection } from '@temporalio/client';
 import { z } from 'zod';
 import { openCatalog } from '../store/catalog.js';
 import { MASTER_KEY_ENV } from '../store/crypto/local-master-key.js';
+import { dataConverterFromEnv } from '../temporal/data-converter.js';
 import { readSettings, TemporalSettings } from '../worker/config.js';
 import { createApp } from './app.js';
 import { deliverBootstrapToken, ensureBootstrapToken } from './bootstrap.js';
@@ -20,13 +23,16 @@ const settings = readSettings(
     HOST: z.string().default('0.0.0.0'),
     /** Where the first admin token goes when stdout is not a terminal. */
     FLOTILLA_BOOTSTRAP_TOKEN_FILE: z.string().default('.flotilla/bootstrap-token'),
+    /** Origins (scheme://host:port, comma-separated) of Temporal UIs that may call /v1/codec from the browser. */
+    FLOTILLA_CODEC_CORS_ORIGINS: z.string().default('').transform((v) => v.split(',').map((o) => o.trim()).filter(Boolean)),
   }),
 );
+const dataConverter = dataConverterFromEnv();
 
 const logger = createLogger();
 const catalog = await openCatalog({ url: settings.FLOTILLA_CATALOG_URL, masterKey: settings[MASTER_KEY_ENV] });
 const connection = await Connection.connect({ address: settings.TEMPORAL_ADDRESS });
-const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE });
+const client = new Client({ connection, namespace: settings.TEMPORAL_NAMESPACE, dataConverter });
 
 const bootstrap = await ensureBootstrapToken(catalog);
 if (bootstrap) {
@@ -45,6 +51,7 @@ const app = createApp({
   logger,
   rateLimit: { max: settings.FLOTILLA_RATE_LIMIT, windowMs: 60_000 },
   idempotencyLeaseMs: settings.FLOTILLA_IDEMPOTENCY_LEASE_SECONDS * 1000,
+  codec: { codec: dataConverter.payloadCodecs[0], namespace: settings.TEMPORAL_NAMESPACE, corsOrigins: settings.FLOTILLA_CODEC_CORS_ORIGINS },
 });
 const server = app.listen(settings.PORT, settings.HOST, () => {
   logger.info({ url: `http://${settings.HOST}:${settings.PORT}/v1` }, 'api listening');

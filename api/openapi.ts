@@ -42,6 +42,9 @@ function parameters(route: AnyRoute): JsonSchema[] {
       out.push({ name, in: where, required: where === 'path' || (json.required ?? []).includes(name), schema: rest, ...(description ? { description } : {}) });
     }
   }
+  for (const header of route.headers ?? []) {
+    out.push({ name: header.name, in: 'header', required: header.required ?? false, description: header.description, schema: { type: 'string' } });
+  }
   if (route.idempotent) {
     out.push({
       name: 'Idempotency-Key', in: 'header', required: false,

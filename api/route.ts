@@ -34,6 +34,8 @@ export interface RouteContext {
   requestId: string;
   /** The request's Content-Type, for routes that read several. */
   requestContentType?: string;
+  /** A request header (case-insensitive), for routes that declare it in `headers`. */
+  header(name: string): string | undefined;
   /** Refuses with 403 (audited as denied) unless the principal may do `action` on these tiers. */
   authorize(action: Action, tiers?: readonly Tier[]): void;
   /** Sets what the audit entry of this mutation names, once the handler knows it. */
@@ -62,6 +64,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   body?: B;
   /** The body may be left out (then `{}` is validated). */
   bodyOptional?: boolean;
+  /** Request headers the route reads (documented only; the handler checks them). */
+  headers?: { name: string; description: string; required?: boolean }[];
   /** Read the body as text (YAML or JSON documents) instead of JSON; `body` then validates the text. Content type → its schema, for the document. */
   rawBody?: { content: Record<string, z.ZodType> };
   responses: Record<number, ResponseSpec>;
@@ -150,6 +154,7 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
       principal: principal ?? { id: ANONYMOUS, name: ANONYMOUS, role: 'viewer' },
       requestId,
       requestContentType: req.get('content-type'),
+      header: (name) => req.get(name),
       authorize(action, tiers = []) {
         if (!principal) throw new ApiError(401, 'unauthenticated', 'a bearer token is required');
         const decision = authorize(principal, action, tiers);

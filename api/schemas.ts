@@ -2,7 +2,7 @@
 // restated); responses describe what the routes return, for the OpenAPI document.
 import { z } from 'zod';
 import {
-  AksConnection, ClusterConnection, ClusterStatus, EksConnection, GkeConnection, KubeconfigConnection, Provider,
+  AksConnection, ClusterConnection, ClusterPlacementSpec, ClusterStatus, EksConnection, GkeConnection, KubeconfigConnection, Provider,
 } from '../domain/cluster.js';
 import { AppSpec, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
@@ -29,6 +29,10 @@ export const RegisterCluster = z.strictObject({
   name: DnsLabel,
   region: z.string().min(1).optional(),
   labels: Labels.optional(),
+  /** Tiers the cluster accepts beyond its `tier` label's (domain/placement.ts). */
+  allowedTiers: ClusterPlacementSpec.shape.allowedTiers.optional(),
+  /** Existing namespaces Flotilla may deploy into although it did not create them. */
+  adoptableNamespaces: ClusterPlacementSpec.shape.adoptableNamespaces.optional(),
   connection: RegisterConnection,
   /** A kubeconfig document, inline: stored encrypted as a catalog secret, never echoed. */
   kubeconfig: z.string().min(1).max(256 * 1024).optional(),
@@ -155,6 +159,8 @@ export const ClusterView = z.object({
   provider: Provider,
   region: z.string().optional(),
   labels: z.record(z.string(), z.string()),
+  allowedTiers: z.array(Tier),
+  adoptableNamespaces: z.array(z.string()),
   connection: ClusterConnection,
   status: ClusterStatus,
   statusMessage: z.string().optional(),

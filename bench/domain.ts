@@ -25,7 +25,7 @@ function load(): number {
   const env = environmentFromDocument(parsed.value[0]);
   const revision = revisionOf(env.spec);
   const manifests = render({ ...env, revision });
-  const verdict = evaluateRules(rules, { kind: 'deploy', at: new Date().toISOString(), targets: [{ ...env, cluster: { name: 'local-dev', labels: { geo: 'us' } } }] });
+  const verdict = evaluateRules(rules, { kind: 'deploy', at: new Date().toISOString(), targets: [{ ...env, cluster: { name: 'local-dev', labels: { tier: env.binding.tier, geo: 'us' } } }] });
   if (!verdict.allowed) throw new Error('fixture broke a rule');
   return manifests.length;
 }

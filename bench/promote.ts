@@ -28,6 +28,8 @@ import { startTemporalDevServer } from '../local/temporal-dev-server.js';
 import { cacheDir, ensureToolchain } from '../local/toolchain.js';
 import type { Catalog } from '../store/catalog.js';
 import { changeSpec, createEnvironment } from '../store/changes.js';
+import { flotillaDataConverter } from '../temporal/data-converter.js';
+import { PayloadKeyRing } from '../temporal/key-ring.js';
 import { activityDeps } from '../worker/deps.js';
 import { bundleWorkflows, runFlotillaWorker } from '../worker/worker.js';
 import { deployEnvironment } from '../workflows/deploy-environment.js';
@@ -96,16 +98,19 @@ async function main(): Promise<void> {
   });
   const clusterOf = (k: number): LocalCluster => fleet.clusters[k - 1]!;
 
-  const tc = await tempCatalog(fleet.clusters);
+  // Prod clusters; the first also runs the staging source, so an admin allowed staging on them.
+  const tc = await tempCatalog(fleet.clusters.map((c) => ({ ...c, allowedTiers: ['staging' as const] })));
   onShutdown('catalog', () => tc.close());
   const catalog = tc.catalog;
   const rateLimits = new CountingRateLimits();
+  // Measured as it runs in production: every payload encrypted (a key ring for this run only).
+  const dataConverter = flotillaDataConverter(PayloadKeyRing.generate());
   const worker = await runFlotillaWorker({
     address: temporal.address, namespace: temporal.namespace, taskQueue,
-    deps: { ...activityDeps({ catalog, adapters: {} }), rateLimits }, workflowBundle: await bundle,
+    deps: { ...activityDeps({ catalog, adapters: {} }), rateLimits }, workflowBundle: await bundle, dataConverter,
   });
   onShutdown('worker', () => worker.stop());
-  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace, dataConverter });
   onShutdown('temporal client', () => client.connection.close());
 
   // ---- the environments, revision 0 everywhere ----

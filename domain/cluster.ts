@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { Tier } from './environment.js';
 import { API_VERSION, DnsLabel, Labels } from './names.js';
+import { AdoptableNamespace } from './placement.js';
 
 export const PROVIDERS = ['eks', 'gke', 'aks', 'kubeconfig'] as const;
 export const Provider = z.enum(PROVIDERS);
@@ -46,11 +48,23 @@ export type GkeConnection = z.infer<typeof GkeConnection>;
 export type AksConnection = z.infer<typeof AksConnection>;
 export type KubeconfigConnection = z.infer<typeof KubeconfigConnection>;
 
+/**
+ * What an admin of the cluster decides about what runs on it (domain/placement.ts): tiers it
+ * accepts beyond its `tier` label's, and existing namespaces Flotilla may deploy into although it
+ * did not create them.
+ */
+export const ClusterPlacementSpec = z.strictObject({
+  allowedTiers: z.array(Tier).default([]),
+  adoptableNamespaces: z.array(AdoptableNamespace).default([]),
+});
+export type ClusterPlacementSpec = z.infer<typeof ClusterPlacementSpec>;
+
 /** What a user declares about a cluster. */
 export const ClusterSpec = z.strictObject({
   region: z.string().min(1).optional(),
   labels: Labels.default({}),
   connection: ClusterConnection,
+  ...ClusterPlacementSpec.shape,
 });
 export type ClusterSpec = z.infer<typeof ClusterSpec>;
 

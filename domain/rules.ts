@@ -1,11 +1,15 @@
 // Organisation rules, checked before any change. Each violation names the rule, the object
-// and the field; rules set to `warn` report without blocking.
+// and the field; rules set to `warn` report without blocking. Two checks are built in and
+// always block, whatever the rules say: an environment's tier must be one its cluster accepts
+// (`clusterTier`, domain/placement.ts), and no two environments may claim one Ingress host
+// (`uniqueIngressHost`).
 import { z } from 'zod';
 import type { AppSpec, EnvironmentBinding, Overrides, Tier } from './environment.js';
 import { TIERS } from './environment.js';
 import { effectiveSpec } from './effective.js';
 import { API_VERSION } from './names.js';
 import { own } from './own.js';
+import { DomainPattern, hostMatches, ingressHosts, tierRefusal } from './placement.js';
 
 const Enforcement = z.enum(['block', 'warn']).default('block');
 const TierName = z.enum(TIERS);
@@ -38,6 +42,11 @@ export const Rules = z.strictObject({
   freezeWindows: z.array(FreezeWindow).default([]),
   approvals: z.partialRecord(TierName, z.strictObject({ required: z.number().int().min(0).max(10), fourEyes: z.boolean().default(true) })).default({}),
   maxClustersPerChange: z.strictObject({ max: z.number().int().min(1), enforcement: Enforcement }).optional(),
+  /**
+   * The domains each tier's Ingress hosts may use (`*.dev.example.com`: exactly one label in
+   * place of the *). With this rule set, a tier it does not list may use no Ingress host.
+   */
+  ingressDomains: z.strictObject({ perTier: z.partialRecord(TierName, z.array(DomainPattern)), enforcement: Enforcement }).optional(),
 });
 export type Rules = z.infer<typeof Rules>;
 export type RulesInput = z.input<typeof Rules>;
@@ -51,7 +60,9 @@ export const RulesDocument = z.strictObject({
 
 export const RULE_NAMES = [
   'requireResourceLimits', 'allowedRegistries', 'forbidLatestTag', 'minReplicas', 'residency',
-  'freezeWindows', 'maxClustersPerChange',
+  'freezeWindows', 'maxClustersPerChange', 'ingressDomains',
+  // Built in, always blocking: not settings of the rules.
+  'clusterTier', 'uniqueIngressHost',
 ] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
@@ -69,7 +80,14 @@ export interface ChangeTarget {
   binding: EnvironmentBinding;
   spec: AppSpec;
   overrides: Overrides;
-  cluster: { name: string; labels: Record<string, string> };
+  /** The cluster with what it accepts: its labels and the tiers an admin allowed beyond its `tier` label. */
+  cluster: { name: string; labels: Record<string, string>; allowedTiers?: readonly Tier[] };
+}
+
+/** An Ingress host another environment (not among the change's targets) holds. */
+export interface HostInUse {
+  host: string;
+  environment: string;
 }
 
 export interface PlannedChange {
@@ -77,6 +95,8 @@ export interface PlannedChange {
   /** ISO timestamp of when the change would happen. */
   at: string;
   targets: ChangeTarget[];
+  /** The Ingress hosts of every other environment, for the uniqueIngressHost check. */
+  hostsInUse?: readonly HostInUse[];
 }
 
 export interface RulesVerdict {
@@ -92,6 +112,7 @@ export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict
   const found: Violation[] = [];
   const at = new Date(change.at);
   for (const target of change.targets) found.push(...checkTarget(rules, target, at));
+  found.push(...checkHostCollisions(change));
 
   if (rules.maxClustersPerChange) {
     const clusters = new Set(change.targets.map((t) => t.cluster.name));
@@ -117,6 +138,16 @@ export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict
 function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] {
   const out: Violation[] = [];
   const env = target.binding.name;
+  const misplaced = tierRefusal(target.binding.tier, target.cluster.name, target.cluster);
+  if (misplaced) out.push(violation('clusterTier', 'block', `environment/${env}`, 'spec.tier', misplaced));
+  if (rules.ingressDomains) {
+    const allowed = own(rules.ingressDomains.perTier, target.binding.tier) ?? [];
+    for (const [service, host] of ingressHosts(target.overrides.hostnames)) {
+      if (allowed.some((pattern) => hostMatches(pattern, host))) continue;
+      out.push(violation('ingressDomains', rules.ingressDomains.enforcement, `service/${env}/${service}`, `spec.overrides.hostnames.${service}`,
+        `host "${host}" is not in a domain tier ${target.binding.tier} may use (${allowed.length > 0 ? allowed.join(', ') : 'none'})`));
+    }
+  }
   const effective = effectiveSpec(target.spec, target.overrides);
   effective.services.forEach((service, i) => {
     const object = `service/${env}/${service.name}`;
@@ -168,6 +199,26 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
         `tier ${target.binding.tier} is frozen by "${window.name}" at ${at.toISOString()}`));
     }
   });
+  return out;
+}
+
+/** One Ingress host, one environment: among the targets, and against every other environment's. */
+function checkHostCollisions(change: PlannedChange): Violation[] {
+  const out: Violation[] = [];
+  const holder = new Map<string, string>();
+  for (const { host, environment } of change.hostsInUse ?? []) if (!holder.has(host)) holder.set(host, environment);
+  for (const target of change.targets) {
+    const env = target.binding.name;
+    for (const [service, host] of ingressHosts(target.overrides.hostnames)) {
+      const other = holder.get(host);
+      if (other !== undefined && other !== env) {
+        out.push(violation('uniqueIngressHost', 'block', `service/${env}/${service}`, `spec.overrides.hostnames.${service}`,
+          `host "${host}" is already used by environment "${other}"`));
+      } else {
+        holder.set(host, env);
+      }
+    }
+  }
   return out;
 }
 

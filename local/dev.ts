@@ -8,11 +8,14 @@ import { createApp } from '../api/app.js';
 import { ensureBootstrapToken } from '../api/bootstrap.js';
 import { temporalStarter } from '../api/temporal.js';
 import { LocalMasterKey } from '../store/crypto/local-master-key.js';
+import { flotillaDataConverter } from '../temporal/data-converter.js';
+import { keyRingFromEnv, PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../temporal/key-ring.js';
 import { openCatalog } from '../store/catalog.js';
 import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
 import { activityDeps } from '../worker/deps.js';
 import { runFlotillaWorker } from '../worker/worker.js';
 import { onboardCluster } from '../workflows/onboard-cluster.js';
+import { DEV_FLEET } from './dev-fleet.js';
 import { LocalFleet } from './fleet.js';
 import { registerKubeconfigClusters } from './register.js';
 import { onShutdown, shutdown } from './shutdown.js';
@@ -39,11 +42,7 @@ async function main(): Promise<void> {
 
   const fleet = await LocalFleet.create({
     toolchain,
-    clusters: [
-      { name: 'local-dev', labels: { tier: 'dev', geo: 'us' } },
-      { name: 'local-prod-us', labels: { tier: 'prod', geo: 'us' } },
-      { name: 'local-prod-eu', labels: { tier: 'prod', geo: 'eu' } },
-    ],
+    clusters: DEV_FLEET.map(({ name, labels }) => ({ name, labels })),
     log,
   });
   // The catalog: a SQLite file beside the Temporal one; its master key is generated once.
@@ -54,24 +53,34 @@ async function main(): Promise<void> {
     masterKey: process.env.FLOTILLA_MASTER_KEY ?? readFileSync(keyFile, 'utf8').trim(),
   });
   onShutdown('catalog', () => catalog.close());
-  await registerKubeconfigClusters(catalog, fleet.clusters);
+  // Every Temporal payload is encrypted; the dev key ring is made once, like the master key.
+  const payloadKeysFile = join(stateDir, 'payload-keys.json');
+  if (!process.env[PAYLOAD_KEYS_ENV] && !existsSync(payloadKeysFile)) writeKeyRingFile(payloadKeysFile, PayloadKeyRing.generate());
+  const dataConverter = flotillaDataConverter(keyRingFromEnv({ [PAYLOAD_KEYS_ENV]: process.env[PAYLOAD_KEYS_ENV] ?? payloadKeysFile }));
+  await registerKubeconfigClusters(catalog, fleet.clusters.map((c) => ({ ...c, allowedTiers: DEV_FLEET.find((d) => d.name === c.name)?.allowedTiers ?? [] })));
 
   const worker = await runFlotillaWorker({
     address: temporal.address,
     namespace: temporal.namespace,
     taskQueue: DEFAULT_TASK_QUEUE,
     deps: activityDeps({ catalog }),
+    dataConverter,
   });
   onShutdown('worker', () => worker.stop());
 
   // Onboard every local cluster, as registering one through the API would.
-  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
+  const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace, dataConverter });
   for (const cluster of fleet.clusters) {
     await client.workflow.start(onboardCluster, { taskQueue: DEFAULT_TASK_QUEUE, workflowId: `onboard-${cluster.name}`, args: [{ cluster: cluster.name }] });
   }
   onShutdown('temporal client', () => client.connection.close());
 
-  const app = createApp({ catalog, operations: temporalStarter(client, DEFAULT_TASK_QUEUE) });
+  // The Temporal UI may call /v1/codec from the browser (by either name of its host).
+  const uiOrigins = temporal.uiUrl ? [new URL(temporal.uiUrl).origin, new URL(temporal.uiUrl).origin.replace('127.0.0.1', 'localhost')] : [];
+  const app = createApp({
+    catalog, operations: temporalStarter(client, DEFAULT_TASK_QUEUE),
+    codec: { codec: dataConverter.payloadCodecs[0], namespace: temporal.namespace, corsOrigins: uiOrigins },
+  });
   const firstToken = await ensureBootstrapToken(catalog);
   const apiPort = port('FLOTILLA_API_PORT', 8080);
   const server = app.listen(apiPort, '127.0.0.1');
@@ -84,7 +93,8 @@ Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to start). C
   API          http://127.0.0.1:${apiPort}/v1/clusters
   Dashboard    http://127.0.0.1:${apiPort}/
   Temporal UI  ${temporal.uiUrl}
-  Temporal     ${temporal.address}  (task queue "${DEFAULT_TASK_QUEUE}")
+  Temporal     ${temporal.address}  (task queue "${DEFAULT_TASK_QUEUE}"; payloads encrypted with ${process.env[PAYLOAD_KEYS_ENV] ? PAYLOAD_KEYS_ENV : payloadKeysFile})
+  Decrypted    temporal workflow show -w ID --address ${temporal.address} --codec-endpoint http://127.0.0.1:${apiPort}/v1/codec --codec-auth 'Bearer <admin token>'
   Clusters     ${fleet.clusters.map((c) => `${c.name} ${c.server}`).join('\n               ')}
   Admin token  ${firstToken ?? '(created on an earlier run; make more with POST /v1/tokens)'}
   kubectl      kubectl --kubeconfig ${fleet.cluster('local-dev').kubeconfigPath} get nodes

@@ -11,6 +11,8 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
+import { baselineManifests } from '../domain/baseline.js';
+import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
 import { KWOK_STAGES_FILE } from './kwok-faults.js';
 import { onShutdown } from './shutdown.js';
@@ -27,6 +29,14 @@ export interface LocalClusterSpec {
   nodes?: number;
   /** Pre-made PersistentVolumes for claims to bind (KWOK has no provisioner); 16 by default. */
   persistentVolumes?: number;
+  /**
+   * Install Flotilla's baseline (domain/baseline.ts: the agent and bootstrap accounts and their
+   * RBAC), as onboarding does, so that the worker, which acts as the agent, can deploy at once;
+   * true by default. Off for a cluster whose onboarding a test watches from the start.
+   */
+  baseline?: boolean;
+  /** An audit policy file for the API server (kwokctl --kube-audit-policy); fleet.auditLog(name) reads the log. */
+  auditPolicy?: string;
   /** One-way latency in ms (each direction) set on the cluster's proxy at creation; needs `proxy`. */
   latencyMs?: number;
   /** Jitter (± ms) of that latency. */
@@ -140,6 +150,7 @@ export class LocalFleet {
       // Never touch the user's ~/.kube/config.
       '--kubeconfig', join(this.workdir, 'kubeconfig.merged.yaml'),
       '--disable-qps-limits',
+      ...(spec.auditPolicy ? ['--kube-audit-policy', spec.auditPolicy] : []),
       '--wait', '120s',
     ]);
     const nodes = spec.nodes ?? 2;
@@ -151,6 +162,7 @@ export class LocalFleet {
     const kc = kubeConfigFromYaml(kubeconfig);
     await waitForReadyNodes(kc, nodes, 60_000);
     await createPersistentVolumes(kc, spec.persistentVolumes ?? 16);
+    if (spec.baseline ?? true) await serverSideApply(kc, baselineManifests(), { force: true });
     const server = kc.getCurrentCluster()!.server;
     const cluster: LocalCluster = this.toxiproxy
       ? await this.proxied(spec, { kubeconfigPath, kubeconfig, server }, this.toxiproxy.client)
@@ -187,6 +199,11 @@ export class LocalFleet {
   /** Stops a cluster's processes, keeping its state: it becomes unreachable. */
   async stop(name: string): Promise<void> {
     await this.kwokctl(['stop', 'cluster', '--name', this.cluster(name).name]);
+  }
+
+  /** The API server's audit log (JSON lines) of a cluster created with `auditPolicy`. */
+  async auditLog(name: string): Promise<string> {
+    return this.kwokctl(['logs', 'audit', '--name', this.cluster(name).name]);
   }
 
   /** Starts a stopped cluster again. */

@@ -1,7 +1,11 @@
 // The one place that decides the organisation rules' verdict on a change: the API before it
-// stores or starts anything, and the workflows' planning activities, all ask here.
-import type { AppSpec, EnvironmentBinding, Overrides } from '../domain/environment.js';
-import { evaluateRules, type Rules, type RulesVerdict } from '../domain/rules.js';
+// stores or starts anything, and the workflows' planning activities, all ask here. It gives the
+// rules what they judge placement by: each target's cluster (labels and allowed tiers) and the
+// Ingress hosts every other environment holds.
+import type { EnvironmentBinding, AppSpec, Overrides } from '../domain/environment.js';
+import type { ClusterPlacement } from '../domain/placement.js';
+import { ingressHosts } from '../domain/placement.js';
+import { evaluateRules, type HostInUse, type Rules, type RulesVerdict } from '../domain/rules.js';
 import type { CatalogRepositories } from './catalog.js';
 import { NotFoundError } from './errors.js';
 
@@ -17,24 +21,60 @@ export interface ChangeToJudge {
   /** When the change would happen (ISO). */
   at: string;
   targets: VerdictTarget[];
-  /** Cluster labels known to the caller (e.g. clusters applied in the same request); the catalog answers for the rest. */
-  clusterLabels?: ReadonlyMap<string, Record<string, string>>;
+  /** Clusters known to the caller (e.g. clusters applied in the same request); the catalog answers for the rest. */
+  clusters?: ReadonlyMap<string, ClusterPlacement>;
+  /**
+   * Other environments the same request writes (documents of one apply): their hosts count as
+   * held, in place of what the catalog holds for them.
+   */
+  alongside?: readonly { binding: Pick<EnvironmentBinding, 'name'>; overrides: Pick<Overrides, 'hostnames'> }[];
   /** The rules to judge by; the catalog's current rules otherwise. */
   rules?: Rules;
 }
 
+type Repositories = Pick<CatalogRepositories, 'rules' | 'clusters' | 'environments'>;
+
 /** The verdict; NotFoundError('cluster', name) when a target's cluster is not registered. */
-export async function changeVerdict(catalog: Pick<CatalogRepositories, 'rules' | 'clusters'>, change: ChangeToJudge): Promise<RulesVerdict> {
+export async function changeVerdict(catalog: Repositories, change: ChangeToJudge): Promise<RulesVerdict> {
   const rules = change.rules ?? (await catalog.rules.current()).rules;
   const targets = [];
   for (const target of change.targets) {
     const name = target.binding.cluster;
-    const labels = change.clusterLabels?.get(name) ?? (await catalog.clusters.get(name))?.labels;
-    if (!labels) throw new NotFoundError('cluster', name);
-    targets.push({ ...target, cluster: { name, labels } });
+    const cluster = change.clusters?.get(name) ?? (await catalog.clusters.get(name));
+    if (!cluster) throw new NotFoundError('cluster', name);
+    targets.push({ ...target, cluster: { name, labels: { ...cluster.labels }, allowedTiers: cluster.allowedTiers ?? [] } });
   }
+  const hostsInUse = await heldHosts(catalog, change);
   const judged = change.kind === 'edit' ? { ...rules, freezeWindows: [] } : rules;
-  return evaluateRules(judged, { kind: change.kind === 'edit' ? 'deploy' : change.kind, at: change.at, targets });
+  return evaluateRules(judged, { kind: change.kind === 'edit' ? 'deploy' : change.kind, at: change.at, targets, hostsInUse });
+}
+
+/**
+ * The Ingress hosts of every environment but the targets: what each runs (its deployed
+ * overrides) and what it will run (its current ones); the request's other documents instead of
+ * the catalog for environments they write.
+ */
+async function heldHosts(catalog: Repositories, change: ChangeToJudge): Promise<HostInUse[]> {
+  const judged = new Set(change.targets.map((t) => t.binding.name));
+  const alongside = (change.alongside ?? []).filter((e) => !judged.has(e.binding.name));
+  const replaced = new Set(alongside.map((e) => e.binding.name));
+  const held: HostInUse[] = alongside.flatMap((e) => ingressHosts(e.overrides.hostnames).map(([, host]) => ({ host, environment: e.binding.name })));
+  for (const env of await catalog.environments.list()) {
+    const name = env.binding.name;
+    if (judged.has(name) || replaced.has(name)) continue;
+    const versions = [env.overrides];
+    const deployed = env.deployed?.overridesVersion;
+    if (deployed !== undefined && deployed !== env.overridesVersion) {
+      // A version gone from the catalog holds nothing (the verdict's NotFoundError means a cluster).
+      const old = await catalog.environments.overridesAt(name, deployed).catch((error: unknown) => {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      });
+      if (old) versions.push(old);
+    }
+    for (const overrides of versions) held.push(...ingressHosts(overrides.hostnames).map(([, host]) => ({ host, environment: name })));
+  }
+  return held;
 }
 
 /** One line per violation, for failures and logs. */

@@ -1,6 +1,7 @@
 // Clusters: execution targets, their reachability and status.
 import type { Selectable } from 'kysely';
-import { ClusterConnection, type ClusterStatus, type Provider } from '../domain/cluster.js';
+import { ClusterConnection, ClusterPlacementSpec, type ClusterStatus, type Provider } from '../domain/cluster.js';
+import type { Tier } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
 import { fromJson, fromJsonOrUndefined, nowIso, orUndefined, toJson } from './columns.js';
 import { ConflictError, guard, NotFoundError } from './errors.js';
@@ -20,6 +21,10 @@ export interface ClusterRecord {
   provider: Provider;
   region?: string;
   labels: Record<string, string>;
+  /** Tiers it accepts beyond its `tier` label's (domain/placement.ts). */
+  allowedTiers: Tier[];
+  /** Existing namespaces Flotilla may deploy into although it did not create them. */
+  adoptableNamespaces: string[];
   /** How to reach it; never a credential (a kubeconfig is a catalog secret, by name). */
   connection: ClusterConnection;
   status: ClusterStatus;
@@ -37,6 +42,8 @@ export interface NewCluster {
   name: string;
   region?: string;
   labels?: Record<string, string>;
+  allowedTiers?: Tier[];
+  adoptableNamespaces?: string[];
   connection: ClusterConnection;
   status?: ClusterStatus;
 }
@@ -69,6 +76,7 @@ export class ClusterRepository {
     const name = DnsLabel.parse(input.name);
     // Strict schemas: a connection with extra fields (a token, say) is refused, not stored.
     const connection = ClusterConnection.parse(input.connection);
+    const placement = ClusterPlacementSpec.parse({ allowedTiers: input.allowedTiers, adoptableNamespaces: input.adoptableNamespaces });
     const at = nowIso();
     const row: Selectable<ClustersTable> = {
       name,
@@ -76,6 +84,8 @@ export class ClusterRepository {
       region: input.region ?? null,
       labels: toJson(Labels.parse(input.labels ?? {})),
       connection: toJson(connection),
+      allowed_tiers: toJson(placement.allowedTiers),
+      adoptable_namespaces: toJson(placement.adoptableNamespaces),
       status: input.status ?? 'onboarding',
       status_message: null,
       version: null,
@@ -128,6 +138,12 @@ export class ClusterRepository {
     return this.update(name, { labels: toJson(Labels.parse(labels)) }, expect);
   }
 
+  /** What an admin allows on the cluster: tiers beyond its label's, adoptable namespaces. */
+  async setPlacement(name: string, placement: { allowedTiers: Tier[]; adoptableNamespaces: string[] }, expect: Expect = {}): Promise<ClusterRecord> {
+    const parsed = ClusterPlacementSpec.parse(placement);
+    return this.update(name, { allowed_tiers: toJson(parsed.allowedTiers), adoptable_namespaces: toJson(parsed.adoptableNamespaces) }, expect);
+  }
+
   async setConnection(name: string, connection: ClusterConnection, region: string | undefined, expect: Expect = {}): Promise<ClusterRecord> {
     const parsed = ClusterConnection.parse(connection);
     return this.update(name, { connection: toJson(parsed), provider: parsed.provider, region: region ?? null }, expect);
@@ -165,6 +181,8 @@ function toRecord(row: Selectable<ClustersTable>): ClusterRecord {
     provider: row.provider as Provider,
     region: orUndefined(row.region),
     labels: fromJson(row.labels),
+    allowedTiers: fromJson(row.allowed_tiers),
+    adoptableNamespaces: fromJson(row.adoptable_namespaces),
     connection: fromJson(row.connection),
     status: row.status as ClusterStatus,
     statusMessage: orUndefined(row.status_message),

@@ -11,6 +11,10 @@ export interface ClustersTable {
   status_message: string | null;
   version: string | null;
   capacity: string | null;
+  /** JSON array of tiers the cluster accepts beyond its `tier` label's. */
+  allowed_tiers: string;
+  /** JSON array of existing namespaces Flotilla may deploy into although it did not create them. */
+  adoptable_namespaces: string;
   /** Bumped on every update: the optimistic-concurrency token. */
   generation: number;
   created_at: string;

@@ -1,16 +1,20 @@
 // The worker process: connects to Temporal and runs every Flotilla workflow and activity
-// against the catalog (FLOTILLA_CATALOG_URL, FLOTILLA_MASTER_KEY).
+// against the catalog (FLOTILLA_CATALOG_URL, FLOTILLA_MASTER_KEY), every payload encrypted with
+// the key ring FLOTILLA_PAYLOAD_KEYS names (it refuses to start without one).
+import { dataConverterFromEnv } from '../temporal/data-converter.js';
 import { activityDeps, openWorkerCatalog } from './deps.js';
 import { readSettings, TemporalSettings } from './config.js';
 import { createFlotillaWorker } from './worker.js';
 
 const settings = readSettings(TemporalSettings);
+const dataConverter = dataConverterFromEnv();
 const catalog = await openWorkerCatalog();
 const { worker, connection } = await createFlotillaWorker({
   address: settings.TEMPORAL_ADDRESS,
   namespace: settings.TEMPORAL_NAMESPACE,
   taskQueue: settings.FLOTILLA_TASK_QUEUE,
   deps: activityDeps({ catalog }),
+  dataConverter,
 });
 console.log(`worker on ${settings.TEMPORAL_ADDRESS}, namespace "${settings.TEMPORAL_NAMESPACE}", task queue "${settings.FLOTILLA_TASK_QUEUE}"`);
 // Worker.run() stops gracefully on SIGINT/SIGTERM by itself.

@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
+import { dataConverterFromEnv } from '../temporal/data-converter.js';
 import { DEFAULT_TASK_QUEUE } from './config.js';
 
 export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
@@ -12,10 +14,14 @@ export interface FlotillaWorkerOptions {
   deps: ActivityDeps;
   /** A prebuilt bundle saves the seconds webpack takes; built on start when absent. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Encrypts every payload (temporal/data-converter.ts); from FLOTILLA_PAYLOAD_KEYS when absent, and no key ring there is an error. */
+  dataConverter?: DataConverter;
 }
 
 /** A worker running every Flotilla workflow and activity. */
 export async function createFlotillaWorker(options: FlotillaWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
+  // Before connecting: no key ring, no worker.
+  const dataConverter = options.dataConverter ?? dataConverterFromEnv();
   const connection = await NativeConnection.connect({ address: options.address });
   const worker = await Worker.create({
     connection,
@@ -23,6 +29,7 @@ export async function createFlotillaWorker(options: FlotillaWorkerOptions): Prom
     taskQueue: options.taskQueue ?? DEFAULT_TASK_QUEUE,
     activities: createActivities(options.deps),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    dataConverter,
   });
   return { worker, connection };
 }

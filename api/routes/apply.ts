@@ -7,6 +7,7 @@ import { ClusterDocument } from '../../domain/cluster.js';
 import { formatPath, type Path } from '../../domain/diff.js';
 import { type FlotillaDocument, parseDocuments, validateDocument, type ValidationIssue, type Validated } from '../../domain/documents.js';
 import { EnvironmentDocument, environmentFromDocument } from '../../domain/environment.js';
+import type { ClusterPlacement } from '../../domain/placement.js';
 import { type Rules, RulesDocument, type Violation } from '../../domain/rules.js';
 import { changeVerdict } from '../../store/change-verdict.js';
 import type { CatalogRepositories } from '../../store/catalog.js';
@@ -16,6 +17,7 @@ import { ApiError, badRequest } from '../errors.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { ApplyResult } from '../schemas.js';
 import { prepareRegistration, startOnboarding } from '../services/clusters.js';
+import { namespacePath, requireNamespaceFree } from '../services/environments.js';
 import { clusterTiers, rulesTiers } from '../services/scopes.js';
 
 type ClusterDoc = z.infer<typeof ClusterDocument>;
@@ -75,7 +77,7 @@ export const applyRoutes = [
         const key = `${doc.kind}/${nameOf(doc)}`;
         if (seen.has(key)) throw badRequest([{ path: at(i, 'metadata', 'name'), message: `${key} appears twice` }]);
         seen.add(key);
-        if (doc.kind === 'Cluster') ctx.authorize('cluster.write', clusterTiers(doc.spec.labels));
+        if (doc.kind === 'Cluster') ctx.authorize('cluster.write', clusterTiers(doc.spec.labels, doc.spec.allowedTiers));
         else if (doc.kind === 'Rules') ctx.authorize('rules.write');
         else ctx.authorize('environment.write', [doc.spec.tier]);
       });
@@ -90,9 +92,10 @@ export const applyRoutes = [
       for (const doc of docs) {
         if (doc.kind !== 'Cluster') continue;
         const existing = await ctx.deps.catalog.clusters.get(doc.metadata.name);
-        if (existing) ctx.authorize('cluster.write', clusterTiers(existing.labels));
+        if (existing) ctx.authorize('cluster.write', clusterTiers(existing.labels, existing.allowedTiers));
       }
-      const clusterLabels = new Map((await ctx.deps.catalog.clusters.list()).map((c) => [c.name, c.labels]));
+      const clusters = new Map<string, ClusterPlacement>((await ctx.deps.catalog.clusters.list()).map((c) => [c.name, c]));
+      const environments = docs.filter((d): d is EnvironmentDoc => d.kind === 'Environment').map(environmentFromDocument);
       const connections = new Map<string, Awaited<ReturnType<typeof prepareRegistration>>>();
       const violations: (Violation & { document?: number })[] = [];
       for (const { doc, i } of order) {
@@ -103,17 +106,18 @@ export const applyRoutes = [
             }
             throw e;
           }));
-          clusterLabels.set(doc.metadata.name, doc.spec.labels);
+          clusters.set(doc.metadata.name, doc.spec);
         }
         if (doc.kind === 'Environment') {
-          const labels = clusterLabels.get(doc.spec.cluster);
-          if (!labels) {
+          const cluster = clusters.get(doc.spec.cluster);
+          if (!cluster) {
             throw new ApiError(422, 'invalid_reference', `cluster "${doc.spec.cluster}" is not registered`, [{ path: at(i, 'spec', 'cluster'), message: 'no such cluster' }]);
           }
           await checkImmutable(ctx, doc, (...p) => at(i, ...p));
           const env = environmentFromDocument(doc);
+          await requireNamespaceFree(ctx.deps.catalog, env.binding, at(i, ...namespacePath(doc).split('.')), environments.map((e) => e.binding));
           const verdict = await changeVerdict(ctx.deps.catalog, {
-            kind: 'edit', at: ctx.deps.now().toISOString(), targets: [env], rules, clusterLabels: new Map([[doc.spec.cluster, labels]]),
+            kind: 'edit', at: ctx.deps.now().toISOString(), targets: [env], rules, clusters: new Map([[doc.spec.cluster, cluster]]), alongside: environments,
           });
           violations.push(...verdict.violations.map((v) => (docs.length > 1 ? { ...v, document: i } : v)));
         }
@@ -170,13 +174,18 @@ async function applyRules(tx: CatalogRepositories, rules: Rules, by: string): Pr
 async function applyCluster(tx: CatalogRepositories, doc: ClusterDoc, connection: ClusterDoc['spec']['connection']): Promise<Result> {
   const name = doc.metadata.name;
   const existing = await tx.clusters.get(name);
+  const { allowedTiers, adoptableNamespaces } = doc.spec;
   if (!existing) {
-    await tx.clusters.create({ name, region: doc.spec.region, labels: doc.spec.labels, connection, status: 'onboarding' });
+    await tx.clusters.create({ name, region: doc.spec.region, labels: doc.spec.labels, allowedTiers, adoptableNamespaces, connection, status: 'onboarding' });
     return { kind: 'Cluster', name, action: 'created' };
   }
   let action: Result['action'] = 'unchanged';
   if (canonicalJson(existing.labels) !== canonicalJson(doc.spec.labels)) {
     await tx.clusters.setLabels(name, doc.spec.labels);
+    action = 'configured';
+  }
+  if (canonicalJson([existing.allowedTiers, existing.adoptableNamespaces]) !== canonicalJson([allowedTiers, adoptableNamespaces])) {
+    await tx.clusters.setPlacement(name, { allowedTiers, adoptableNamespaces });
     action = 'configured';
   }
   if (canonicalJson(existing.connection) !== canonicalJson(connection) || (existing.region ?? null) !== (doc.spec.region ?? null)) {

@@ -15,7 +15,7 @@ export const clusterRoutes = [
     responses: { 202: { description: 'onboarding started', schema: OperationAccepted, headers: { Location: 'the operation' } } },
     async handler({ body }, ctx) {
       ctx.audit({ target: `cluster/${body.name}`, details: { provider: body.connection.provider, inlineKubeconfig: body.kubeconfig !== undefined } });
-      ctx.authorize('cluster.write', clusterTiers(body.labels));
+      ctx.authorize('cluster.write', clusterTiers(body.labels, body.allowedTiers));
       const connection = await prepareRegistration(ctx.deps, body);
       const operationId = await registerCluster(ctx.deps, body, connection, ctx.principal.name);
       ctx.audit({ operationId });
@@ -47,7 +47,8 @@ export const clusterRoutes = [
     audit: { action: 'cluster.offboard', target: ({ params }) => `cluster/${params.name ?? '?'}` },
     responses: { 204: { description: 'removed' } },
     async handler({ params }, ctx) {
-      ctx.authorize('cluster.write', clusterTiers((await ctx.deps.catalog.clusters.require(params.name)).labels));
+      const cluster = await ctx.deps.catalog.clusters.require(params.name);
+      ctx.authorize('cluster.write', clusterTiers(cluster.labels, cluster.allowedTiers));
       await removeCluster(ctx.deps, params.name);
       return { status: 204 };
     },

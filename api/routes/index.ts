@@ -4,6 +4,7 @@ import type { AnyRoute } from '../route.js';
 import { applyRoutes } from './apply.js';
 import { auditRoutes } from './audit.js';
 import { clusterRoutes } from './clusters.js';
+import { codecRoutes } from './codec.js';
 import { environmentRoutes } from './environments.js';
 import { healthRoutes } from './health.js';
 import { operationRoutes } from './operations.js';
@@ -25,4 +26,5 @@ export const ROUTES: readonly AnyRoute[] = [
   ...operationRoutes,
   ...promotionRoutes,
   ...applyRoutes,
+  ...codecRoutes,
 ] as unknown as readonly AnyRoute[];

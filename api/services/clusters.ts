@@ -75,7 +75,10 @@ function checkKubeconfig(text: string, context: string | undefined, allowLinkLoc
 export async function registerCluster(deps: ApiDeps, request: RegisterCluster, connection: ClusterConnection, by: string): Promise<string> {
   const { catalog } = deps;
   await catalog.transaction(async (tx) => {
-    await tx.clusters.create({ name: request.name, region: request.region, labels: request.labels, connection, status: 'onboarding' });
+    await tx.clusters.create({
+      name: request.name, region: request.region, labels: request.labels,
+      allowedTiers: request.allowedTiers, adoptableNamespaces: request.adoptableNamespaces, connection, status: 'onboarding',
+    });
     if (request.kubeconfig !== undefined && connection.provider === 'kubeconfig') {
       await tx.secrets.put(GLOBAL_SCOPE, connection.kubeconfigSecret, request.kubeconfig);
     }

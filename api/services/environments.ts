@@ -1,6 +1,6 @@
 // Environments as the API shows and changes them: views, the rules check before a change,
 // and the deploy start.
-import type { AppSpec, EnvironmentDocument, Overrides } from '../../domain/environment.js';
+import type { AppSpec, EnvironmentBinding, EnvironmentDocument, Overrides } from '../../domain/environment.js';
 import { checkOverrides, environmentFromDocument } from '../../domain/environment.js';
 import { formatPath } from '../../domain/diff.js';
 import { shortRevision } from '../../domain/revision.js';
@@ -67,9 +67,30 @@ export function requireOverridesFit(spec: AppSpec, overrides: Overrides, at: str
   if (problems.length > 0) throw badRequest(problems.map((p) => ({ path: formatPath([...at, ...p.path]), message: p.message })));
 }
 
+/**
+ * Two environments never share a namespace of one cluster (they would prune each other's
+ * objects): refused with the field that names it (→ 409). `alongside`: environments the same
+ * request writes. The catalog's unique index backs this up against a race.
+ */
+export async function requireNamespaceFree(catalog: Catalog, binding: EnvironmentBinding, path: string, alongside: readonly EnvironmentBinding[] = []): Promise<void> {
+  const sameNamespace = (other: EnvironmentBinding) =>
+    other.name !== binding.name && other.cluster === binding.cluster && other.namespace === binding.namespace;
+  const holder = alongside.find(sameNamespace) ?? (await catalog.environments.list({ cluster: binding.cluster })).map((e) => e.binding).find(sameNamespace);
+  if (!holder) return;
+  throw new ApiError(409, 'namespace_taken', `namespace "${binding.namespace}" on cluster "${binding.cluster}" belongs to environment "${holder.name}"`, [
+    { path, message: `is environment "${holder.name}"'s namespace on cluster "${binding.cluster}"` },
+  ]);
+}
+
+/** Where an environment document names its namespace: `spec.namespace`, or its name when that is the default. */
+export function namespacePath(doc: EnvironmentDocument): string {
+  return doc.spec.namespace === undefined ? 'metadata.name' : 'spec.namespace';
+}
+
 export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument, by: string, rules?: Rules) {
   const env = environmentFromDocument(doc);
   await checkRules(deps.catalog, env, { kind: 'edit', at: deps.now(), rules });
+  await requireNamespaceFree(deps.catalog, env.binding, namespacePath(doc));
   return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, author: by });
 }
 

@@ -2,8 +2,9 @@
 // the organisation's rules and the audit log. Modelled on Argo CD's projects: a scoped admin
 // administers the clusters and the per-tier rules of its tiers, and sees the audit of its tiers.
 //
-//   cluster writes  — the cluster's `tier` label (before and after the change) must be in scope;
-//                     a cluster without one belongs to no tier, so only unscoped admins touch it
+//   cluster writes  — the cluster's `tier` label and every tier it allows (`allowedTiers`), before
+//                     and after the change, must be in scope; a cluster without a tier label
+//                     belongs to no tier, so only unscoped admins touch it
 //   rules writes    — only the per-tier entries (approvals, minReplicas) of tiers in scope may
 //                     change; anything organisation-wide needs an unscoped admin
 //   audit reads     — entries about environments, clusters and operations of the scope's
@@ -16,10 +17,13 @@ import type { Catalog } from '../../store/catalog.js';
 import type { AuditEntry } from '../../store/audit.js';
 import type { Principal } from '../authz.js';
 
-/** The tiers a cluster's writes touch: its `tier` label, or every tier when it has none. */
-export function clusterTiers(labels: Readonly<Record<string, string>> | undefined): Tier[] {
+/**
+ * The tiers a cluster's writes touch: its `tier` label's and those it allows beyond it (a dev
+ * admin cannot open a dev cluster to prod environments), or every tier when it has no tier label.
+ */
+export function clusterTiers(labels: Readonly<Record<string, string>> | undefined, allowedTiers: readonly Tier[] = []): Tier[] {
   const tier = labels && Object.hasOwn(labels, 'tier') ? Tier.safeParse(labels.tier) : undefined;
-  return tier?.success ? [tier.data] : [...TIERS];
+  return tier?.success ? TIERS.filter((t) => t === tier.data || allowedTiers.includes(t)) : [...TIERS];
 }
 
 /** The tiers a rules change touches: those whose per-tier entries differ; every tier if anything else does. */
@@ -50,7 +54,7 @@ export async function visibleAudit(catalog: Catalog, principal: Principal, entri
   });
   const cluster = (name: string) => remember(`c:${name}`, async () => {
     const c = await catalog.clusters.get(name);
-    return c !== undefined && within(clusterTiers(c.labels));
+    return c !== undefined && within(clusterTiers(c.labels, c.allowedTiers));
   });
   const operation = (id: string) => remember(`o:${id}`, async () => {
     const op = await catalog.operations.get(id);

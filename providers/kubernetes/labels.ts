@@ -37,6 +37,14 @@ export function appliedByFlotilla(metadata: { managedFields?: { manager?: string
   return metadata?.managedFields?.some((f) => f.manager === FIELD_MANAGER && f.operation === 'Apply') ?? false;
 }
 
+/** The field manager of the bootstrap account's writes (issue 10, finding 5): it creates namespaces, never applies. */
+export const BOOTSTRAP_FIELD_MANAGER = 'flotilla-bootstrap';
+
+/** Whether Flotilla's bootstrap account created the object (its create shows in managedFields). */
+export function createdByFlotillaBootstrap(metadata: { managedFields?: { manager?: string; operation?: string }[] } | undefined): boolean {
+  return metadata?.managedFields?.some((f) => f.manager === BOOTSTRAP_FIELD_MANAGER && f.operation === 'Update') ?? false;
+}
+
 export function matchesLabels(labels: LabelSet | undefined, selector: LabelSet): boolean {
   return Object.entries(selector).every(([key, value]) => labels?.[key] === value);
 }

@@ -6,7 +6,7 @@ import type { Manifest } from '../../domain/manifest.js';
 import type { KubeClient } from './client.js';
 import { deleteNamespace } from './namespace.js';
 import { prune, type PrunedObject } from './prune.js';
-import { appliedByFlotilla, environmentLabels } from './labels.js';
+import { appliedByFlotilla, createdByFlotillaBootstrap, environmentLabels } from './labels.js';
 import { readObject } from './read.js';
 
 /** On a namespace Flotilla created: the environment it was created for. */
@@ -16,8 +16,10 @@ export const CREATED_FOR_ANNOTATION = 'flotilla.dev/created-for';
 export async function namespaceClaim(client: KubeClient, namespace: string, environment: string, signal?: AbortSignal): Promise<'absent' | 'owned' | 'foreign'> {
   const live = await readObject(client, { apiVersion: 'v1', kind: 'Namespace', name: namespace }, signal);
   if (!live) return 'absent';
-  // The mark must be Flotilla's own (applied by its field manager), not copied onto someone's namespace.
-  return live.metadata.annotations?.[CREATED_FOR_ANNOTATION] === environment && appliedByFlotilla(live.metadata) ? 'owned' : 'foreign';
+  // The mark must be Flotilla's own (applied by its field manager, or written by its bootstrap
+  // account creating the namespace: agent-access.ts), not copied onto someone's namespace.
+  const mine = appliedByFlotilla(live.metadata) || createdByFlotillaBootstrap(live.metadata);
+  return live.metadata.annotations?.[CREATED_FOR_ANNOTATION] === environment && mine ? 'owned' : 'foreign';
 }
 
 /**

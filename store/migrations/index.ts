@@ -6,12 +6,14 @@ import * as initial from './0001-initial.js';
 import * as idempotency from './0002-idempotency.js';
 import * as changeControl from './0003-change-control.js';
 import * as tokenOwners from './0004-token-owners.js';
+import * as clusterPlacement from './0005-cluster-placement.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-idempotency': idempotency,
   '0003-change-control': changeControl,
   '0004-token-owners': tokenOwners,
+  '0005-cluster-placement': clusterPlacement,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -19,6 +19,8 @@ import { LocalFleet } from '../../local/fleet.js';
 import { freePort } from '../../local/ports.js';
 import { startTemporalDevServer, type TemporalServerHandle } from '../../local/temporal-dev-server.js';
 import { ensureToolchain } from '../../local/toolchain.js';
+import { flotillaDataConverter } from '../../temporal/data-converter.js';
+import { PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
 import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { onboardCluster } from '../../workflows/onboard-cluster.js';
 import { promote } from '../../workflows/promote.js';
@@ -65,6 +67,10 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
   const toolchain = ensureToolchain();
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-faults-'));
   const dbFile = join(dir, 'temporal.db');
+  // Payloads encrypted as in production: the worker, the API and this client share one key ring.
+  const keyRing = PayloadKeyRing.generate();
+  const payloadKeys = join(dir, 'payload-keys.json');
+  writeKeyRingFile(payloadKeys, keyRing);
   const taskQueue = `faults-${run}`;
   const clusterNames = [`fa-${run}`, `fb-${run}`] as const;
   const env = (n: string) => `fs-${n}-${run}`;
@@ -88,7 +94,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
   const startWorker = async () => {
     worker = startWorkerProcess({
       TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace,
-      FLOTILLA_TASK_QUEUE: taskQueue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey,
+      FLOTILLA_TASK_QUEUE: taskQueue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, [PAYLOAD_KEYS_ENV]: payloadKeys,
     });
     await worker.ready;
   };
@@ -100,7 +106,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, FLOTILLA_TASK_QUEUE: taskQueue,
-        FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, PORT: String(apiPort), HOST: '127.0.0.1',
+        FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, [PAYLOAD_KEYS_ENV]: payloadKeys, PORT: String(apiPort), HOST: '127.0.0.1',
         FLOTILLA_RATE_LIMIT: '0', FLOTILLA_IDEMPOTENCY_LEASE_SECONDS: '2', FLOTILLA_BOOTSTRAP_TOKEN_FILE: join(dir, 'bootstrap-token'),
       },
     });
@@ -151,7 +157,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       clusters: clusterNames.map((name) => ({ name, labels: { tier: 'prod' }, nodes: 1 })),
     });
     tc = await testCatalog(fleet.clusters);
-    client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace });
+    client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace, dataConverter: flotillaDataConverter(keyRing) });
     const [a, b] = clusterNames;
     const envs = [
       { name: env('src'), cluster: a }, { name: env('da'), cluster: a }, { name: env('db'), cluster: b },

@@ -4,11 +4,12 @@
 // is refused (409 naming it) while it runs, and takes over once Temporal says it ended.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { temporalStarter } from '../../api/temporal.js';
 import { kubeconfigCluster, startTestApi, type TestApi, testKubeconfig } from '../support/api-server.js';
 import { shopEnvironment } from '../support/fixtures.js';
+import { decryptHistory, tierClient } from '../support/tier-temporal.js';
 
 const run = promisify(execFile);
 const address = inject('temporalAddress');
@@ -23,9 +24,10 @@ async function describeWorkflow(id: string): Promise<{ workflowExecutionInfo: { 
   return JSON.parse(stdout);
 }
 
+/** The run's history as the temporal CLI shows it, its encrypted payloads decrypted with the tier's key ring. */
 async function history(id: string): Promise<string> {
   const { stdout } = await run(temporal, ['workflow', 'show', '--address', address, '--namespace', namespace, '-w', id, '-o', 'json'], { maxBuffer: 16 * 1024 * 1024 });
-  return stdout;
+  return JSON.stringify(await decryptHistory(JSON.parse(stdout) as unknown));
 }
 
 /** Workflow inputs are base64 payloads in the history: decode every one. */
@@ -40,18 +42,16 @@ function decodedPayloads(historyJson: string): string {
 
 describe('API operations on the real Temporal dev server', () => {
   let api: TestApi;
-  let connection: Connection;
   let client: Client;
   const started: string[] = [];
   beforeAll(async () => {
-    connection = await Connection.connect({ address });
-    client = new Client({ connection, namespace });
+    client = await tierClient();
     api = await startTestApi({ operations: temporalStarter(client, taskQueue) });
   });
   afterAll(async () => {
     for (const id of started) await client.workflow.getHandle(id).terminate('test done').catch(() => undefined);
     await api?.close();
-    await connection?.close();
+    await client?.connection.close();
   });
 
   it('registering a cluster starts onboardCluster with the cluster name only', async () => {

@@ -4,7 +4,7 @@
 // new revision with its own overrides (and as its desired revision). While it runs, its target
 // is held: a deploy of it is refused with 409 naming the promotion. A second promotion is
 // rejected: the workflow completes with that outcome, and the operations index says so.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../domain/labels.js';
 import { shortRevision } from '../../domain/revision.js';
@@ -14,6 +14,7 @@ import type { PromotionState } from '../../workflows/messages.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { createEnvironments, deployAll, liveObjects, setSpec, shopSpec } from '../support/promotion-env.js';
+import { tierClient } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [a, b] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -34,7 +35,7 @@ describe('promotions through the API', () => {
 
   beforeAll(async () => {
     tc = await testCatalog([a, b]);
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    client = await tierClient();
     worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });

@@ -11,7 +11,7 @@
 //   6 N distinct approvers; a native Temporal cancel rolls back like the cancel signal;
 //   7 rolling back a first deploy removes only what Flotilla created and corrects the catalog;
 //   9 outcomes are results, and the operations index follows them without anyone reading them.
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppSpecInput } from '../../domain/environment.js';
@@ -29,6 +29,7 @@ import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi } from '../support/live-api.js';
 import { createEnvironments, liveRevisions } from '../support/promotion-env.js';
 import { rootCause, until } from '../support/wait.js';
+import { tierClient } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -62,7 +63,7 @@ describe('change control', () => {
   beforeAll(async () => {
     tc = await testCatalog([us, eu]);
     catalog = tc.catalog;
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    client = await tierClient();
     worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
     });
@@ -183,6 +184,11 @@ describe('change control', () => {
     await environment(failing, 'prod', us, spec('1.0.0'));
     await k(eu, ['create', 'namespace', fresh]);
     await k(eu, ['create', 'configmap', 'theirs', '-n', fresh, '--from-literal=owner=someone-else']);
+    // Its owner lets Flotilla's agent work there (issue 10, finding 5: Flotilla grants itself nothing in a namespace it did not create).
+    await k(eu, ['create', 'rolebinding', 'flotilla-agent', '-n', fresh, '--clusterrole=flotilla-agent-namespaced', '--serviceaccount=flotilla-system:flotilla-agent']);
+    // And an admin of the cluster lets Flotilla adopt it (issue 10, finding 1: else the deploy refuses a namespace it did not create).
+    const placement = await catalog.clusters.require(eu.name);
+    await catalog.clusters.setPlacement(eu.name, { allowedTiers: placement.allowedTiers, adoptableNamespaces: [...placement.adoptableNamespaces, fresh] });
     await deploy(staging);
     await deploy(prod);
     const before = await catalog.environments.require(prod);

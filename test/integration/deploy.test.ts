@@ -2,7 +2,7 @@
 // a first deploy (the database ready before the workloads change, prune last), an idempotent
 // repeat, a revision that drops a service, and a refusal by rules. Each holds the environment
 // while it runs, pins the overrides version it planned with, and reports to the operations index.
-import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
+import { type Client, WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -16,6 +16,7 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { recordHistory } from '../support/histories.js';
 import { kubectlJson } from '../support/kubectl.js';
+import { decryptHistory, tierClient } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const cluster = inject('clusters')[1]!;
@@ -48,7 +49,7 @@ interface HistoryJson {
   }[];
 }
 
-/** Every payload of the history (inputs, results, failures' details), decoded: what a reader of the history sees. */
+/** Every payload of the (decrypted) history (inputs, results, failures' details), decoded: what a reader of the history sees. */
 function decodedPayloads(json: string): string {
   const out: string[] = [];
   JSON.stringify(JSON.parse(json), (key, value: unknown) => {
@@ -76,7 +77,7 @@ describe('deployEnvironment', () => {
 
   beforeAll(async () => {
     tc = await testCatalog([cluster]);
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    client = await tierClient();
     const doc = validateDocument({
       apiVersion: 'flotilla.dev/v1', kind: 'Environment', metadata: { name: envName },
       spec: { application: 'shop', tier: 'staging', cluster: cluster.name, app: app(['web', 'payments', 'email']), overrides: { replicas: { web: 3 } } },
@@ -101,7 +102,8 @@ describe('deployEnvironment', () => {
         const handle = await client.workflow.start(deployEnvironment, { taskQueue, workflowId, args: [{ environment: envName, requestedBy: 'alice', rolloutTimeoutSeconds: 120 }] });
         const result = await handle.result().catch((e: unknown) => e);
         if (process.env.FLOTILLA_RECORD_HISTORIES && workflowId.endsWith('-3')) await recordHistory('deploy-environment-prune', handle);
-        return { result, history: historyToJSON(await handle.fetchHistory()) };
+        // Payloads are encrypted in Temporal; what follows reads them as the codec endpoint would show them.
+        return { result, history: JSON.stringify(await decryptHistory(JSON.parse(historyToJSON(await handle.fetchHistory())) as unknown)) };
       });
     } finally {
       await connection.close();

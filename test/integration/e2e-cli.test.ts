@@ -12,7 +12,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LABEL } from '../../domain/labels.js';
@@ -22,6 +22,7 @@ import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { liveObjects, shopSpec } from '../support/promotion-env.js';
+import { tierClient } from '../support/tier-temporal.js';
 
 const bin = resolve('cli/bin.ts');
 const toolchain = inject('toolchain');
@@ -77,7 +78,7 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
 
   beforeAll(async () => {
     tc = await testCatalog();
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    client = await tierClient();
     worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
@@ -98,7 +99,7 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
     expect(login.code, login.stderr).toBe(0);
     for (const [name, cluster] of [[clusterA, a], [clusterB, b]] as const) {
       const res = await api.request<{ operationId: string }>('POST', '/v1/clusters', {
-        body: { name, labels: cluster.labels, connection: { provider: 'kubeconfig' }, kubeconfig: cluster.kubeconfig },
+        body: { name, labels: cluster.labels, allowedTiers: cluster.allowedTiers, connection: { provider: 'kubeconfig' }, kubeconfig: cluster.kubeconfig },
       });
       expect(res.status).toBe(202);
       expect(res.body.operationId).toBe(`onboard-${name}`);

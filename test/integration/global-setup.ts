@@ -1,19 +1,26 @@
 // Starts the real parts once for the integration tier: the Temporal dev server (or
 // TEMPORAL_ADDRESS) and a local fleet of two clusters. Fails loudly when a part cannot start.
+// Every Temporal payload is encrypted, as in production: a payload key ring for the run (or
+// FLOTILLA_PAYLOAD_KEYS when set) is exported to the test files and the worker processes they start.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import type { Tier } from '../../domain/environment.js';
 import { LocalFleet } from '../../local/fleet.js';
 import { temporalFromEnvOrStart } from '../../local/temporal-dev-server.js';
 import { ensureToolchain, type Toolchain } from '../../local/toolchain.js';
+import { PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     toolchain: Toolchain;
     temporalAddress: string;
     temporalNamespace: string;
-    clusters: { name: string; kubeconfigPath: string; kubeconfig: string; labels: Record<string, string> }[];
+    /** Registered as given (testCatalog, POST /v1/clusters): labels, and the tiers allowed beyond the `tier` label. */
+    clusters: { name: string; kubeconfigPath: string; kubeconfig: string; labels: Record<string, string>; allowedTiers: Tier[] }[];
+    /** FLOTILLA_PAYLOAD_KEYS of the run (also in every test file's environment). */
+    payloadKeys: string;
   }
 }
 
@@ -21,6 +28,13 @@ export default async function setup(project: TestProject) {
   const log = (m: string) => console.error(`[integration] ${m}`);
   const toolchain = ensureToolchain();
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-it-'));
+  const ownKeys = !process.env[PAYLOAD_KEYS_ENV];
+  if (ownKeys) {
+    const file = join(dir, 'payload-keys.json');
+    writeKeyRingFile(file, PayloadKeyRing.generate());
+    // Test files (forked after this) and the workers they spawn inherit it.
+    process.env[PAYLOAD_KEYS_ENV] = file;
+  }
   const temporal = await temporalFromEnvOrStart({ executable: toolchain.temporal, dbFile: join(dir, 'temporal.db') });
   log(`temporal at ${temporal.address}${temporal.owned ? ' (dev server)' : ' (TEMPORAL_ADDRESS)'}`);
   const run = Math.random().toString(36).slice(2, 7);
@@ -35,11 +49,16 @@ export default async function setup(project: TestProject) {
   project.provide('toolchain', toolchain);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);
-  project.provide('clusters', fleet.clusters.map(({ name, kubeconfigPath, kubeconfig, labels }) => ({ name, kubeconfigPath, kubeconfig, labels })));
+  project.provide('payloadKeys', process.env[PAYLOAD_KEYS_ENV]!);
+  // Both clusters are prod clusters that an admin also opened to the pre-production tiers the
+  // tests put beside prod (domain/placement.ts): a tier-dev environment lands on them only so.
+  const allowedTiers: Tier[] = ['dev', 'staging'];
+  project.provide('clusters', fleet.clusters.map(({ name, kubeconfigPath, kubeconfig, labels }) => ({ name, kubeconfigPath, kubeconfig, labels, allowedTiers })));
 
   return async () => {
     await fleet.delete();
     await temporal.stop();
     rmSync(dir, { recursive: true, force: true });
+    if (ownKeys) delete process.env[PAYLOAD_KEYS_ENV];
   };
 }

@@ -7,7 +7,7 @@
 // previous revision, or nothing at all for a target that ran nothing before. Outcomes are the
 // workflow's result (it completes); the catalog (deployed and desired, locks, operations
 // index) must agree. FLOTILLA_CHAOS_SEED replays a run.
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { LocalFleet } from '../../local/fleet.js';
 import type { PromotionState } from '../../workflows/messages.js';
@@ -17,6 +17,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { tierClient } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [us] = inject('clusters');
@@ -68,9 +69,10 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
   };
 
   beforeAll(async () => {
-    fleet = await LocalFleet.create({ toolchain, clusters: [{ name: small, nodes: 1 }], deleteOnSignal: false });
+    // A prod cluster: a prod environment runs only where the cluster accepts prod (domain/placement.ts).
+    fleet = await LocalFleet.create({ toolchain, clusters: [{ name: small, labels: { tier: 'prod' }, nodes: 1 }], deleteOnSignal: false });
     tc = await testCatalog([us!, ...fleet.clusters]);
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    client = await tierClient();
     await createEnvironments(tc.catalog, [
       { name: env('src'), tier: 'staging', cluster: us!.name },
       { name: env('a'), tier: 'prod', cluster: us!.name, overrides: { replicas: { web: 2 } } },

@@ -2,7 +2,7 @@
 // object: three stages with approvals, a failing target rolled back, approval refusals, an
 // approval timeout. How a promotion ends (completed, rolled back, cancelled, rejected) is its
 // result, not a workflow failure; the catalog's desired revision follows what was deployed.
-import { Client, Connection, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { diffEnvironments } from '../../domain/diff.js';
@@ -18,6 +18,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { rootCause, until } from '../support/wait.js';
 import { recordHistory } from '../support/histories.js';
 import { createEnvironments, deployAll, expectedRevisions, liveObjects, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
+import { tierClient } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -39,7 +40,7 @@ describe('promote', () => {
     fleet = await LocalFleet.create({ toolchain, clusters: [{ name: small, labels: { tier: 'prod', geo: 'eu' }, nodes: 1 }], deleteOnSignal: false });
     tc = await testCatalog([us, eu, ...fleet.clusters]);
     catalog = tc.catalog;
-    client = new Client({ connection: await Connection.connect({ address: inject('temporalAddress') }), namespace: inject('temporalNamespace') });
+    client = await tierClient();
     worker = await runFlotillaWorker({
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
     });

@@ -131,6 +131,18 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       await expect(catalog.clusters.require(a)).rejects.toThrow(`cluster "${a}" not found`);
     });
 
+    it('keeps what an admin allows on a cluster: tiers beyond its label, adoptable namespaces (never a system one)', async () => {
+      const name = await cluster({ tier: 'prod' });
+      expect(await catalog.clusters.require(name)).toMatchObject({ allowedTiers: [], adoptableNamespaces: [] });
+      const set = await catalog.clusters.setPlacement(name, { allowedTiers: ['staging'], adoptableNamespaces: ['team-a'] });
+      expect(set).toMatchObject({ allowedTiers: ['staging'], adoptableNamespaces: ['team-a'], generation: 2 });
+      expect(await catalog.clusters.require(name)).toMatchObject({ allowedTiers: ['staging'], adoptableNamespaces: ['team-a'] });
+      await expect(catalog.clusters.setPlacement(name, { allowedTiers: [], adoptableNamespaces: ['kube-system'] })).rejects.toBeInstanceOf(ZodError);
+      const other = unique('c');
+      await catalog.clusters.create({ name: other, connection: kubeconfig('kc'), allowedTiers: ['dev'], adoptableNamespaces: ['legacy'] });
+      expect(await catalog.clusters.require(other)).toMatchObject({ allowedTiers: ['dev'], adoptableNamespaces: ['legacy'] });
+    });
+
     it('refuses a duplicate name with a ConflictError that carries no SQL', async () => {
       const name = await cluster();
       const error = await catalog.clusters.create({ name, connection: kubeconfig('other') }).catch((e: unknown) => e);
@@ -404,7 +416,7 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
         }
         await db.insertInto('operations').values({ id: 'old-op', kind: 'deploy', state: 'completed', requested_by: 'alice', started_at: at, finished_at: at, updated_at: at }).execute();
 
-        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners']);
+        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement']);
       } finally {
         await old.close();
       }

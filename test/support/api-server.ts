@@ -6,11 +6,13 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app.js';
 import type { Role } from '../../api/authz.js';
-import type { AppDeps } from '../../api/deps.js';
+import type { AppDeps, CodecServerOptions } from '../../api/deps.js';
 import { createLogger } from '../../api/http/logger.js';
 import { OperationAlreadyRunningError, type OperationDescription, type OperationStarter, type StartedOperation } from '../../api/starter.js';
 import type { Tier } from '../../domain/environment.js';
 import { type Catalog, openCatalog } from '../../store/catalog.js';
+import { PayloadKeyRing } from '../../temporal/key-ring.js';
+import { AesGcmPayloadCodec } from '../../temporal/payload-codec.js';
 
 /** Our own OperationStarter that records starts instead of reaching Temporal. */
 export class RecordingStarter implements OperationStarter {
@@ -42,6 +44,8 @@ export interface TestApi {
   base: string;
   catalog: Catalog;
   operations: OperationStarter;
+  /** What /v1/codec serves (a fresh key ring per API unless given). */
+  codec: CodecServerOptions;
   /** An unscoped admin token. */
   admin: string;
   /** Every log line the API wrote. */
@@ -51,12 +55,13 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' | 'rateLimit' | 'now' | 'cloud'>> & { host?: string } = {}): Promise<TestApi> {
+export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' | 'rateLimit' | 'now' | 'cloud' | 'codec'>> & { host?: string } = {}): Promise<TestApi> {
   const catalog = await openCatalog({ url: 'sqlite::memory:', masterKey: randomBytes(32).toString('base64') });
   const logs: string[] = [];
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
   const operations = options.operations ?? new RecordingStarter();
-  const app = createApp({ catalog, operations, logger, rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 }, now: options.now, cloud: options.cloud, webRoot: '/nonexistent' });
+  const codec = options.codec ?? { codec: new AesGcmPayloadCodec(PayloadKeyRing.generate()) };
+  const app = createApp({ catalog, operations, logger, rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 }, now: options.now, cloud: options.cloud, codec, webRoot: '/nonexistent' });
   const server: Server = app.listen(0, options.host ?? '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -64,7 +69,7 @@ export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' |
   let n = 0;
 
   return {
-    base, catalog, operations, admin, logs,
+    base, catalog, operations, codec, admin, logs,
     async token(role, tiers, name) {
       return (await catalog.tokens.create({ name: name ?? `${role}-${tiers?.join('-') ?? 'all'}-${++n}`, role, tiers })).token;
     },

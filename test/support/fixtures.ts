@@ -40,7 +40,8 @@ export function shopEnvironment(overrides: Partial<{ name: string; tier: 'dev' |
       },
       overrides: {
         replicas: { web: 3 },
-        hostnames: { web: 'staging.shop.example' },
+        // Each environment its own Ingress host: two environments may never share one.
+        hostnames: { web: overrides.name === undefined ? 'staging.shop.example' : `${overrides.name}.shop.example` },
         config: { 'public-url': 'https://staging.shop.example' },
       },
     },

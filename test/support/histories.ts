@@ -3,7 +3,11 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
+import type { PayloadCodec } from '@temporalio/common';
 import { historyFromJSON, historyToJSON, type History } from '@temporalio/common/lib/proto-utils.js';
+import { dataConverterFromEnv } from '../../temporal/data-converter.js';
+import { ENCODING_ENCRYPTED } from '../../temporal/payload-codec.js';
+import { decryptHistory, encodingOf, payloadsOf } from './tier-temporal.js';
 
 export const historiesDir = fileURLToPath(new URL('../replay/histories/', import.meta.url));
 
@@ -11,17 +15,20 @@ export const historiesDir = fileURLToPath(new URL('../replay/histories/', import
  * Records the handle's history as a new file, `<name>-<YYYY-MM-DD>.json` (the day of `on`, UTC,
  * today by default) under `dir` (test/replay/histories by default), and returns the file's name.
  * A recorded history is never overwritten: when that file exists already this throws, and the
- * file stays as it was (replay keeps checking it against the current code).
+ * file stays as it was (replay keeps checking it against the current code). Encrypted payloads
+ * are stored decrypted (with `codec`, or FLOTILLA_PAYLOAD_KEYS' codec): a recording must replay
+ * long after the key ring of the run that made it is gone.
  */
 export async function recordHistory(
   name: string,
   handle: Pick<WorkflowHandle, 'workflowId' | 'fetchHistory'>,
-  { on = new Date(), dir = historiesDir }: { on?: Date; dir?: string } = {},
+  { on = new Date(), dir = historiesDir, codec }: { on?: Date; dir?: string; codec?: PayloadCodec } = {},
 ): Promise<string> {
   const file = `${name}-${on.toISOString().slice(0, 10)}.json`;
   const path = join(dir, file);
   if (existsSync(path)) throw new Error(`refusing to overwrite the recorded history ${path}: recorded histories are kept; record under another name or on another day`);
-  const history = JSON.parse(historyToJSON(await handle.fetchHistory())) as unknown;
+  let history = JSON.parse(historyToJSON(await handle.fetchHistory())) as unknown;
+  if (payloadsOf(history).some((p) => encodingOf(p) === ENCODING_ENCRYPTED)) history = await decryptHistory(history, codec ?? dataConverterFromEnv().payloadCodecs[0]);
   // 'wx' fails if the file appeared meanwhile: not even a race overwrites one.
   writeFileSync(path, JSON.stringify({ workflowId: handle.workflowId, history }, null, 1), { flag: 'wx' });
   return file;

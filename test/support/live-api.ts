@@ -20,7 +20,12 @@ export interface LiveApi {
 export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: string): Promise<LiveApi> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
-  const app = createApp({ catalog, operations: temporalStarter(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent' });
+  // /v1/codec serves the client's own codec, as api/main.ts does.
+  const [codec] = client.options.loadedDataConverter.payloadCodecs;
+  const app = createApp({
+    catalog, operations: temporalStarter(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent',
+    ...(codec ? { codec: { codec, namespace: client.options.namespace } } : {}),
+  });
   const server: Server = app.listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

@@ -10,8 +10,8 @@ const may = (role: Role, action: Action, tiers?: Principal['tiers']) => authoriz
 /**
  * Every action, and exactly the roles that may do it (unscoped tokens), spelt out. Read across:
  * a viewer only reads; an operator also changes and deploys environments, clones, drills and
- * schedules; a release-manager also promotes; only an admin reads the audit log and changes
- * clusters, rules and tokens.
+ * schedules; a release-manager also promotes and reads decrypted Temporal payloads; only an
+ * admin reads the audit log, changes clusters, rules and tokens, and encrypts payloads.
  */
 const MAY: Record<Action, readonly Role[]> = {
   read: ['viewer', 'operator', 'release-manager', 'admin'],
@@ -27,6 +27,8 @@ const MAY: Record<Action, readonly Role[]> = {
   'cluster.write': ['admin'],
   'rules.write': ['admin'],
   'token.write': ['admin'],
+  'payload.decode': ['release-manager', 'admin'],
+  'payload.encode': ['admin'],
 };
 const EVERY_ROLE: readonly Role[] = ['viewer', 'operator', 'release-manager', 'admin'];
 

@@ -37,7 +37,9 @@ describe('POST /v1/apply is all or nothing', () => {
       clash,
     ]);
     expect(res.status, JSON.stringify(res.body)).toBe(409);
-    expect(res.body.error.details).toEqual([{ path: 'documents[3].metadata.name', message: expect.stringContaining('namespace "e0"') }]);
+    // Found before the first write, naming the field that clashes (issue 10, finding 1).
+    expect(res.body.error.code).toBe('namespace_taken');
+    expect(res.body.error.details).toEqual([{ path: 'documents[3].spec.namespace', message: expect.stringContaining('environment "e0"') }]);
     expect(await api.catalog.clusters.get('c-new')).toBeUndefined();
     expect(await api.catalog.environments.get('e-fine')).toBeUndefined();
     expect(await api.catalog.environments.get('e1')).toBeUndefined();

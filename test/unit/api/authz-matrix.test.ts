@@ -166,6 +166,19 @@ const CASES: Case[] = [
     },
   },
   { name: 'GET /audit', allowed: DEV_ADMINS, ok: 200, request: async () => ({ method: 'GET', path: '/v1/audit' }) },
+  // The Temporal payload codec: decrypting needs an unscoped release-manager or admin, encrypting an unscoped admin.
+  {
+    name: 'POST /codec/decode', allowed: RELEASE, ok: 200,
+    request: async (api) => {
+      const [p] = await api.codec.codec.encode([{ metadata: { encoding: Buffer.from('json/plain') }, data: Buffer.from('"matrix"') }]);
+      const json = { metadata: Object.fromEntries(Object.entries(p!.metadata!).map(([k, v]) => [k, Buffer.from(v!).toString('base64')])), data: Buffer.from(p!.data!).toString('base64') };
+      return { method: 'POST', path: '/v1/codec/decode', body: { payloads: [json] } };
+    },
+  },
+  {
+    name: 'POST /codec/encode', allowed: ADMIN, ok: 200,
+    request: async () => ({ method: 'POST', path: '/v1/codec/encode', body: { payloads: [{ metadata: { encoding: Buffer.from('json/plain').toString('base64') }, data: Buffer.from('"matrix"').toString('base64') }] } }),
+  },
   { name: 'GET /operations', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations' }) },
   { name: 'GET /operations/{id}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/operations/onboard-dev-1' }) },
   {

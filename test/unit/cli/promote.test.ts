@@ -131,7 +131,9 @@ describe('flotilla promote against the API', { timeout: 30_000 }, () => {
   beforeAll(async () => {
     api = await startWorkflowApi();
     for (const [name, tier] of [['dev-1', 'dev'], ['prod-1', 'prod']] as const) {
-      expect((await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name, { tier }) })).status).toBe(202);
+      // The dev cluster also runs the staging environments: an admin allowed that tier on it.
+      const allowedTiers = tier === 'dev' ? ['staging'] : [];
+      expect((await api.request('POST', '/v1/clusters', { body: { ...kubeconfigCluster(name, { tier }), allowedTiers } })).status).toBe(202);
     }
     for (const [name, tier, cluster] of [['shop-staging', 'staging', 'dev-1'], ['shop-qa', 'staging', 'dev-1'], ['shop-prod', 'prod', 'prod-1']] as const) {
       expect((await api.request('POST', '/v1/environments', { body: shopEnvironment({ name, tier, cluster }) })).status).toBe(201);

@@ -31,14 +31,14 @@ describe('own-property lookups of user-named keys', () => {
   it('minimum replicas are not skipped for a service named "constructor" (no override inherited)', () => {
     const spec = AppSpec.parse({ services: [{ name: 'constructor', image: 'ghcr.io/acme/c:1', replicas: 1 }] });
     const rules = Rules.parse({ minReplicas: { perTier: { prod: 2 } } });
-    const verdict = evaluateRules(rules, { kind: 'deploy', at: '2026-12-01T00:00:00Z', targets: [{ binding, spec, overrides: Overrides.parse({}), cluster: { name: 'c1', labels: {} } }] });
+    const verdict = evaluateRules(rules, { kind: 'deploy', at: '2026-12-01T00:00:00Z', targets: [{ binding, spec, overrides: Overrides.parse({}), cluster: { name: 'c1', labels: { tier: 'prod' } } }] });
     expect(verdict.violations.map((v) => v.rule)).toEqual(['minReplicas']);
   });
 
   it('residency on a label key named "constructor" reads the cluster\'s own labels', () => {
     const spec = AppSpec.parse({ services: [{ name: 'web', image: 'ghcr.io/acme/web:1' }] });
     const rules = Rules.parse({ residency: { labelKey: 'constructor' } });
-    const verdict = evaluateRules(rules, { kind: 'deploy', at: '2026-12-01T00:00:00Z', targets: [{ binding: { ...binding, residency: 'eu' }, spec, overrides: Overrides.parse({}), cluster: { name: 'c1', labels: {} } }] });
+    const verdict = evaluateRules(rules, { kind: 'deploy', at: '2026-12-01T00:00:00Z', targets: [{ binding: { ...binding, residency: 'eu' }, spec, overrides: Overrides.parse({}), cluster: { name: 'c1', labels: { tier: 'prod' } } }] });
     expect(verdict.violations[0]!.message).toContain('not labelled constructor');
   });
 

@@ -4,9 +4,10 @@ import { evaluateRules, inWindow, parseImage, Rules, type ChangeTarget, type Rul
 import { shop } from '../../support/domain.js';
 
 const at = '2026-11-25T10:00:00Z'; // a Wednesday
+// Each target on a cluster of its own tier (domain/placement.ts), unless a test says otherwise.
 const target = (env: Environment, clusterLabels: Record<string, string> = { geo: 'us' }): ChangeTarget => ({
   ...env,
-  cluster: { name: env.binding.cluster, labels: clusterLabels },
+  cluster: { name: env.binding.cluster, labels: { tier: env.binding.tier, ...clusterLabels } },
 });
 const check = (rules: RulesInput, targets: ChangeTarget[], when = at) =>
   evaluateRules(Rules.parse(rules), { kind: 'deploy', at: when, targets });
