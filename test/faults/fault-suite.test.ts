@@ -27,6 +27,7 @@ import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { shortRevision } from '../../domain/revision.js';
 import { OutputTail } from '../../local/process.js';
@@ -41,16 +42,6 @@ const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow
 type Fault = (typeof FAULTS)[number];
 /** FLOTILLA_FAULT_ONLY=api-restart,worker-kill narrows the menu (to chase one kind of fault). */
 const MENU: readonly Fault[] = process.env.FLOTILLA_FAULT_ONLY ? FAULTS.filter((f) => process.env.FLOTILLA_FAULT_ONLY!.split(',').includes(f)) : FAULTS;
-
-/** A small seeded generator (mulberry32), so a failing run can be replayed. */
-function random(s: number) {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -242,7 +233,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
   }
 
   it(`ends ${ROUNDS * OPERATIONS_PER_ROUND} faulted operations exactly`, async () => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const lines: string[] = [];
     let faulted = 0;
     for (let r = 1; r <= ROUNDS; r++) {

@@ -16,6 +16,7 @@ import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { tierClient } from '../support/tier-temporal.js';
 
@@ -27,19 +28,9 @@ const RUNS = 20;
 const CANCELS = 5;
 const seed = Number(process.env.FLOTILLA_CHAOS_SEED ?? Date.now() % 1_000_000);
 
-/** A small seeded generator (mulberry32), so a failing run can be replayed. */
-function random(s: number) {
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Which runs get a native cancel: CANCELS of the non-failing ones, drawn from the seed. */
 function cancelledRuns(s: number): Set<number> {
-  const pick = random(s ^ 0x5eed);
+  const pick = seededRandom(s ^ 0x5eed);
   const eligible = Array.from({ length: RUNS }, (_, k) => k + 1).filter((i) => i % 4 !== 0);
   for (let k = eligible.length - 1; k > 0; k--) {
     const j = Math.floor(pick() * (k + 1));
@@ -93,7 +84,7 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
   });
 
   it(`ends ${RUNS} promotions exactly, each with its worker killed at a random moment, ${CANCELS} also cancelled natively`, async () => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const cancels = cancelledRuns(seed);
     const outcomes: string[] = [];
     for (let i = 1; i <= RUNS; i++) {
