@@ -22,7 +22,8 @@ export interface OnboardingActivities {
   /** Server-side applies the baseline; idempotent. */
   installBaseline(input: { cluster: string }): Promise<{ applied: number }>;
   /** Removes whatever of the baseline exists; idempotent. */
-  removeBaseline(input: { cluster: string }): Promise<{ removed: number }>;
+  /** Removes the baseline objects Flotilla created; `kept`: those it found there and leaves. */
+  removeBaseline(input: { cluster: string }): Promise<{ removed: number; kept?: string[] }>;
   readCapacity(input: { cluster: string }): Promise<ClusterCapacity>;
   setClusterStatus(input: SetClusterStatusInput): Promise<void>;
 }

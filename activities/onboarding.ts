@@ -8,8 +8,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { baselineManifests } from '../domain/baseline.js';
 import { parseQuantity } from '../domain/quantity.js';
 import { mayDo } from '../providers/kubernetes/agent-access.js';
-import { serverSideApply } from '../providers/kubernetes/apply.js';
-import { isNotFound } from '../providers/kubernetes/errors.js';
+import { applyBaseline, removeBaseline } from '../providers/kubernetes/baseline.js';
 import type { Catalog } from '../store/catalog.js';
 import { NotFoundError } from '../store/errors.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
@@ -32,7 +31,7 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps): Onboar
 
     async installBaseline({ cluster }) {
       return withRegisteredClient(cluster, async (client, context) => {
-        const applied = await serverSideApply(client, baselineManifests(), {
+        const applied = await applyBaseline(client, baselineManifests(), {
           // The baseline is Flotilla's own: take it back from anyone who edited it.
           force: true,
           signal: context.cancellationSignal,
@@ -44,20 +43,10 @@ export function createOnboardingActivities(deps: OnboardingActivityDeps): Onboar
 
     async removeBaseline({ cluster }) {
       return withRegisteredClient(cluster, async (client) => {
-        let removed = 0;
-        // Reverse order: bindings before the roles, the namespace (and what is in it) last.
-        // RoleBindings the bootstrap account made in environment namespaces go with those
-        // namespaces (teardown); any left behind refer to a role that no longer exists.
-        for (const object of baselineManifests().reverse()) {
-          const ref = { apiVersion: object.apiVersion, kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name };
-          try {
-            await client.request('DELETE', await client.path(ref), { query: { propagationPolicy: 'Background' } });
-            removed += 1;
-          } catch (error) {
-            if (!isNotFound(error)) throw error;
-          }
-        }
-        return { removed };
+        // Only what Flotilla created; RoleBindings the bootstrap account made in environment
+        // namespaces go with those namespaces (teardown).
+        const { removed, kept } = await removeBaseline(client, baselineManifests());
+        return { removed: removed.length, kept };
       });
     },
 

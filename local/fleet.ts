@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { baselineManifests } from '../domain/baseline.js';
-import { serverSideApply } from '../providers/kubernetes/apply.js';
+import { applyBaseline } from '../providers/kubernetes/baseline.js';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
 import { KWOK_STAGES_FILE } from './kwok-faults.js';
 import { onShutdown } from './shutdown.js';
@@ -162,7 +162,7 @@ export class LocalFleet {
     const kc = kubeConfigFromYaml(kubeconfig);
     await waitForReadyNodes(kc, nodes, 60_000);
     await createPersistentVolumes(kc, spec.persistentVolumes ?? 16);
-    if (spec.baseline ?? true) await serverSideApply(kc, baselineManifests(), { force: true });
+    if (spec.baseline ?? true) await applyBaseline(kc, baselineManifests(), { force: true });
     const server = kc.getCurrentCluster()!.server;
     const cluster: LocalCluster = this.toxiproxy
       ? await this.proxied(spec, { kubeconfigPath, kubeconfig, server }, this.toxiproxy.client)

@@ -31,9 +31,14 @@ describe('onboardCluster', () => {
   let tc: TestCatalog;
   let client: Client;
   const flaky = `onb-${run}`;
+  /** A cluster where someone already has a flotilla-system namespace, and a binding named like Flotilla's. */
+  const occupied = `onb-occ-${run}`;
 
   beforeAll(async () => {
-    fleet = await LocalFleet.create({ toolchain, clusters: [{ name: flaky, labels: { tier: 'dev' }, baseline: false }], deleteOnSignal: false });
+    fleet = await LocalFleet.create({
+      toolchain, deleteOnSignal: false,
+      clusters: [{ name: flaky, labels: { tier: 'dev' }, baseline: false }, { name: occupied, labels: { tier: 'dev' }, baseline: false, nodes: 1 }],
+    });
     tc = await testCatalog([...shared, ...fleet.clusters]);
     client = await tierClient();
   });
@@ -180,5 +185,27 @@ describe('onboardCluster', () => {
     } finally {
       await second.kill('SIGTERM');
     }
+  });
+
+  it('a failed baseline install removes only what Flotilla created: a namespace and a binding someone else had stay, with what is in them', async () => {
+    const cluster = fleet.cluster(occupied);
+    const kc = (args: string[]) => kubectl(toolchain.kubectl, cluster.kubeconfigPath, args);
+    await kc(['create', 'namespace', SYSTEM_NAMESPACE]);
+    await kc(['create', 'configmap', 'team-settings', '-n', SYSTEM_NAMESPACE, '--from-literal=owner=platform-team']);
+    // Same name as Flotilla's agent binding, another role: its roleRef cannot change, so the install fails there.
+    await kc(['create', 'clusterrolebinding', 'flotilla-agent', '--clusterrole=view', '--group=platform-team']);
+
+    const outcome = await inProcessWorker(() =>
+      client.workflow.execute(onboardCluster, { taskQueue, workflowId: `onboard-${cluster.name}-${run}`, args: [{ cluster: cluster.name }] })
+        .then(() => undefined, (e: unknown) => e),
+    );
+    expect((rootCause(outcome) as ApplicationFailure).type).toBe('BaselineFailed');
+    // Someone's namespace (not even being deleted), their ConfigMap in it and their binding: all still there, unchanged.
+    expect((await kc(['get', 'namespace', SYSTEM_NAMESPACE, '-o', 'jsonpath={.status.phase}'])).trim()).toBe('Active');
+    expect((await kc(['get', 'configmap', 'team-settings', '-n', SYSTEM_NAMESPACE, '-o', 'jsonpath={.data.owner}'])).trim()).toBe('platform-team');
+    expect((await kc(['get', 'clusterrolebinding', 'flotilla-agent', '-o', 'jsonpath={.roleRef.name}'])).trim()).toBe('view');
+    // What Flotilla created before the failure is gone again.
+    expect((await kc(['get', 'serviceaccounts', '-n', SYSTEM_NAMESPACE, '-o', 'name'])).split('\n')).not.toContain(`serviceaccount/${AGENT_SERVICE_ACCOUNT}`);
+    expect(await kc(['get', 'clusterroles', '-o', 'name'])).not.toMatch(/clusterrole\.rbac\.authorization\.k8s\.io\/flotilla-/);
   });
 });
