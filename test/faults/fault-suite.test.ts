@@ -1,11 +1,13 @@
 // The fault suite: rounds of real operations, each round hit by one fault drawn from a seeded
 // menu while its operations run — the worker SIGKILLed, the Temporal server restarted, one
-// cluster's API server unreachable, slow, or resetting connections (Toxiproxy in front of it).
+// cluster's API server unreachable, slow, resetting connections or answering nothing at all
+// (Toxiproxy in front of it), or the API process SIGKILLed mid-request.
 // Every round runs four operations at once: a deploy on each cluster (one of them through the
 // API, as a process, with an Idempotency-Key), a promotion to a target on each cluster, and a
 // re-onboarding of one cluster. The API fault SIGKILLs that API process mid-request and starts
-// another; the client retries with the same key, and exactly one deploy must result. After each round every cluster is checked
-// object by object (kubectl, straight to the API servers, past the proxies): each operation
+// another; the client retries with the same key, and exactly one deploy must result. After each
+// round every cluster is checked object by object (kubectl, straight to the API servers, past
+// the proxies): each operation
 // completed (or, for a promotion, rolled back) exactly, nothing missing, nothing extra, nothing
 // stuck, and the catalog agrees with the clusters. FLOTILLA_FAULT_SEED replays a run;
 // FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations by default),
@@ -38,7 +40,7 @@ const ROUNDS = Number(process.env.FLOTILLA_FAULT_ROUNDS ?? 13);
 const OPERATIONS_PER_ROUND = 4;
 const seed = Number(process.env.FLOTILLA_FAULT_SEED ?? Date.now() % 1_000_000);
 const run = Math.random().toString(36).slice(2, 7);
-const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset', 'api-restart'] as const;
+const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset', 'cluster-timeout', 'api-restart'] as const;
 type Fault = (typeof FAULTS)[number];
 /** FLOTILLA_FAULT_ONLY=api-restart,worker-kill narrows the menu (to chase one kind of fault). */
 const MENU: readonly Fault[] = process.env.FLOTILLA_FAULT_ONLY ? FAULTS.filter((f) => process.env.FLOTILLA_FAULT_ONLY!.split(',').includes(f)) : FAULTS;
@@ -208,6 +210,14 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
         await killApi();
         await startApi();
         return 'API process SIGKILLed and started again';
+      case 'cluster-timeout': {
+        // A black hole: connections open, nothing comes back, until the toxic goes.
+        const period = 2000 + Math.floor(next() * 2000);
+        await proxy().timeout(0);
+        await sleep(period);
+        await proxy().clear('timeout');
+        return `${cluster} answering nothing for ${period} ms`;
+      }
       case 'cluster-reset': {
         const period = 1000 + Math.floor(next() * 2000);
         await proxy().resetPeer(0);
