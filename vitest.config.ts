@@ -16,7 +16,8 @@ export default defineConfig({
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
-          setupFiles: ['test/setup-logging.ts'],
+          // leak-setup: every secret stored and token issued is a canary of the leak scan (test/leak-scan/).
+          setupFiles: ['test/setup-logging.ts', 'test/support/leak-setup.ts'],
           globalSetup: ['test/integration/global-setup.ts'],
           testTimeout: 300_000,
           hookTimeout: 300_000,

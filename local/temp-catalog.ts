@@ -14,8 +14,9 @@ export interface TempCatalog {
   close(): Promise<void>;
 }
 
-export async function tempCatalog(clusters: readonly KubeconfigCluster[] = []): Promise<TempCatalog> {
-  const dir = mkdtempSync(join(tmpdir(), 'flotilla-catalog-'));
+/** `keepIn`: a folder to use instead of a fresh temporary one, left in place on close (the integration tier's leak scan reads it). */
+export async function tempCatalog(clusters: readonly KubeconfigCluster[] = [], options: { keepIn?: string } = {}): Promise<TempCatalog> {
+  const dir = options.keepIn ?? mkdtempSync(join(tmpdir(), 'flotilla-catalog-'));
   const url = `sqlite://${join(dir, 'catalog.db')}`;
   const masterKey = randomBytes(32).toString('base64');
   const catalog = await openCatalog({ url, masterKey });
@@ -26,7 +27,7 @@ export async function tempCatalog(clusters: readonly KubeconfigCluster[] = []): 
     masterKey,
     close: async () => {
       await catalog.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!options.keepIn) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

@@ -16,6 +16,8 @@ export interface TemporalDevServerOptions {
   port?: number;
   /** Serve the web UI on this port; headless when omitted. */
   uiPort?: number;
+  /** Also gets everything the server prints (the integration tier's leak scan keeps it). */
+  onOutput?: (chunk: Buffer) => void;
 }
 
 export interface TemporalServerHandle {
@@ -45,8 +47,12 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
   ];
   const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const output = new OutputTail();
-  child.stdout.on('data', (d: Buffer) => output.push(d));
-  child.stderr.on('data', (d: Buffer) => output.push(d));
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (d: Buffer) => {
+      output.push(d);
+      options.onOutput?.(d);
+    });
+  }
   let exited = false;
   child.once('exit', () => { exited = true; });
 

@@ -18,7 +18,19 @@ npx eslint --max-warnings 0 .
 status=0
 for tier in unit integration faults; do
   echo "[test] $tier tier" >&2
-  npx vitest run --project "$tier" --reporter=default --reporter=json --outputFile.json="$results/$tier.json" || status=1
+  if [[ $tier == integration ]]; then
+    # The leak scan (test/leak-scan/): every process of the tier records what it printed, stored
+    # and answered in this folder, and every secret the tests set; then the scan searches it all.
+    export FLOTILLA_LEAK_DIR="$results/leak"
+    mkdir -p "$FLOTILLA_LEAK_DIR/logs"
+    npx vitest run --project "$tier" --reporter=default --reporter=json --outputFile.json="$results/$tier.json" \
+      2>&1 | tee "$FLOTILLA_LEAK_DIR/logs/vitest-integration.log" || status=1
+    unset FLOTILLA_LEAK_DIR
+    echo "[test] leak scan of the integration tier" >&2
+    node --import tsx test/leak-scan/main.ts --require-histories "$results/leak" || status=1
+  else
+    npx vitest run --project "$tier" --reporter=default --reporter=json --outputFile.json="$results/$tier.json" || status=1
+  fi
   [[ $status == 0 ]] || break
 done
 

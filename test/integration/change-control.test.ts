@@ -244,12 +244,13 @@ describe('change control', () => {
     expect(await replicaSets()).toHaveLength(2);
     expect(await apiSets()).toBe(1); // api reads no config: it does not restart
 
-    await catalog.secrets.put(environmentScope(env), 'API_KEY', 'rotated');
+    const rotated = `rotated-api-key-${env}`;
+    await catalog.secrets.put(environmentScope(env), 'API_KEY', rotated);
     await deploy(env, {}, `deploy-${env}-rotated`);
     expect(await replicaSets()).toHaveLength(3);
     expect(await apiSets()).toBe(1);
     // The template carries a checksum of versions, never the value.
-    expect(await k(us, ['get', 'deployment', 'web', '-n', env, '-o', 'yaml'])).not.toContain('rotated');
+    expect(await k(us, ['get', 'deployment', 'web', '-n', env, '-o', 'yaml'])).not.toContain(rotated);
   });
 
   it('5: pods that never become ready fail the deploy within the progress deadline (not the 600 s timeout), with the pods\' reason', async () => {

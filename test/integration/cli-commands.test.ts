@@ -8,6 +8,7 @@ import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigCluster, startTestApi, type TestApi } from '../support/api-server.js';
 import { shopEnvironment } from '../support/fixtures.js';
+import { recordOutput } from '../support/leak-registry.js';
 
 const bin = resolve('cli/bin.ts');
 
@@ -18,6 +19,7 @@ function flotilla(args: string[], env: Record<string, string>, stdin?: string): 
     const child = execFile(process.execPath, ['--import', 'tsx', bin, ...args], {
       env: { PATH: process.env.PATH ?? '', ...env }, timeout: 60_000,
     }, (error, stdout, stderr) => {
+      recordOutput('cli', stdout + stderr);
       done({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
     });
     if (stdin !== undefined) child.stdin!.end(stdin);

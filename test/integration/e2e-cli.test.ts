@@ -20,6 +20,7 @@ import { shortRevision } from '../../domain/revision.js';
 import { activityDeps } from '../../worker/deps.js';
 import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { captureOutput, recordOutput } from '../support/leak-registry.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { liveObjects, shopSpec } from '../support/promotion-env.js';
 import { tierClient } from '../support/tier-temporal.js';
@@ -50,7 +51,10 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
     return new Promise((done) => {
       const child = execFile(process.execPath, ['--import', 'tsx', bin, ...args], {
         env: { PATH: process.env.PATH ?? '', ...env, ...extra }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024,
-      }, (error, stdout, stderr) => done({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr }));
+      }, (error, stdout, stderr) => {
+        recordOutput('e2e-cli', stdout + stderr);
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 99) : 0, stdout, stderr });
+      });
       child.stdin!.end(stdin ?? '');
     });
   }
@@ -59,6 +63,7 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
   function background(args: string[], extra: Record<string, string>) {
     const child = spawn(process.execPath, ['--import', 'tsx', bin, ...args], { env: { PATH: process.env.PATH ?? '', ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
+    captureOutput('e2e-cli', child);
     const out = { stdout: '', stderr: '' };
     child.stdout.on('data', (d: Buffer) => void (out.stdout += d.toString()));
     child.stderr.on('data', (d: Buffer) => void (out.stderr += d.toString()));

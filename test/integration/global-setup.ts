@@ -10,7 +10,8 @@ import type { Tier } from '../../domain/environment.js';
 import { LocalFleet } from '../../local/fleet.js';
 import { temporalFromEnvOrStart } from '../../local/temporal-dev-server.js';
 import { ensureToolchain, type Toolchain } from '../../local/toolchain.js';
-import { PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
+import { keyRingFromEnv, PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
+import { startTierLeakScan } from '../leak-scan/tier.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -35,7 +36,10 @@ export default async function setup(project: TestProject) {
     // Test files (forked after this) and the workers they spawn inherit it.
     process.env[PAYLOAD_KEYS_ENV] = file;
   }
-  const temporal = await temporalFromEnvOrStart({ executable: toolchain.temporal, dbFile: join(dir, 'temporal.db') });
+  // The leak scan (test/leak-scan/): every secret the tests set, searched for in what the tier leaves.
+  const leak = startTierLeakScan();
+  leak.keyRing(keyRingFromEnv());
+  const temporal = await temporalFromEnvOrStart({ executable: toolchain.temporal, dbFile: join(dir, 'temporal.db'), onOutput: leak.output('temporal-server') });
   log(`temporal at ${temporal.address}${temporal.owned ? ' (dev server)' : ' (TEMPORAL_ADDRESS)'}`);
   const run = Math.random().toString(36).slice(2, 7);
   const fleet = await LocalFleet.create({
@@ -46,6 +50,7 @@ export default async function setup(project: TestProject) {
     ],
     log,
   });
+  leak.fleet(fleet.clusters);
   project.provide('toolchain', toolchain);
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);
@@ -56,9 +61,12 @@ export default async function setup(project: TestProject) {
   project.provide('clusters', fleet.clusters.map(({ name, kubeconfigPath, kubeconfig, labels }) => ({ name, kubeconfigPath, kubeconfig, labels, allowedTiers })));
 
   return async () => {
+    await leak.histories({ temporal: toolchain.temporal, address: temporal.address, namespace: temporal.namespace });
     await fleet.delete();
     await temporal.stop();
+    if (temporal.owned) leak.temporalDb(join(dir, 'temporal.db'));
     rmSync(dir, { recursive: true, force: true });
     if (ownKeys) delete process.env[PAYLOAD_KEYS_ENV];
+    await leak.finish(log);
   };
 }

@@ -2,7 +2,8 @@
 // the given starter (a real Temporal one in integration tests, or RecordingStarter when a
 // test is about routing and validation). Every log line is captured for secret checks.
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../api/app.js';
 import type { Role } from '../../api/authz.js';
@@ -13,6 +14,7 @@ import type { Tier } from '../../domain/environment.js';
 import { type Catalog, openCatalog } from '../../store/catalog.js';
 import { PayloadKeyRing } from '../../temporal/key-ring.js';
 import { AesGcmPayloadCodec } from '../../temporal/payload-codec.js';
+import { keptCatalogFolder, recordingResponses, recordOutput, registerSecret } from './leak-registry.js';
 
 /** Our own OperationStarter that records starts instead of reaching Temporal. */
 export class RecordingStarter implements OperationStarter {
@@ -56,13 +58,18 @@ export interface TestApi {
 }
 
 export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' | 'rateLimit' | 'now' | 'cloud' | 'codec'>> & { host?: string } = {}): Promise<TestApi> {
-  const catalog = await openCatalog({ url: 'sqlite::memory:', masterKey: randomBytes(32).toString('base64') });
+  // In memory, but in a file in the integration tier, which the leak scan reads when the tests are done.
+  const kept = keptCatalogFolder('test-api');
+  const masterKey = randomBytes(32).toString('base64');
+  registerSecret('master key of a test API', masterKey);
+  const catalog = await openCatalog({ url: kept ? `sqlite://${join(kept, 'catalog.db')}` : 'sqlite::memory:', masterKey });
   const logs: string[] = [];
-  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void logs.push(line) } });
+  const logName = `test-api-${process.pid}`;
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void (logs.push(line), recordOutput(logName, line)) } });
   const operations = options.operations ?? new RecordingStarter();
   const codec = options.codec ?? { codec: new AesGcmPayloadCodec(PayloadKeyRing.generate()) };
   const app = createApp({ catalog, operations, logger, rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 }, now: options.now, cloud: options.cloud, codec, webRoot: '/nonexistent' });
-  const server: Server = app.listen(0, options.host ?? '127.0.0.1');
+  const server: Server = createServer(recordingResponses('test-api', app)).listen(0, options.host ?? '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const admin = (await catalog.tokens.create({ name: 'test-admin', role: 'admin' })).token;

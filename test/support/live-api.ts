@@ -1,12 +1,13 @@
 // The API on a free port over a given catalog (the one the in-process worker uses too), with
 // the Temporal starter: what `api/main.ts` runs, for integration and end-to-end tests.
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app.js';
 import { createLogger } from '../../api/http/logger.js';
 import { temporalStarter } from '../../api/temporal.js';
 import type { Catalog } from '../../store/catalog.js';
+import { recordingResponses, recordOutput } from './leak-registry.js';
 
 export interface LiveApi {
   base: string;
@@ -19,14 +20,15 @@ export interface LiveApi {
 
 export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: string): Promise<LiveApi> {
   const logs: string[] = [];
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void logs.push(line) } });
+  const logName = `live-api-${process.pid}`;
+  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void (logs.push(line), recordOutput(logName, line)) } });
   // /v1/codec serves the client's own codec, as api/main.ts does.
   const [codec] = client.options.loadedDataConverter.payloadCodecs;
   const app = createApp({
     catalog, operations: temporalStarter(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent',
     ...(codec ? { codec: { codec, namespace: client.options.namespace } } : {}),
   });
-  const server: Server = app.listen(0, '127.0.0.1');
+  const server: Server = createServer(recordingResponses('live-api', app)).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const admin = (await catalog.tokens.create({ name: 'bootstrap-admin', role: 'admin' })).token;

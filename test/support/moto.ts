@@ -3,6 +3,7 @@
 import { spawn } from 'node:child_process';
 import { freePort } from '../../local/ports.js';
 import { OutputTail, stopProcess } from '../../local/process.js';
+import { captureOutput, registerSecret } from './leak-registry.js';
 
 export interface MotoServer {
   /** Base URL for the SDK's `endpoint` option. */
@@ -21,6 +22,7 @@ export async function startMoto(executable: string, timeoutMs = 30_000): Promise
   const output = new OutputTail();
   child.stdout.on('data', (d: Buffer) => output.push(d));
   child.stderr.on('data', (d: Buffer) => output.push(d));
+  captureOutput('moto', child);
   let exited = false;
   child.once('exit', () => { exited = true; });
 
@@ -39,9 +41,11 @@ export async function startMoto(executable: string, timeoutMs = 30_000): Promise
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+  const credentials = { accessKeyId: 'AKIAMOTOTESTING00000', secretAccessKey: 'moto-test-secret' };
+  registerSecret('moto AWS secret access key', credentials.secretAccessKey);
   return {
     endpoint,
-    credentials: { accessKeyId: 'AKIAMOTOTESTING00000', secretAccessKey: 'moto-test-secret' },
+    credentials,
     async reset() {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!response.ok) throw new Error(`moto reset failed: ${response.status}`);

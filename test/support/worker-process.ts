@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { projectRoot } from '../../local/toolchain.js';
 import { OutputTail } from '../../local/process.js';
+import { captureOutput } from './leak-registry.js';
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -20,6 +21,8 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = new OutputTail(80);
+  // All of it, for the leak scan (the tail is for error messages).
+  captureOutput('worker', child);
   const ready = new Promise<void>((resolve, reject) => {
     const onData = (d: Buffer) => {
       output.push(d);

@@ -4,6 +4,7 @@
 // without an api-version, as ARM does.
 import { startRecordingServer, type FakeResponse, type RecordedRequest, type RecordingServer } from './recording-server.js';
 import type { TestCertificates } from './tls.js';
+import { registerSecret } from '../leak-registry.js';
 
 const PROVIDER = 'providers/Microsoft.ContainerService/managedClusters';
 
@@ -51,6 +52,7 @@ function wire(c: AksFakeCluster) {
 }
 
 export async function startAksFake(options: { armToken: string; tls: TestCertificates }): Promise<AksFake> {
+  registerSecret('ARM token of the AKS fake', options.armToken);
   const clusters: AksFakeCluster[] = [];
   const same = (a: string | undefined, b: string | undefined) => a?.toLowerCase() === b?.toLowerCase();
   const find = (s: string | undefined, rg: string | undefined, name: string | undefined) =>

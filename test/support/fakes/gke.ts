@@ -3,6 +3,7 @@
 // `$alt=json;enum-encoding=int` request (numeric enums, Google error bodies) and refuses any
 // request without the expected bearer token or that encoding.
 import { startRecordingServer, type FakeResponse, type RecordedRequest, type RecordingServer } from './recording-server.js';
+import { registerSecret } from '../leak-registry.js';
 
 /** A cluster as the API sends it (wire JSON: camelCase, enums as numbers). */
 export interface GkeWireCluster {
@@ -28,6 +29,7 @@ function googleError(code: number, status: string, message: string): FakeRespons
 }
 
 export async function startGkeFake(options: { accessToken: string }): Promise<GkeFake> {
+  registerSecret('OAuth access token of the GKE fake', options.accessToken);
   const clusters = new Map<string, GkeWireCluster[]>();
   const inProject = (project: string) => clusters.get(project) ?? [];
 
