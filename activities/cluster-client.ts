@@ -204,5 +204,14 @@ export function clusterClients(deps: KubernetesActivityDeps) {
     }
   }
 
-  return { withClient, withRegisteredClient, bootstrapNamespace };
+  /**
+   * A client of the cluster as Flotilla's agent for work that outlives one call, such as a
+   * port-forward a data copy holds open (providers/databases/catalog-connector.ts); the caller
+   * closes it. Its failures are not mapped: the caller classifies them (toFailure).
+   */
+  function agentClient(cluster: string): Promise<KubeClient> {
+    return serviceAccountClient(cluster, AGENT, true);
+  }
+
+  return { withClient, withRegisteredClient, bootstrapNamespace, agentClient };
 }

@@ -48,9 +48,11 @@ export const AGENT_CLUSTER_RULES: readonly PolicyRule[] = [
 
 /**
  * What the agent may do in a namespace it is bound in: manage the kinds Flotilla renders, read
- * pods (health, logs) and events, and read and apply its own namespace object (a request for
- * namespace X is authorised in namespace X, so a RoleBinding there grants it; deleting
- * namespaces is the bootstrap account's). No wildcards, no RBAC, no pod creation of its own.
+ * pods (health, logs) and events, port-forward to a pod (a container database's data, for
+ * clones: providers/kubernetes/port-forward.ts), and read and apply its own namespace object (a
+ * request for namespace X is authorised in namespace X, so a RoleBinding there grants it;
+ * deleting namespaces is the bootstrap account's). No wildcards, no RBAC, no pod creation of
+ * its own, no exec.
  */
 export const AGENT_NAMESPACED_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts', 'persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
@@ -58,6 +60,10 @@ export const AGENT_NAMESPACED_RULES: readonly PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
   { apiGroups: [''], resources: ['pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch'] },
+  // A WebSocket port-forward (client-node's, and kubectl's since 1.31) is a GET upgrade, which
+  // the API server authorises as `get`; SPDY's POST as `create`, which newer API servers also
+  // ask of WebSocket upgrades. Both, so the agent forwards whatever the server and protocol.
+  { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] },
 ];
 

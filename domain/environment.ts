@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DataPolicy } from './data-policy.js';
 import { API_VERSION, DnsLabel } from './names.js';
 import { hasOwn } from './own.js';
 
@@ -78,6 +79,8 @@ export const Database = z.discriminatedUnion('mode', [
     engine: z.enum(DATABASE_ENGINES),
     version: z.string().min(1),
     storage: Quantity.default('1Gi'),
+    /** Masking rules for scrubbed copies. Optional with no default, so specs without it keep their revision id. */
+    dataPolicy: DataPolicy.optional(),
   }),
   z.strictObject({
     name: DnsLabel,
@@ -86,6 +89,8 @@ export const Database = z.discriminatedUnion('mode', [
     version: z.string().min(1).optional(),
     /** Secret holding the connection string, exposed to services as <NAME>_URL. */
     connectionSecret: EnvVarName,
+    /** Masking rules for scrubbed copies. Optional with no default, so specs without it keep their revision id. */
+    dataPolicy: DataPolicy.optional(),
   }),
 ]);
 export type Database = z.infer<typeof Database>;

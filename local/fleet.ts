@@ -4,16 +4,20 @@
 // image is one of local/kwok-faults.ts's FAULT_IMAGES. With the `proxy` option each API server sits
 // behind Toxiproxy (local/toxiproxy.ts): the cluster's kubeconfig goes through the proxy, so
 // latency and network faults can be set per cluster (fleet.faults(name)), while kwokctl's own
-// components keep the direct kubeconfig.
+// components keep the direct kubeconfig. KWOK serves port-forwards too: forwardPod makes a
+// simulated pod's port reach a real local server (a container database's pod, a real PostgreSQL).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { parseDocument } from 'yaml';
 import { baselineManifests } from '../domain/baseline.js';
 import { applyBaseline } from '../providers/kubernetes/baseline.js';
+import { KubeClient } from '../providers/kubernetes/client.js';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
+import { openPortForward } from '../providers/kubernetes/port-forward.js';
 import { KWOK_STAGES_FILE } from './kwok-faults.js';
 import { onShutdown } from './shutdown.js';
 import { cacheDir, requireToxiproxy, type Toolchain } from './toolchain.js';
@@ -147,6 +151,9 @@ export class LocalFleet {
       // Node and pod stages. Any Stage given here replaces all of kwokctl's defaults, so the
       // file carries the default ones too (pod stages that skip the fault images).
       '--config', KWOK_STAGES_FILE,
+      // Port-forwards into simulated pods reach real local servers (forwardPod): KWOK serves
+      // them from these resources. Only these kinds become CRDs: Stages still come from --config.
+      '--enable-crds', 'PortForward', '--enable-crds', 'ClusterPortForward',
       // Never touch the user's ~/.kube/config.
       '--kubeconfig', join(this.workdir, 'kubeconfig.merged.yaml'),
       '--disable-qps-limits',
@@ -162,6 +169,7 @@ export class LocalFleet {
     const kc = kubeConfigFromYaml(kubeconfig);
     await waitForReadyNodes(kc, nodes, 60_000);
     await createPersistentVolumes(kc, spec.persistentVolumes ?? 16);
+    await this.waitForPortForwards(spec.name, kubeconfigPath, kc);
     if (spec.baseline ?? true) await applyBaseline(kc, baselineManifests(), { force: true });
     const server = kc.getCurrentCluster()!.server;
     const cluster: LocalCluster = this.toxiproxy
@@ -194,6 +202,49 @@ export class LocalFleet {
     const kubeconfigPath = join(dirname(direct.kubeconfigPath), 'kubeconfig.proxied.yaml');
     writeFileSync(kubeconfigPath, kubeconfig);
     return { name: spec.name, labels: spec.labels ?? {}, kubeconfigPath, kubeconfig, server, direct };
+  }
+
+  /**
+   * Makes `kubectl port-forward pod/POD PORT` (and Flotilla's port-forward) of a simulated pod
+   * reach a real local server, e.g. a container database's pod a real PostgreSQL: forwardPod below.
+   */
+  async forwardPod(name: string, forward: PodForward): Promise<void> {
+    await forwardPod(this.toolchain.kubectl, this.cluster(name).kubeconfigPath, forward);
+  }
+
+  /** Removes a forward made by forwardPod. */
+  async unforwardPod(name: string, forward: Pick<PodForward, 'namespace' | 'pod'>): Promise<void> {
+    await unforwardPod(this.toolchain.kubectl, this.cluster(name).kubeconfigPath, forward);
+  }
+
+  /**
+   * KWOK starts watching the port-forward resources only some seconds after a new cluster is
+   * ready (its first watch fails while the CRDs settle, then backs off): until then every forward
+   * fails "no forward found". A probe pod forwarded to a local listener shows when it serves.
+   */
+  private async waitForPortForwards(name: string, kubeconfigPath: string, kc: ReturnType<typeof kubeConfigFromYaml>): Promise<void> {
+    const PROBE = { namespace: 'kube-public', pod: 'flotilla-forward-probe' };
+    const HELLO = 'flotilla-forward-probe\n';
+    const listener = createServer((socket) => socket.end(HELLO));
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    const core = kc.makeApiClient(CoreV1Api);
+    const client = new KubeClient(kc, { cluster: name });
+    try {
+      await forwardPod(this.toolchain.kubectl, kubeconfigPath, { ...PROBE, target: { address: '127.0.0.1', port: (listener.address() as { port: number }).port } });
+      await core.createNamespacedPod({ namespace: PROBE.namespace, body: { metadata: { name: PROBE.pod }, spec: { containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] } } });
+      const deadline = Date.now() + 90_000;
+      for (;;) {
+        const answer = await probeOnce(client, PROBE).catch(() => '');
+        if (answer === HELLO) return;
+        if (Date.now() > deadline) throw new Error(`cluster ${name}: KWOK did not serve port-forwards within 90s`);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    } finally {
+      client.close();
+      listener.close();
+      await core.deleteNamespacedPod({ namespace: PROBE.namespace, name: PROBE.pod, gracePeriodSeconds: 0 }).catch(() => {});
+      await unforwardPod(this.toolchain.kubectl, kubeconfigPath, PROBE).catch(() => {});
+    }
   }
 
   /** Stops a cluster's processes, keeping its state: it becomes unreachable. */
@@ -250,6 +301,76 @@ export class LocalFleet {
       const e = error as { stderr?: string; message: string };
       throw new Error(`kwokctl ${args.slice(0, 2).join(' ')} failed: ${(e.stderr ?? '').trim() || e.message}`);
     }
+  }
+}
+
+/** A simulated pod's port that reaches a real local address (KWOK's ClusterPortForward resource). */
+export interface PodForward {
+  namespace: string;
+  /** The pod, e.g. a container database's `<db>-0`. Neither it nor its namespace need exist yet. */
+  pod: string;
+  /** The pod's ports to forward; every port when omitted. */
+  ports?: number[];
+  /** Where the node's end dials, e.g. a test's PostgreSQL at 127.0.0.1:PORT. */
+  target: { address: string; port: number };
+}
+
+/** The ClusterPortForward that serves one pod: `<pod>.<namespace>`. */
+export function podForwardName(forward: Pick<PodForward, 'namespace' | 'pod'>): string {
+  return `${forward.pod}.${forward.namespace}`;
+}
+
+/**
+ * Creates or replaces a ClusterPortForward that selects exactly one pod by namespace and name
+ * (kubectl apply with the given kubeconfig, an admin's), for a cluster whose KWOK serves them
+ * (LocalFleet's clusters do). Cluster-scoped, so it can be made before a deploy creates the
+ * namespace. For tests that hold a cluster's kubeconfig and not its fleet.
+ */
+export async function forwardPod(kubectl: string, kubeconfigPath: string, forward: PodForward): Promise<void> {
+  const resource = {
+    apiVersion: 'kwok.x-k8s.io/v1alpha1',
+    kind: 'ClusterPortForward',
+    metadata: { name: podForwardName(forward) },
+    spec: {
+      selector: { matchNamespaces: [forward.namespace], matchNames: [forward.pod] },
+      forwards: [{ ...(forward.ports?.length ? { ports: forward.ports } : {}), target: forward.target }],
+    },
+  };
+  await kubectlWithInput(kubectl, ['--kubeconfig', kubeconfigPath, 'apply', '-f', '-'], JSON.stringify(resource), `apply ClusterPortForward ${podForwardName(forward)}`);
+}
+
+/** Removes what forwardPod made (no error when it is gone). */
+export async function unforwardPod(kubectl: string, kubeconfigPath: string, forward: Pick<PodForward, 'namespace' | 'pod'>): Promise<void> {
+  await kubectlWithInput(kubectl, ['--kubeconfig', kubeconfigPath, 'delete', 'clusterportforward', podForwardName(forward), '--ignore-not-found'], '', `delete ClusterPortForward ${podForwardName(forward)}`);
+}
+
+function kubectlWithInput(kubectl: string, args: string[], input: string, what: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const child = execFile(kubectl, args, { timeout: 60_000 }, (error, _stdout, stderr) => {
+      if (error) reject(new Error(`kubectl ${what} failed: ${stderr.trim() || error.message}`));
+      else resolve();
+    });
+    child.stdin?.end(input);
+  });
+}
+
+/** One connection through a port-forward to the probe pod: what it reads before the end. */
+async function probeOnce(client: KubeClient, probe: { namespace: string; pod: string }): Promise<string> {
+  const forward = await openPortForward(client, { ...probe, port: 80 });
+  try {
+    return await new Promise<string>((resolve) => {
+      let read = '';
+      const socket = connect(forward.port, forward.host);
+      socket.setTimeout(5_000, () => socket.destroy());
+      socket.on('data', (d: Buffer) => {
+        read += d.toString();
+        if (read.endsWith('\n')) socket.destroy(); // the whole greeting: done
+      });
+      socket.on('error', () => {});
+      socket.on('close', () => resolve(read));
+    });
+  } finally {
+    await forward.close();
   }
 }
 

@@ -120,12 +120,16 @@ describe('the agent: least privilege, and used', () => {
     expect(deployed.workloads.every((w) => w.ready === w.desired)).toBe(true);
     expect(await k(['get', 'rolebinding', 'flotilla-agent', '-n', env, '-o', 'jsonpath={.roleRef.name}'])).toBe('flotilla-agent-namespaced');
 
-    // In its namespace: the kinds Flotilla renders.
+    // In its namespace: the kinds Flotilla renders, and port-forwards (a container database's data).
     expect(Object.keys(await writes(env)).sort()).toEqual([
       'configmaps', 'deployments.apps', 'ingresses.networking.k8s.io', 'jobs.batch', 'namespaces', 'persistentvolumeclaims',
-      'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',
+      'pods/portforward', 'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',
     ]);
     expect((await writes(env)).namespaces).toBe('[get patch]');
+    expect((await writes(env))['pods/portforward']).toBe('[get create]');
+    expect(await can('create', 'pods', '--subresource=portforward', '-n', env)).toBe('yes');
+    expect(await can('get', 'pods', '--subresource=portforward', '-n', env)).toBe('yes'); // a WebSocket upgrade's verb
+    expect(await can('create', 'pods', '--subresource=exec', '-n', env)).toBe('no');
     expect(await can('create', 'deployments.apps', '-n', env)).toBe('yes');
     expect(await can('patch', `namespaces/${env}`, '-n', env)).toBe('yes'); // its own namespace object (apply), no other
     // Anywhere else: nothing.
@@ -146,6 +150,9 @@ describe('the agent: least privilege, and used', () => {
       expect(await can(verb, 'secrets', '--all-namespaces')).toBe('no');
     }
     expect(await can('create', 'pods', '-n', env)).toBe('no');
+    for (const ns of ['kube-system', 'default', 'flotilla-system', `other-${run}`]) {
+      for (const verb of ['create', 'get']) expect(await can(verb, 'pods', '--subresource=portforward', '-n', ns), `${verb} pods/portforward -n ${ns}`).toBe('no');
+    }
     expect(await can('get', 'secrets', '-n', 'kube-system')).toBe('no');
     expect(await can('list', 'nodes')).toBe('yes');
 

@@ -15,7 +15,7 @@ interface Rule {
 
 const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection', 'bind', 'escalate', 'impersonate', '*'];
 const SENSITIVE = [
-  ['', 'secrets'], ['', 'serviceaccounts'], ['', 'serviceaccounts/token'], ['', 'pods'], ['', 'pods/exec'], ['', 'configmaps'], ['', 'services'],
+  ['', 'secrets'], ['', 'serviceaccounts'], ['', 'serviceaccounts/token'], ['', 'pods'], ['', 'pods/exec'], ['', 'pods/portforward'], ['', 'configmaps'], ['', 'services'],
   ['apps', 'deployments'], ['apps', 'statefulsets'], ['apps', 'daemonsets'], ['batch', 'jobs'], ['batch', 'cronjobs'],
   ['rbac.authorization.k8s.io', 'roles'], ['rbac.authorization.k8s.io', 'clusterroles'], ['rbac.authorization.k8s.io', 'clusterrolebindings'],
   ['admissionregistration.k8s.io', 'validatingadmissionpolicies'], ['', 'nodes'],
@@ -79,12 +79,16 @@ describe('baseline RBAC', () => {
     expect(bindings.filter((b) => b.roleRef?.name === 'flotilla-agent-namespaced')).toEqual([]);
     const role = rbac(manifests, 'ClusterRole').find((r) => r.metadata.name === 'flotilla-agent-namespaced');
     expect(role).toBeDefined();
-    // The kinds Flotilla renders, written in its namespaces; pods only read; no RBAC, no nodes.
+    // The kinds Flotilla renders, written in its namespaces; pods only read (and port-forwarded
+    // to: a container database's data), never created or exec'd into; no RBAC, no nodes.
     const can = (group: string, resource: string, verb: string) => role!.rules!.some((r) => grants(r, group, resource, verb));
     expect(can('apps', 'deployments', 'patch')).toBe(true);
     expect(can('', 'secrets', 'create')).toBe(true);
     expect(can('', 'pods', 'list')).toBe(true);
     expect(can('', 'pods', 'create')).toBe(false);
+    expect(role!.rules!.filter((r) => r.resources?.includes('pods/portforward'))).toEqual([{ apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] }]);
+    expect(can('', 'pods/exec', 'create')).toBe(false);
+    expect(can('', 'pods/attach', 'create')).toBe(false);
     expect(can('', 'namespaces', 'delete')).toBe(false);
     expect(can('rbac.authorization.k8s.io', 'rolebindings', 'create')).toBe(false);
 
