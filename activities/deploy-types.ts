@@ -72,7 +72,7 @@ export interface DeployActivities {
    * Records what now runs where; a repeat for the same revision and overrides records nothing
    * new. `desired` also moves the revision the environment should run.
    */
-  recordDeployment(input: RevisionTarget & { requestedBy: string; operationId: string; kind: 'deploy' | 'promotion' | 'rollback'; desired?: string }): Promise<{ changed: boolean }>;
+  recordDeployment(input: RevisionTarget & { requestedBy: string; operationId: string; kind: 'deploy' | 'promotion' | 'rollback' | 'clone'; desired?: string }): Promise<{ changed: boolean }>;
   /** Removes everything Flotilla created for the environment (its namespace only if Flotilla created it). */
   removeDeployment(input: { environment: string }): Promise<{ deleted: string[]; namespaceDeleted: boolean }>;
   /** Records that a rollback left nothing deployed; `desired` as it was before. */

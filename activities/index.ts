@@ -1,5 +1,9 @@
+import { CatalogDatabaseConnector } from '../providers/databases/catalog-connector.js';
+import type { DatabaseConnector } from '../providers/databases/connector.js';
 import type { Catalog } from '../store/catalog.js';
-import type { KubernetesActivityDeps } from './cluster-client.js';
+import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
+import { createCloneActivities } from './clone.js';
+import { createDataCopyActivities } from './data-copy.js';
 import { createDeployActivities } from './deploy.js';
 import { createKubernetesActivities } from './kubernetes.js';
 import { createOnboardingActivities } from './onboarding.js';
@@ -8,16 +12,23 @@ import { createPromotionActivities } from './promotion.js';
 
 export interface ActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
+  /** How data activities reach environments' databases; by default through the catalog (external) and the clusters' API servers (container). */
+  databases?: DatabaseConnector;
+  /** Folder with pg_dump and pg_restore (default FLOTILLA_PG_BIN, else the newest /usr/lib/postgresql/*\/bin). */
+  pgBin?: string;
 }
 
 /** Every activity the worker registers, wired to its dependencies. */
 export function createActivities(deps: ActivityDeps) {
+  const databases = deps.databases ?? new CatalogDatabaseConnector({ catalog: deps.catalog, agentClient: clusterClients(deps).agentClient });
   return {
     ...createKubernetesActivities(deps),
     ...createOnboardingActivities(deps),
     ...createDeployActivities(deps),
     ...createPromotionActivities(deps),
     ...createOperationActivities(deps),
+    ...createCloneActivities(deps),
+    ...createDataCopyActivities({ catalog: deps.catalog, databases, ...(deps.pgBin ? { pgBin: deps.pgBin } : {}) }),
   };
 }
 

@@ -16,8 +16,8 @@ export function createOperationActivities({ catalog }: { catalog: Catalog }): Op
       }
     },
 
-    async releaseEnvironments({ holder }) {
-      await catalog.locks.release(holder);
+    async releaseEnvironments({ holder, environments }) {
+      await catalog.locks.release(holder, environments);
     },
 
     async reportOperation(report) {

@@ -22,6 +22,8 @@ export const ACTIONS = {
   'environment.write': 'operator',
   'environment.deploy': 'operator',
   'clone.create': 'operator',
+  // Copying a prod database as it is (a `snapshot` clone of a prod environment): raw customer data.
+  'clone.data.prod': 'release-manager',
   'drill.create': 'operator',
   'promotion.create': 'release-manager',
   'promotion.approve': 'release-manager',

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import {
   AksConnection, ClusterConnection, ClusterPlacementSpec, ClusterStatus, EksConnection, GkeConnection, KubeconfigConnection, Provider,
 } from '../domain/cluster.js';
+import { CLONE_PURPOSES, CLONE_STATES, CloneRequest, DATA_MODES, Ttl } from '../domain/clone.js';
 import { AppSpec, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
 import { RULE_NAMES, Rules } from '../domain/rules.js';
@@ -104,6 +105,22 @@ export type PromoteBody = z.infer<typeof PromoteBody>;
 export const ApprovalBody = z.strictObject({ comment: z.string().max(1000).optional() });
 export const ControlBody = z.strictObject({});
 export const CancelBody = z.strictObject({ reason: z.string().max(1000).optional() });
+
+const SecretName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name').max(253);
+/** A clone: CloneRequest, plus secret values of its own (stored encrypted, never in the workflow). */
+export const CloneBody = CloneRequest.extend({ secrets: z.record(SecretName, z.string().max(64 * 1024)).optional() });
+export const CloneQuery = z.object({
+  source: DnsLabel.optional(),
+  name: DnsLabel.optional(),
+  /** `false`: torn-down clones too (their history). */
+  active: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+});
+/** Exactly one: extend by a duration from now, until a time, or cancel the TTL. */
+export const TtlBody = z.strictObject({
+  extend: Ttl.optional(),
+  until: z.iso.datetime({ offset: true }).optional(),
+  cancel: z.literal(true).optional(),
+}).refine((b) => [b.extend, b.until, b.cancel].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of extend, until or cancel' });
 
 export const NameParam = z.strictObject({ name: DnsLabel });
 export const IdParam = z.strictObject({ id: z.string().min(1).max(255).regex(/^[A-Za-z0-9._:/-]+$/, 'is not an id') });
@@ -347,6 +364,41 @@ export const PromotionView = z.object({
   outcome: z.enum(['completed', 'completed-with-failures', 'rolled-back', 'cancelled', 'rejected', 'failed']).optional(),
   /** Temporal's status of the run (RUNNING, COMPLETED, FAILED, TERMINATED, …), when known. */
   workflowStatus: z.string().optional(),
+});
+
+const DataPlanView = z.object({ database: z.string(), engine: z.string(), location: z.enum(['container', 'external']), mode: z.enum(DATA_MODES) });
+const CopySummaryView = z.object({
+  database: z.string(), mode: z.enum(DATA_MODES), tables: z.number().int(), rows: z.number().int(), bytes: z.number().int(),
+  snapshotAt: z.string().optional(), durationMs: z.number(), unruledPersonal: z.array(z.string()).optional(),
+});
+export const CloneView = z.object({
+  id: z.string(),
+  name: z.string(),
+  source: z.string(),
+  sourceRevision: z.string(),
+  cluster: z.string(),
+  tier: Tier.optional(),
+  namespace: z.string().optional(),
+  purpose: z.enum(CLONE_PURPOSES),
+  state: z.enum(CLONE_STATES),
+  data: z.array(DataPlanView),
+  dataResult: z.array(CopySummaryView).optional(),
+  message: z.string().optional(),
+  ttlSeconds: z.number().int().optional(),
+  expiresAt: z.string().optional(),
+  /** While it waits for its TTL: seconds until it tears itself down. */
+  remainingSeconds: z.number().int().optional(),
+  /** While it is being made: the workflow's phase, its timed phases, and the database being copied. */
+  phase: z.string().optional(),
+  phases: z.array(z.object({ name: z.string(), startedAt: z.string(), finishedAt: z.string().optional() })).optional(),
+  copying: z.string().optional(),
+  createdBy: z.string(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export const TtlView = z.object({
+  cloneId: z.string(), clone: z.string(), expiresAt: z.string().optional(), remainingSeconds: z.number().int().optional(),
+  phase: z.enum(['waiting', 'tearing-down', 'torn-down', 'cancelled']),
 });
 
 export const ApplyResult = z.object({

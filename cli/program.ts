@@ -1,6 +1,7 @@
 // The `flotilla` command line: commander wiring only; each command lives in commands/.
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from './commands/apply.js';
+import { changeTtl, clone, type CloneOptions, teardown } from './commands/clone.js';
 import { deploy } from './commands/deploy.js';
 import { listSecrets, setSecret } from './commands/secret.js';
 import { login } from './commands/login.js';
@@ -34,8 +35,8 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .action((o: { filename: string; output: string }) => apply(ctx, { file: o.filename, format: parseFormat(o.output) }));
 
   program.command('get')
-    .description('List clusters, environments, operations or promotions; with a name, just that one (a promotion: its stages × targets)')
-    .argument('<resource>', 'clusters | environments | operations | promotions')
+    .description('List clusters, environments, operations, promotions or clones; with a name, just that one (a promotion: its stages × targets)')
+    .argument('<resource>', 'clusters | environments | operations | promotions | clones')
     .argument('[name]', 'one of them (a promotion: its id)')
     .option('-l, --selector <labels>', 'clusters with these labels, e.g. tier=prod,geo=eu')
     .addOption(outputOption())
@@ -43,8 +44,8 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
       get(ctx, resource, { format: parseFormat(o.output), selector: o.selector, name }));
 
   program.command('describe')
-    .description('Show one cluster, environment or promotion in full')
-    .argument('<resource>', 'cluster | environment | promotion')
+    .description('Show one cluster, environment, promotion or clone in full')
+    .argument('<resource>', 'cluster | environment | promotion | clone')
     .argument('<name>')
     .addOption(outputOption())
     .action((resource: string, name: string, o: { output: string }) => describe(ctx, resource, name, { format: parseFormat(o.output) }));
@@ -113,6 +114,53 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     if (what === 'cancel') command.option('--reason <text>', 'why');
     command.action((id: string, o: { reason?: string }) => signal(ctx, id, what, { reason: o.reason }));
   }
+
+  const cloneFlags = (command: Command) => command
+    .requiredOption('--cluster <cluster>', 'where the clone runs')
+    .option('--revision <revision>', "a revision of the source (default: the one it runs)")
+    .option('--tier <tier>', "the clone's tier (default: the purpose's, else the source's)")
+    .option('--namespace <namespace>', "the clone's namespace (default: its name)")
+    .option('--data <db=mode>', 'copy a database: none, schema, snapshot or scrubbed; repeatable, comma-separated', collect)
+    .option('--replicas <service=n>', 'override replicas; repeatable', collect)
+    .option('--config <key=value>', 'override a config value; repeatable', collect)
+    .option('--host <service=host>', 'an Ingress host of its own (the source\'s are never carried over); repeatable', collect)
+    .option('--secret <NAME=value>', "a secret of the clone's own (visible in shell history: prefer --secret-file); repeatable", collect)
+    .option('--secret-file <NAME=path>', "a secret of the clone's own, read from a file; repeatable", collect)
+    .option('--wait', 'follow the clone until it is ready (phases on stderr); exit 1 unless it is')
+    .addOption(outputOption());
+
+  cloneFlags(program.command('clone')
+    .description("Clone an environment's revision to a cluster under a new name, with its own overrides and (per database) the source's data")
+    .argument('<source>').argument('<name>', "the clone's environment name")
+    .option('--ttl <duration>', 'tear the clone down after this long (30m, 4h, 2d)')
+    .addOption(new Option('--purpose <purpose>', 'what the clone is for').choices(['clone', 'preview', 'drill', 'compliance'])))
+    .action((source: string, name: string, o: Omit<CloneOptions, 'format'> & { output: string }) => clone(ctx, source, name, { ...o, format: parseFormat(o.output) }));
+
+  cloneFlags(program.command('preview')
+    .description('A preview environment: a clone with a TTL (tier preview), torn down when it expires')
+    .argument('<source>')
+    .requiredOption('--ttl <duration>', 'how long it lives (30m, 4h, 2d)')
+    .option('--name <name>', 'its environment name (default: SOURCE-preview)'))
+    .action((source: string, o: Omit<CloneOptions, 'format'> & { output: string; name?: string }) =>
+      clone(ctx, source, o.name ?? `${source}-preview`, { ...o, purpose: 'preview', format: parseFormat(o.output) }));
+
+  program.command('ttl')
+    .description("Extend or cancel a clone's TTL")
+    .argument('<clone>', 'the clone id (clone-NAME-N)')
+    .option('--extend <duration>', 'expire this long from now')
+    .option('--until <time>', 'expire at this time (RFC 3339)')
+    .option('--cancel', 'keep the clone: no teardown by TTL')
+    .action((id: string, o: { extend?: string; until?: string; cancel?: boolean }) => changeTtl(ctx, id, o));
+
+  program.command('delete')
+    .description('Tear a clone down now: everything Flotilla made for it, its copied data, its environment')
+    .argument('<resource>', 'clone')
+    .argument('<id>', 'the clone id (clone-NAME-N)')
+    .option('--wait', 'follow the teardown until it ends')
+    .action((kind: string, id: string, o: { wait?: boolean }) => {
+      if (kind !== 'clone' && kind !== 'clones') throw new CliError(`flotilla delete works on clones only, not "${kind}"`, EXIT.usage);
+      return teardown(ctx, id, o);
+    });
 
   return program;
 }

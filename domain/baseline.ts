@@ -49,7 +49,8 @@ export const AGENT_CLUSTER_RULES: readonly PolicyRule[] = [
 /**
  * What the agent may do in a namespace it is bound in: manage the kinds Flotilla renders, read
  * pods (health, logs) and events, port-forward to a pod (a container database's data, for
- * clones: providers/kubernetes/port-forward.ts), and read and apply its own namespace object (a
+ * clones: providers/kubernetes/port-forward.ts), GET a service through the API server's proxy
+ * (a DR drill's HTTP checks), and read and apply its own namespace object (a
  * request for namespace X is authorised in namespace X, so a RoleBinding there grants it;
  * deleting namespaces is the bootstrap account's). No wildcards, no RBAC, no pod creation of
  * its own, no exec.
@@ -64,6 +65,8 @@ export const AGENT_NAMESPACED_RULES: readonly PolicyRule[] = [
   // the API server authorises as `get`; SPDY's POST as `create`, which newer API servers also
   // ask of WebSocket upgrades. Both, so the agent forwards whatever the server and protocol.
   { apiGroups: [''], resources: ['pods/portforward'], verbs: ['get', 'create'] },
+  // A DR drill's HTTP checks: GET through the API server's proxy to the clone's services.
+  { apiGroups: [''], resources: ['services/proxy'], verbs: ['get'] },
   { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'patch'] },
 ];
 

@@ -47,6 +47,12 @@ export const Rules = z.strictObject({
    * place of the *). With this rule set, a tier it does not list may use no Ingress host.
    */
   ingressDomains: z.strictObject({ perTier: z.partialRecord(TierName, z.array(DomainPattern)), enforcement: Enforcement }).optional(),
+  /**
+   * Copied data (clones): `strict` refuses a copy of a database with a column that looks personal
+   * (e-mail, phone, names, addresses) that its data policy gives no rule; `report` (the default)
+   * copies and reports such columns.
+   */
+  dataPolicy: z.enum(['strict', 'report']).optional(),
 });
 export type Rules = z.infer<typeof Rules>;
 export type RulesInput = z.input<typeof Rules>;

@@ -1,6 +1,8 @@
 // The catalog: every repository over one database, plus all-or-nothing transactions.
 import type { Kysely } from 'kysely';
 import { AuditLog } from './audit.js';
+import { CloneRepository } from './clones.js';
+import { DrillReportRepository } from './drills.js';
 import { ClusterRepository } from './clusters.js';
 import type { KeyWrapper } from './crypto/key-wrapper.js';
 import { LocalMasterKey } from './crypto/local-master-key.js';
@@ -30,6 +32,8 @@ export interface CatalogRepositories {
   status: StatusRepository;
   idempotency: IdempotencyRepository;
   locks: EnvironmentLockRepository;
+  clones: CloneRepository;
+  drills: DrillReportRepository;
 }
 
 export interface Catalog extends CatalogRepositories {
@@ -71,6 +75,8 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
     status: new StatusRepository(db),
     idempotency: new IdempotencyRepository(db),
     locks: new EnvironmentLockRepository(db),
+    clones: new CloneRepository(db),
+    drills: new DrillReportRepository(db),
   });
   return {
     ...repositories(database.db),

@@ -50,9 +50,14 @@ export class EnvironmentLockRepository {
     }
   }
 
-  /** Releases everything the holder has; idempotent. */
-  async release(holder: string): Promise<number> {
-    const result = await guard('release locks', () => this.db.deleteFrom('environment_locks').where('operation_id', '=', holder).executeTakeFirst());
+  /** Releases everything the holder has, or only the environments named; idempotent. */
+  async release(holder: string, environments?: readonly string[]): Promise<number> {
+    if (environments?.length === 0) return 0;
+    const result = await guard('release locks', () => {
+      let query = this.db.deleteFrom('environment_locks').where('operation_id', '=', holder);
+      if (environments) query = query.where('environment', 'in', [...environments]);
+      return query.executeTakeFirst();
+    });
     return Number(result.numDeletedRows);
   }
 

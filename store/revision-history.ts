@@ -8,7 +8,8 @@ import type { RevisionHistoryTable } from './schema.js';
 import type { CatalogDb } from './transaction.js';
 
 // 'undeploy': a rollback removed a revision from an environment that ran nothing before it.
-export const HISTORY_KINDS = ['spec-change', 'deploy', 'promotion', 'rollback', 'undeploy'] as const;
+// 'clone': a clone's first deploy, of its source's revision.
+export const HISTORY_KINDS = ['spec-change', 'deploy', 'promotion', 'rollback', 'undeploy', 'clone'] as const;
 export type HistoryKind = (typeof HISTORY_KINDS)[number];
 
 export interface HistoryEntry {

@@ -165,6 +165,45 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+/** A clone operation and what it made (store/clones.ts). */
+export interface ClonesTable {
+  /** The clone operation's id (its workflow id). */
+  id: string;
+  /** The clone's environment. */
+  name: string;
+  source: string;
+  source_revision: string;
+  cluster: string;
+  purpose: string;
+  state: string;
+  /** JSON: every database with its mode. */
+  data_plan: string;
+  /** JSON: what the data copy did, per database. */
+  data_result: string | null;
+  message: string | null;
+  ttl_seconds: number | null;
+  expires_at: string | null;
+  created_by: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A DR drill's report (store/drills.ts). */
+export interface DrillReportsTable {
+  id: string;
+  source: string;
+  clone: string;
+  cluster: string;
+  outcome: string;
+  rto_seconds: number | null;
+  rpo_seconds: number | null;
+  started_at: string;
+  finished_at: string;
+  /** JSON: the whole report. */
+  report: string;
+  markdown: string;
+}
+
 export interface CatalogTables {
   clusters: ClustersTable;
   environments: EnvironmentsTable;
@@ -180,4 +219,6 @@ export interface CatalogTables {
   secrets: SecretsTable;
   service_status: ServiceStatusTable;
   idempotency_keys: IdempotencyKeysTable;
+  clones: ClonesTable;
+  drill_reports: DrillReportsTable;
 }

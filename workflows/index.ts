@@ -2,3 +2,7 @@
 export { onboardCluster } from './onboard-cluster.js';
 export { deployEnvironment } from './deploy-environment.js';
 export { promote } from './promote.js';
+export { cloneEnvironment } from './clone-environment.js';
+export { cloneExpiry } from './clone-expiry.js';
+export { teardownClone } from './teardown-clone.js';
+export { drDrill } from './dr-drill.js';

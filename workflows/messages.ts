@@ -89,3 +89,57 @@ export const pauseSignal = defineSignal<[{ by: string }]>('pause');
 export const resumeSignal = defineSignal<[{ by: string }]>('resume');
 /** Cancel: roll back every target changed so far, then end as `cancelled` (a native Temporal cancel does the same). */
 export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');
+
+// ---- clones -----------------------------------------------------------------------------
+
+export type ClonePhaseName =
+  | 'planning' | 'checking-data-policy' | 'creating-databases' | 'copying-data' | 'migrating' | 'deploying' | 'ready'
+  | 'tearing-down' | 'torn-down' | 'rejected' | 'failed' | 'cancelled';
+
+/** One timed step of a clone's life (a drill's report times them all). */
+export interface ClonePhaseTiming {
+  name: ClonePhaseName;
+  startedAt: string;
+  finishedAt?: string;
+}
+
+export interface CloneState {
+  cloneId: string;
+  clone?: string;
+  phase: ClonePhaseName;
+  phases: ClonePhaseTiming[];
+  /** The database being copied now, when copying. */
+  copying?: string;
+  message?: string;
+}
+
+export const cloneStateQuery = defineQuery<CloneState>('cloneState');
+
+/** A TTL'd clone's expiry (the cloneExpiry workflow's state). */
+export interface CloneExpiry {
+  cloneId: string;
+  clone: string;
+  /** When it tears itself down; undefined once the TTL is cancelled. */
+  expiresAt?: string;
+  remainingSeconds?: number;
+  phase: 'waiting' | 'tearing-down' | 'torn-down' | 'cancelled';
+}
+
+export const cloneExpiryQuery = defineQuery<CloneExpiry>('cloneExpiry');
+/** Push the expiry later: by seconds from now, or to a time. Refused (InvalidTtl) for a time not later than now. */
+export const extendTtlUpdate = defineUpdate<CloneExpiry, [{ by: string; seconds?: number; until?: string }]>('extendTtl');
+/** Keep the clone: no teardown by TTL (DELETE /v1/clones/{id} still tears it down). */
+export const cancelTtlUpdate = defineUpdate<CloneExpiry, [{ by: string }]>('cancelTtl');
+
+// ---- DR drills ----------------------------------------------------------------------------
+
+export interface DrillState {
+  id: string;
+  cloneId: string;
+  phase: 'cloning' | 'validating' | 'tearing-down' | 'reporting' | 'done';
+  startedAt: string;
+  /** Set once it has ended. */
+  outcome?: 'passed' | 'failed' | 'cancelled';
+}
+
+export const drillStateQuery = defineQuery<DrillState>('drillState');

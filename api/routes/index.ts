@@ -3,6 +3,7 @@
 import type { AnyRoute } from '../route.js';
 import { applyRoutes } from './apply.js';
 import { auditRoutes } from './audit.js';
+import { cloneRoutes } from './clones.js';
 import { clusterRoutes } from './clusters.js';
 import { codecRoutes } from './codec.js';
 import { environmentRoutes } from './environments.js';
@@ -25,6 +26,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...auditRoutes,
   ...operationRoutes,
   ...promotionRoutes,
+  ...cloneRoutes,
   ...applyRoutes,
   ...codecRoutes,
 ] as unknown as readonly AnyRoute[];

@@ -46,7 +46,7 @@ export interface Target {
  * Checks the organisation's rules on a change. Spec and override edits skip freeze windows
  * (they change nothing running); a deploy checks them all. Violations → 422, each listed.
  */
-export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy'; at: Date; rules?: Rules }): Promise<void> {
+export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy' | 'clone'; at: Date; rules?: Rules }): Promise<void> {
   let verdict;
   try {
     verdict = await changeVerdict(catalog, { kind: options.kind, at: options.at.toISOString(), targets: [target], rules: options.rules });

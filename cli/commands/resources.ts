@@ -3,6 +3,7 @@ import { stringify } from 'yaml';
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { age, type Column, type Format, render, shortRev } from '../output.js';
+import { CLONE_COLUMNS, listClones, showClone } from './clone.js';
 import { showPromotion } from './promote.js';
 
 interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
@@ -53,6 +54,7 @@ const RESOURCES = {
 } as const;
 
 const PROMOTION_ALIASES = new Set(['promotion', 'promotions', 'promo', 'promos']);
+const CLONE_ALIASES = new Set(['clone', 'clones']);
 
 const ALIASES: Record<string, keyof typeof RESOURCES> = {
   cluster: 'clusters', clusters: 'clusters',
@@ -62,7 +64,7 @@ const ALIASES: Record<string, keyof typeof RESOURCES> = {
 
 function resource(name: string): keyof typeof RESOURCES {
   const r = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
-  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions)`, EXIT.usage);
+  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions, clones)`, EXIT.usage);
   return r;
 }
 
@@ -73,6 +75,13 @@ export async function get(ctx: CommandContext, kind: string, options: { format: 
     if (options.name) return showPromotion(ctx, options.name, { format: options.format, detailed: false });
     const body = await ctx.client().get<{ items: never[] }>('/v1/operations?kind=promotion');
     ctx.io.out(render(body, options.format, body.items, RESOURCES.operations.columns as Column<never>[]));
+    return;
+  }
+  if (CLONE_ALIASES.has(kind)) {
+    if (options.selector) throw new CliError('-l/--selector applies to clusters only', EXIT.usage);
+    if (!options.name) return listClones(ctx, options.format, false);
+    const one = await ctx.client().get<never>(`/v1/clones/${encodeURIComponent(options.name)}`);
+    ctx.io.out(render(one, options.format, [one], CLONE_COLUMNS as Column<never>[]));
     return;
   }
   const r = resource(kind);
@@ -90,6 +99,7 @@ export async function get(ctx: CommandContext, kind: string, options: { format: 
 
 export async function describe(ctx: CommandContext, kind: string, name: string, options: { format: Format }): Promise<void> {
   if (PROMOTION_ALIASES.has(kind)) return showPromotion(ctx, name, { format: options.format, detailed: true });
+  if (CLONE_ALIASES.has(kind)) return showClone(ctx, name, options.format);
   const r = resource(kind);
   const body = await ctx.client().get<Record<string, unknown>>(`${RESOURCES[r].path}/${encodeURIComponent(name)}`);
   // describe is for people: YAML unless JSON is asked for.

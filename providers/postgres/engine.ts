@@ -103,7 +103,12 @@ export function copyApplicationName(copyId: string): string {
 }
 
 async function connect(ref: DatabaseRef, applicationName: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: ref.url, application_name: applicationName });
+  // The copy's own application name, even over one the URL carries (pg lets the URL's win): a
+  // retry finds and ends the sessions a killed attempt left by it, e.g. through a port-forward
+  // whose far end outlives the worker.
+  const url = new URL(ref.url);
+  url.searchParams.delete('application_name');
+  const client = new pg.Client({ connectionString: url.toString(), application_name: applicationName });
   // A connection error must not carry the URL: pg's messages name host and user at most.
   client.on('error', () => undefined);
   await client.connect();
@@ -204,6 +209,11 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyResult> {
   try {
     const coordinator = await connect(options.source, applicationName);
     clients.push(coordinator);
+    // A killed attempt's source sessions (an idle snapshot transaction) would otherwise hold back
+    // vacuum until the far end of its route gives up; only this copy's are ended.
+    await coordinator.query(
+      'select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and application_name = $1 and pid <> pg_backend_pid()',
+      [applicationName]).catch(() => undefined);
     const { snapshot, at: snapshotAt } = await openSnapshot(coordinator);
     const source = await describeSource(coordinator);
     if (source.largeObjects > 0 && mode !== 'schema') {

@@ -7,6 +7,8 @@ import * as idempotency from './0002-idempotency.js';
 import * as changeControl from './0003-change-control.js';
 import * as tokenOwners from './0004-token-owners.js';
 import * as clusterPlacement from './0005-cluster-placement.js';
+import * as clones from './0006-clones.js';
+import * as drillReports from './0007-drill-reports.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -14,6 +16,8 @@ const migrations: Record<string, Migration> = {
   '0003-change-control': changeControl,
   '0004-token-owners': tokenOwners,
   '0005-cluster-placement': clusterPlacement,
+  '0006-clones': clones,
+  '0007-drill-reports': drillReports,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,5 +1,6 @@
 // The API on a free port over a given catalog (the one the in-process worker uses too), with
 // the Temporal starter: what `api/main.ts` runs, for integration and end-to-end tests.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
@@ -31,7 +32,8 @@ export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: 
   const server: Server = createServer(recordingResponses('live-api', app)).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const admin = (await catalog.tokens.create({ name: 'bootstrap-admin', role: 'admin' })).token;
+  // One admin token per API (a test may run two over one catalog: token names are unique).
+  const admin = (await catalog.tokens.create({ name: `bootstrap-admin-${randomUUID().slice(0, 8)}`, role: 'admin' })).token;
   return {
     base, admin, logs,
     async request(method, path, o = {}) {

@@ -23,6 +23,8 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { OperationDescription, OperationStarter, StartedOperation } from '../../api/starter.js';
 import { temporalStarter } from '../../api/temporal.js';
 import { createDeployActivities } from '../../activities/deploy.js';
+import { createCloneActivities } from '../../activities/clone.js';
+import type { DataCopyActivities } from '../../activities/data-copy-types.js';
 import type { Activities } from '../../activities/index.js';
 import { createOnboardingActivities } from '../../activities/onboarding.js';
 import { createOperationActivities } from '../../activities/operations.js';
@@ -36,7 +38,8 @@ import { sharedWorkflowBundle, timeSkippingEnv, withWorker } from './workflow-en
 /** Built once per test file (vitest gives each file its own modules), and only if asked for. */
 const bundle = sharedWorkflowBundle();
 
-type ActivityName = keyof Activities;
+type AllActivities = Activities & DataCopyActivities;
+type ActivityName = keyof AllActivities;
 
 export interface Hold {
   /** Resolves when the held call has started (and waits). */
@@ -61,7 +64,7 @@ export interface WorkflowApi extends TestApi {
   /** Polls Temporal until the run is closed; its description. */
   waitForEnd(id: string, timeoutMs?: number): Promise<OperationDescription>;
   /** Parks the next call of `activity` whose input matches, until released. */
-  hold<N extends ActivityName>(activity: N, match?: (input: Parameters<Activities[N]>[0]) => boolean): Hold;
+  hold<N extends ActivityName>(activity: N, match?: (input: Parameters<AllActivities[N]>[0]) => boolean): Hold;
   /** Moves the test server's clock on by `ms` (timers due meanwhile fire), then locks it again. */
   skip(ms: number): Promise<void>;
   /**
@@ -79,12 +82,13 @@ const noClusters: ClusterDirectory = {
 };
 
 /** Real catalog-only activities over `catalog`; stubs that succeed for everything that would touch a cluster. */
-export function workflowActivities(catalog: Catalog): Activities {
+export function workflowActivities(catalog: Catalog): Activities & DataCopyActivities {
   const deps = { catalog, clusters: noClusters };
   const deploy = createDeployActivities(deps);
   const promotion = createPromotionActivities(deps);
   const operations = createOperationActivities(deps);
   const onboarding = createOnboardingActivities(deps);
+  const clones = createCloneActivities(deps);
   return {
     // The catalog: real.
     planPromotion: promotion.planPromotion,
@@ -95,6 +99,9 @@ export function workflowActivities(catalog: Catalog): Activities {
     releaseEnvironments: operations.releaseEnvironments,
     reportOperation: operations.reportOperation,
     setClusterStatus: onboarding.setClusterStatus,
+    planClone: clones.planClone,
+    markClone: clones.markClone,
+    forgetCloneEnvironment: clones.forgetCloneEnvironment,
     // Clusters: stubs that succeed.
     async applyRevision() {
       return { created: 1, configured: 0, unchanged: 0 };
@@ -125,6 +132,16 @@ export function workflowActivities(catalog: Catalog): Activities {
     },
     async deleteNamespace() {
       return { deleted: false };
+    },
+    // Databases: stubs that find nothing to refuse and copy nothing.
+    async checkDataPolicy() {
+      return { tables: 0, unruledPersonal: [] };
+    },
+    async copyDatabase({ copyId, mode }) {
+      return { copyId, mode, tables: [], rows: 0, bytes: 0, phases: { schemaMs: 0, dataMs: 0, postDataMs: 0 }, durationMs: 0, unruledPersonal: [], attempt: 1 };
+    },
+    async dropClonedData() {
+      return { outcome: 'already-empty' as const };
     },
   };
 }

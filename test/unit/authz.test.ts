@@ -10,7 +10,7 @@ const may = (role: Role, action: Action, tiers?: Principal['tiers']) => authoriz
 /**
  * Every action, and exactly the roles that may do it (unscoped tokens), spelt out. Read across:
  * a viewer only reads; an operator also changes and deploys environments, clones, drills and
- * schedules; a release-manager also promotes and reads decrypted Temporal payloads; only an
+ * schedules; a release-manager also promotes, clones prod data as it is, and reads decrypted Temporal payloads; only an
  * admin reads the audit log, changes clusters, rules and tokens, and encrypts payloads.
  */
 const MAY: Record<Action, readonly Role[]> = {
@@ -18,6 +18,8 @@ const MAY: Record<Action, readonly Role[]> = {
   'environment.write': ['operator', 'release-manager', 'admin'],
   'environment.deploy': ['operator', 'release-manager', 'admin'],
   'clone.create': ['operator', 'release-manager', 'admin'],
+  // Copying a prod database as it is: raw customer data.
+  'clone.data.prod': ['release-manager', 'admin'],
   'drill.create': ['operator', 'release-manager', 'admin'],
   'schedule.write': ['operator', 'release-manager', 'admin'],
   'promotion.create': ['release-manager', 'admin'],

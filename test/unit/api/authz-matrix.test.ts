@@ -56,6 +56,23 @@ async function promotion(api: WorkflowApi): Promise<string> {
   return id;
 }
 
+/** A fresh dev clone of a fresh dev environment (made by an admin), ready; with a TTL when asked. */
+async function readyClone(api: WorkflowApi, ttl?: string): Promise<string> {
+  const res = await api.request<{ operationId: string }>('POST', '/v1/clones', { body: await devClone(api, ttl) });
+  expect(res.status).toBe(202);
+  await api.waitForEnd(res.body.operationId);
+  return res.body.operationId;
+}
+// Each clone its own source: a clone holds its source until it has read it (one change at a time).
+const devClone = async (api: WorkflowApi, ttl?: string) => ({
+  source: await env(api, 'dev'), name: fresh('clone-dev'), cluster: 'dev-1', tier: 'dev', secrets: { CACHE_URL: 'redis://dev-cache.internal:6379/0' },
+  ...(ttl ? { ttl } : {}),
+});
+const prodClone = async (api: WorkflowApi, mode: 'snapshot' | 'scrubbed') => ({
+  source: await env(api, 'prod'), name: fresh(`clone-prod-${mode}`), cluster: 'prod-1', tier: 'prod', data: { 'orders-db': mode },
+  secrets: { CACHE_URL: 'redis://prod-copy-cache.internal:6379/0' },
+});
+
 const CASES: Case[] = [
   { name: 'GET /clusters', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters' }) },
   { name: 'GET /clusters/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters/dev-1' }) },
@@ -195,6 +212,16 @@ const CASES: Case[] = [
     name: `POST /promotions/{id}/${what}`, allowed: RELEASE, ok: 202,
     request: async (api) => ({ method: 'POST', path: `/v1/promotions/${await promotion(api)}/${what}` }),
   })),
+  { name: 'POST /clones (dev, no data)', allowed: OPERATORS, ok: 202, request: async (api) => ({ method: 'POST', path: '/v1/clones', body: await devClone(api) }) },
+  { name: 'POST /clones (prod, scrubbed data)', allowed: UNSCOPED_OPERATORS, ok: 202, request: async (api) => ({ method: 'POST', path: '/v1/clones', body: await prodClone(api, 'scrubbed') }) },
+  { name: 'POST /clones (prod, snapshot data)', allowed: RELEASE, ok: 202, request: async (api) => ({ method: 'POST', path: '/v1/clones', body: await prodClone(api, 'snapshot') }) },
+  { name: 'GET /clones', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clones' }) },
+  { name: 'GET /clones/{id}', allowed: ALL, ok: 200, request: async (api) => ({ method: 'GET', path: `/v1/clones/${await readyClone(api)}` }) },
+  { name: 'DELETE /clones/{id}', allowed: OPERATORS, ok: 202, request: async (api) => ({ method: 'DELETE', path: `/v1/clones/${await readyClone(api)}` }) },
+  {
+    name: 'POST /clones/{id}/ttl', allowed: OPERATORS, ok: 200,
+    request: async (api) => ({ method: 'POST', path: `/v1/clones/${await readyClone(api, '2h')}/ttl`, body: { extend: '3h' } }),
+  },
 ];
 
 describe('authorisation matrix', { timeout: 30_000 }, () => {

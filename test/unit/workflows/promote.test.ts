@@ -20,7 +20,7 @@ import {
   sharedWorkflowBundle, startWorker, timeSkippingEnv, withWorker, type RunningWorker, type TestWorkerOptions, type WorkflowBundle,
 } from '../../support/workflow-env.js';
 import {
-  type AllActivities, Calls, deployStubs, Gate, permanent, promotionPlan, promotionStubs, recorded, refused, sleepMs, Switchboard, target, transient, until,
+  type AllActivities, Calls, clonePlan, cloneStubs, deployStubs, Gate, permanent, promotionPlan, promotionStubs, recorded, refused, sleepMs, Switchboard, target, transient, until,
 } from './stubs.js';
 
 const bundle = sharedWorkflowBundle();
@@ -62,7 +62,7 @@ function inputOf(s: Scenario): PromoteInput {
 
 function activitiesOf(s: Scenario, calls: Calls): AllActivities {
   const stubs = {
-    ...deployStubs(), ...promotionStubs(s.plan),
+    ...deployStubs(), ...promotionStubs(s.plan), ...cloneStubs(clonePlan()),
     async probeCluster() { throw new Error('not used'); },
     async installBaseline() { throw new Error('not used'); },
     async removeBaseline() { throw new Error('not used'); },

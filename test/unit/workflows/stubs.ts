@@ -2,13 +2,15 @@
 // record every call (name and input, in order), so a test can say which activities ran, with
 // what, and in which order. Nothing here re-implements what a workflow decides.
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
+import type { CloneActivities, ClonePlan } from '../../../activities/clone-types.js';
+import type { DataCopyActivities } from '../../../activities/data-copy-types.js';
 import type { DeployActivities, DeployPlan } from '../../../activities/deploy-types.js';
 import type { OnboardingActivities } from '../../../activities/onboarding-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../../../activities/promotion-types.js';
 import type { RulesVerdict } from '../../../domain/rules.js';
 
-export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities;
+export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities & CloneActivities & DataCopyActivities;
 type AnyActivity = (input: never) => Promise<unknown>;
 
 export interface Call {
@@ -123,6 +125,43 @@ export function promotionStubs(plan: PromotionPlan): PromotionActivities {
   };
 }
 
+/** A clone of shop-prod as shop-dr on cluster dr-1, with its orders-db (container) and ledger (external) as `data` says. */
+export function clonePlan(extra: Partial<ClonePlan> = {}): ClonePlan {
+  return {
+    cloneId: 'clone-1', clone: 'shop-dr', source: 'shop-prod', revision: 'rev-7', cluster: 'dr-1', namespace: 'shop-dr',
+    purpose: 'drill', state: 'creating', strictDataPolicy: false, verdict: allowed,
+    data: [
+      { database: 'orders-db', engine: 'postgres', location: 'container', mode: 'snapshot' },
+      { database: 'ledger', engine: 'postgres', location: 'external', mode: 'scrubbed' },
+    ],
+    ...extra,
+  };
+}
+
+/** Clone and data activities answering for `plan`: policies pass, each copy moves 3 tables. */
+export function cloneStubs(plan: ClonePlan): CloneActivities & DataCopyActivities {
+  return {
+    async planClone() {
+      return plan;
+    },
+    async markClone() {},
+    async forgetCloneEnvironment() {},
+    async checkDataPolicy() {
+      return { tables: 3, unruledPersonal: [] };
+    },
+    async copyDatabase({ copyId, mode }) {
+      const table = (name: string, rows: number) => ({ name, rows, bytes: rows * 10, checksum: 'c0ffee', format: 'binary' as const, masked: [] });
+      return {
+        copyId, mode, tables: [table('public.customers', 10), table('public.orders', 20), table('public.items', 30)], rows: 60, bytes: 4096,
+        snapshotAt: '2026-12-01T10:00:00.000Z', phases: { schemaMs: 1, dataMs: 2, postDataMs: 3 }, durationMs: 6, unruledPersonal: [], attempt: 1,
+      };
+    },
+    async dropClonedData() {
+      return { outcome: 'dropped' as const };
+    },
+  };
+}
+
 /**
  * A gate an activity stub waits at until the test opens it (or `fallbackMs` of real time pass,
  * so that a failing test never leaves an activity that blocks the worker's shutdown).
@@ -166,6 +205,7 @@ export const ACTIVITY_NAMES = [
   'planDeploy', 'applyRevision', 'pruneRevision', 'waitForRevision', 'recordDeployment', 'removeDeployment', 'recordUndeploy',
   'acquireEnvironments', 'releaseEnvironments', 'reportOperation', 'planPromotion', 'checkHealth',
   'probeCluster', 'installBaseline', 'removeBaseline', 'readCapacity', 'setClusterStatus',
+  'planClone', 'markClone', 'forgetCloneEnvironment', 'checkDataPolicy', 'copyDatabase', 'dropClonedData',
 ] as const satisfies readonly (keyof AllActivities)[];
 // Fails to compile when an activity is added to a contract but not to the list above.
 const everyActivityListed: Exclude<keyof AllActivities, (typeof ACTIVITY_NAMES)[number]> extends never ? true : never = true;

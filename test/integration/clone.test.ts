@@ -1,0 +1,310 @@
+// Clones end to end: the API and an in-process worker on the real dev server, the source on one
+// real cluster and the clones on the other, and real PostgreSQL servers playing each
+// environment's databases — the container one reached through the clusters' API servers (a
+// port-forward to its simulated pod), the external one by its connection secret. kubectl and
+// psql (the binaries, not Flotilla's code) are the checks: a `snapshot` clone's objects match the
+// source's revision plus its overrides, object by object, and its databases hold the source's
+// rows (equal counts and checksums per table); a `scrubbed` clone holds no source e-mail, name or
+// phone in any text column, while every foreign key resolves and unique constraints hold; a
+// policy that names a missing column refuses the clone with nothing made or copied; a TTL clone
+// disappears on time.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Client } from '@temporalio/client';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { AppSpecInput } from '../../domain/environment.js';
+import { forwardPod, unforwardPod } from '../../local/fleet.js';
+import { findPgBin } from '../../providers/postgres/binaries.js';
+import { changeSpec, createEnvironment } from '../../store/changes.js';
+import { environmentScope } from '../../store/secrets.js';
+import { activityDeps } from '../../worker/deps.js';
+import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
+import { deployEnvironment } from '../../workflows/deploy-environment.js';
+import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { containerDatabase, type ContainerDatabase } from '../support/container-database.js';
+import { kubectl, kubectlJson } from '../support/kubectl.js';
+import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
+import { createTestDatabase, startTestPostgres, type TestPostgres } from '../support/postgres.js';
+import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
+import { tierClient } from '../support/tier-temporal.js';
+
+const exec = promisify(execFile);
+const toolchain = inject('toolchain');
+type Cluster = ReturnType<typeof inject<'clusters'>>[number];
+// Both also take the tiers clones run in (dr, preview), as an admin would allow.
+const [a, b] = (inject('clusters') as Cluster[]).map((c) => ({ ...c, allowedTiers: [...c.allowedTiers, 'dr' as const, 'preview' as const] })) as [Cluster, Cluster];
+const run = Math.random().toString(36).slice(2, 7);
+const taskQueue = `clone-${run}`;
+const src = `shop-src-${run}`;
+
+/** Customers with e-mail, name and phone; orders that refer to them by e-mail (a foreign key), as both databases hold them. */
+const SEED = `
+  CREATE TABLE customers (id int PRIMARY KEY, email text NOT NULL UNIQUE, full_name text NOT NULL, phone text, city text);
+  CREATE TABLE orders (id int PRIMARY KEY, customer_email text NOT NULL REFERENCES customers(email), amount numeric(10,2) NOT NULL, note text);
+  INSERT INTO customers SELECT i, 'customer' || i || '@shop-example.com', 'Customer Number ' || i, '+1-202-555-' || lpad(i::text, 4, '0'), 'City ' || (i % 40)
+    FROM generate_series(1, 3000) i;
+  INSERT INTO orders SELECT i, 'customer' || (1 + i % 3000) || '@shop-example.com', (i % 500) + 0.99, 'order ' || i FROM generate_series(1, 9000) i;
+`;
+const POLICY = { tables: { customers: { email: 'email', full_name: 'name', phone: 'phone', city: 'keep' }, orders: { customer_email: 'email', note: 'redact' } } } as const;
+
+function spec(policy: unknown = POLICY): AppSpecInput {
+  return {
+    services: ['web', 'api'].map((name) => ({
+      name, image: `ghcr.io/acme/${name}:3.1.0`, ports: [{ port: 8080 }], replicas: 1,
+      resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { cpu: '1', memory: '256Mi' } },
+      env: { LOG_LEVEL: { config: 'log-level' } },
+    })),
+    databases: [
+      { name: 'orders-db', mode: 'container', engine: 'postgres', version: '16.4', storage: '1Gi', dataPolicy: policy },
+      { name: 'ledger', mode: 'external', engine: 'postgres', connectionSecret: 'LEDGER_URL', dataPolicy: policy },
+    ],
+    config: { 'log-level': 'info' },
+    secrets: ['LEDGER_URL'],
+  } as AppSpecInput;
+}
+
+async function sql<T = Record<string, unknown>>(url: string, text: string): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** psql, the binary: one value per line. The password goes by PGPASSWORD, so no failure shows it. */
+async function psql(url: string, query: string): Promise<string[]> {
+  const parsed = new URL(url);
+  const password = decodeURIComponent(parsed.password);
+  parsed.password = '';
+  const { stdout } = await exec(join(findPgBin(), 'psql'), [parsed.toString(), '-X', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-c', query], {
+    env: { ...process.env, ...(password ? { PGPASSWORD: password } : {}) },
+  });
+  return stdout.split('\n').filter((l) => l !== '');
+}
+
+/** Per table: its row count and an order-independent checksum of its rows, by psql. */
+async function tableDigests(url: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of await psql(url, "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1")) {
+    const [digest] = await psql(url, `SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM "${table}" t`);
+    out[table] = digest!;
+  }
+  return out;
+}
+
+/** A database on `server` for a clone's container database: role postgres, database orders_db, and the forward to it. */
+async function cloneContainerDb(server: TestPostgres, cluster: Cluster, environment: string): Promise<{ password: string; directUrl: string; close(): Promise<void> }> {
+  const password = `clone-pg-${randomBytes(9).toString('base64url')}`;
+  const admin = new pg.Client({ connectionString: server.url });
+  await admin.connect();
+  try {
+    await admin.query(`DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'postgres') THEN CREATE ROLE postgres LOGIN SUPERUSER; END IF; END $$`);
+    await admin.query(`ALTER ROLE postgres PASSWORD ${admin.escapeLiteral(password)}`);
+    await admin.query('CREATE DATABASE orders_db OWNER postgres');
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(server.url);
+  await forwardPod(toolchain.kubectl, cluster.kubeconfigPath, { namespace: environment, pod: 'orders-db-0', ports: [5432], target: { address: url.hostname, port: Number(url.port) } });
+  url.username = 'postgres';
+  url.password = password;
+  url.pathname = '/orders_db';
+  return { password, directUrl: url.toString(), close: () => unforwardPod(toolchain.kubectl, cluster.kubeconfigPath, { namespace: environment, pod: 'orders-db-0' }) };
+}
+
+interface Op { state: string; outcome?: string; message?: string }
+
+describe('clones with their data', () => {
+  let tc: TestCatalog;
+  let client: Client;
+  let worker: RunningWorker;
+  let api: LiveApi;
+  let token: string;
+  let servers: TestPostgres[];
+  let orders: ContainerDatabase;
+  let ledger: { url: string; drop(): Promise<void> };
+  const cleanups: (() => Promise<unknown>)[] = [];
+
+  beforeAll(async () => {
+    servers = await Promise.all([startTestPostgres(), startTestPostgres(), startTestPostgres()]);
+    tc = await testCatalog([a, b]);
+    client = await tierClient();
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    api = await startLiveApi(tc.catalog, client, taskQueue);
+    token = (await tc.catalog.tokens.create({ name: 'sre', role: 'release-manager' })).token;
+
+    await createEnvironment(tc.catalog, { binding: { name: src, application: 'shop', tier: 'staging', cluster: a.name, namespace: src }, spec: spec(), author: 'setup' });
+    orders = await containerDatabase({ catalog: tc.catalog, environment: src, database: 'orders-db', serverUrl: servers[0]!.url, kubectl: toolchain.kubectl, kubeconfigPath: a.kubeconfigPath });
+    ledger = await createTestDatabase(servers[0]!.url);
+    await tc.catalog.secrets.put(environmentScope(src), 'LEDGER_URL', ledger.url);
+    await sql(orders.directUrl, SEED);
+    await sql(ledger.url, SEED);
+    await client.workflow.execute(deployEnvironment, { taskQueue, workflowId: `deploy-${src}`, args: [{ environment: src, requestedBy: 'setup', rolloutTimeoutSeconds: 120 }] });
+  });
+  afterAll(async () => {
+    for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
+    await api?.close();
+    await worker?.stop();
+    await client?.connection.close();
+    await orders?.drop().catch(() => undefined);
+    await ledger?.drop().catch(() => undefined);
+    await tc?.close();
+    for (const server of servers ?? []) await server.stop().catch(() => undefined);
+  });
+
+  async function cloneTo(body: Record<string, unknown>): Promise<{ id: string; op: Op }> {
+    const res = await api.request<{ operationId: string }>('POST', '/v1/clones', { token, body: { source: src, cluster: b.name, tier: 'dr', purpose: 'drill', ...body } });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.operationId;
+    let op: Op | undefined;
+    await until(`${id} to end`, async () => {
+      op = (await api.request<Op>('GET', `/v1/operations/${id}`, { token })).body;
+      return op.state === 'completed' || op.state === 'failed';
+    }, 300_000);
+    return { id, op: op! };
+  }
+
+  it('snapshot: the clone\'s objects are the source revision plus its overrides, and both databases hold the source\'s rows', async () => {
+    const name = `shop-snap-${run}`;
+    const db = await cloneContainerDb(servers[1]!, b, name);
+    cleanups.push(db.close);
+    const target = await createTestDatabase(servers[1]!.url);
+    cleanups.push(target.drop);
+    const { id, op } = await cloneTo({ name, overrides: { replicas: { web: 2 } }, data: { 'orders-db': 'snapshot', ledger: 'snapshot' }, secrets: { ORDERS_DB_PASSWORD: db.password, LEDGER_URL: target.url } });
+    expect(op, op.message).toMatchObject({ state: 'completed', outcome: 'completed' });
+    const clone = (await api.request<{ state: string; dataResult: { database: string; rows: number }[] }>('GET', `/v1/clones/${id}`, { token })).body;
+    expect(clone.state).toBe('ready');
+    expect(clone.dataResult.map((d) => [d.database, d.rows]).sort()).toEqual([['ledger', 12000], ['orders-db', 12000]]);
+
+    // Object by object (kubectl on each cluster): the same kinds and names, images, config; web's replicas the override.
+    type Obj = { kind: string; metadata: { name: string }; spec?: { replicas?: number; template?: { spec?: { containers?: { image: string; env?: unknown[] }[] } } }; data?: Record<string, string> };
+    const objects = async (cluster: Cluster, ns: string) =>
+      (await kubectlJson<{ items: Obj[] }>(toolchain.kubectl, cluster.kubeconfigPath, ['get', 'deployments,statefulsets,services,configmaps', '-n', ns, '-l', 'app.kubernetes.io/managed-by=flotilla'])).items;
+    const shape = (o: Obj) => ({ kind: o.kind, name: o.metadata.name, replicas: o.spec?.replicas, images: o.spec?.template?.spec?.containers?.map((c) => c.image), data: o.data });
+    const source = (await objects(a, src)).map(shape).sort((x, y) => `${x.kind}/${x.name}`.localeCompare(`${y.kind}/${y.name}`));
+    const cloned = (await objects(b, name)).map(shape).sort((x, y) => `${x.kind}/${x.name}`.localeCompare(`${y.kind}/${y.name}`));
+    expect(source.length).toBeGreaterThanOrEqual(6);
+    const expected = source.map((o) => (o.kind === 'Deployment' && o.name === 'web' ? { ...o, replicas: 2 } : o));
+    expect(cloned).toEqual(expected);
+
+    // The rows (psql, per table): equal counts and checksums, and the foreign key in place.
+    expect(await tableDigests(db.directUrl)).toEqual(await tableDigests(orders.directUrl));
+    expect(await tableDigests(target.url)).toEqual(await tableDigests(ledger.url));
+    expect(await psql(target.url, "SELECT conname FROM pg_constraint WHERE contype = 'f' AND convalidated")).toEqual(['orders_customer_email_fkey']);
+  });
+
+  it('scrubbed: no source e-mail, name or phone survives anywhere, every foreign key resolves and unique constraints hold', async () => {
+    const name = `shop-scrub-${run}`;
+    const db = await cloneContainerDb(servers[2]!, b, name);
+    cleanups.push(db.close);
+    const target = await createTestDatabase(servers[2]!.url);
+    cleanups.push(target.drop);
+    const { op } = await cloneTo({ name, data: { 'orders-db': 'scrubbed', ledger: 'scrubbed' }, secrets: { ORDERS_DB_PASSWORD: db.password, LEDGER_URL: target.url } });
+    expect(op, op.message).toMatchObject({ state: 'completed', outcome: 'completed' });
+
+    const personal = new Set((await psql(orders.directUrl, 'SELECT email FROM customers UNION ALL SELECT full_name FROM customers UNION ALL SELECT phone FROM customers')));
+    expect(personal.size).toBe(9000);
+    for (const url of [db.directUrl, target.url]) {
+      // Every text column of every table, whatever the policy named.
+      const columns = await psql(url, "SELECT table_name || '.' || column_name FROM information_schema.columns WHERE table_schema = 'public' AND data_type IN ('text', 'character varying', 'character')");
+      expect(columns.length).toBeGreaterThanOrEqual(6);
+      for (const column of columns) {
+        const [table, col] = column.split('.');
+        const values = await psql(url, `SELECT "${col}" FROM "${table}" WHERE "${col}" IS NOT NULL`);
+        expect(values.filter((v) => personal.has(v)), `${column} keeps source values`).toEqual([]);
+      }
+      expect(await psql(url, 'SELECT count(*) FROM orders o LEFT JOIN customers c ON c.email = o.customer_email WHERE c.email IS NULL')).toEqual(['0']);
+      expect(await psql(url, 'SELECT count(*) = count(DISTINCT email) FROM customers')).toEqual(['t']);
+      expect(await psql(url, "SELECT contype::text || ':' || conname FROM pg_constraint WHERE conrelid IN ('customers'::regclass, 'orders'::regclass) ORDER BY 1"))
+        .toEqual(['f:orders_customer_email_fkey', 'p:customers_pkey', 'p:orders_pkey', 'u:customers_email_key']);
+      expect(await psql(url, 'SELECT count(*) FROM orders')).toEqual(['9000']);
+      // Not everything is masked: kept columns are the source's.
+      expect(await psql(url, "SELECT count(*) FROM customers WHERE city LIKE 'City %'")).toEqual(['3000']);
+    }
+  });
+
+  it('a policy naming a column the source lacks refuses the clone: nothing is created in the cluster and nothing is copied', async () => {
+    const bad = await changeSpec(tc.catalog, src, spec({ tables: { customers: { mail: 'email' } } }), { author: 'alice' });
+    const name = `shop-bad-${run}`;
+    const target = await createTestDatabase(servers[1]!.url);
+    cleanups.push(target.drop);
+    const { id, op } = await cloneTo({ name, revision: bad.revision.id, data: { ledger: 'scrubbed' }, secrets: { LEDGER_URL: target.url } });
+    expect(op).toMatchObject({ state: 'completed', outcome: 'rejected' });
+    expect(op.message).toContain('mail');
+    expect((await api.request<{ state: string }>('GET', `/v1/clones/${id}`, { token })).body.state).toBe('torn-down');
+    await expect(kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name])).rejects.toThrow(/NotFound|not found/);
+    expect(await psql(target.url, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")).toEqual(['0']);
+    expect(await tc.catalog.environments.get(name)).toBeUndefined();
+  });
+
+  it('a clone with a TTL disappears on time: its namespace, its environment, and its record says so', async () => {
+    const name = `shop-ttl-${run}`;
+    const { id, op } = await cloneTo({ name, purpose: 'preview', tier: 'preview', ttl: 20, secrets: { LEDGER_URL: 'postgres://nobody@127.0.0.1:1/none' } });
+    expect(op, op.message).toMatchObject({ outcome: 'completed' });
+    const clone = (await api.request<{ expiresAt: string }>('GET', `/v1/clones/${id}`, { token })).body;
+    await kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]);
+    await until(`${name} to be torn down`, async () => (await tc.catalog.clones.require(id)).state === 'torn-down', 180_000);
+    expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(clone.expiresAt));
+    await until(`namespace ${name} to go`, () => kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]).then(() => false, () => true), 120_000);
+    expect(await tc.catalog.environments.get(name)).toBeUndefined();
+    const teardown = await client.workflow.getHandle(`teardown-${id}`).describe();
+    expect(teardown.startTime.getTime()).toBeGreaterThanOrEqual(Date.parse(clone.expiresAt));
+  });
+
+  it('the worker SIGKILLed in the middle of a data copy: the clone still ends complete and correct, never half-copied', async () => {
+    // A table big enough that its copy is caught mid-way, in the container database: the copy
+    // goes through the API server's port-forward, whose far end outlives the killed worker.
+    await sql(orders.directUrl, "CREATE TABLE events (id bigint PRIMARY KEY, kind text NOT NULL, payload text NOT NULL); INSERT INTO events SELECT i, 'kind-' || (i % 17), md5(i::text) || md5((i * 7)::text) FROM generate_series(1, 1500000) i");
+    const server = await startTestPostgres();
+    cleanups.push(() => server.stop());
+    const name = `shop-kill-${run}`;
+    const db = await cloneContainerDb(server, b, name);
+    cleanups.push(db.close);
+    const target = await createTestDatabase(server.url);
+    cleanups.push(target.drop);
+
+    // Its own worker, as a process, on its own task queue, with an API that starts work there.
+    const queue = `clone-kill-${run}`;
+    const workerEnv = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      FLOTILLA_TASK_QUEUE: queue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey,
+    };
+    let worker: WorkerProcess = startWorkerProcess(workerEnv);
+    cleanups.push(() => worker.kill());
+    await worker.ready;
+    const killApi = await startLiveApi(tc.catalog, client, queue);
+    cleanups.push(() => killApi.close());
+
+    const res = await killApi.request<{ operationId: string }>('POST', '/v1/clones', {
+      token, body: { source: src, name, cluster: b.name, tier: 'dr', purpose: 'drill', data: { 'orders-db': 'snapshot', ledger: 'snapshot' }, secrets: { ORDERS_DB_PASSWORD: db.password, LEDGER_URL: target.url } },
+    });
+    expect(res.status).toBe(202);
+    const id = res.body.operationId;
+    // Rows are streaming into the clone's database (PostgreSQL's own progress view): kill the worker now.
+    await until('the copy of events to stream', async () => {
+      const [copied] = await psql(server.url, "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy WHERE datname = 'orders_db'");
+      return Number(copied) > 10_000;
+    }, 240_000);
+    await worker.kill('SIGKILL');
+    worker = startWorkerProcess(workerEnv);
+    await worker.ready;
+
+    let op: Op | undefined;
+    await until(`${id} to end`, async () => {
+      op = (await killApi.request<Op>('GET', `/v1/operations/${id}`, { token })).body;
+      return op.state === 'completed' || op.state === 'failed';
+    }, 600_000);
+    expect(op, op?.message).toMatchObject({ state: 'completed', outcome: 'completed' });
+    // Complete and correct: every table as the source has it, no row twice (the primary keys hold).
+    expect(await tableDigests(db.directUrl)).toEqual(await tableDigests(orders.directUrl));
+    expect(await tableDigests(target.url)).toEqual(await tableDigests(ledger.url));
+    const history = await client.workflow.getHandle(id).fetchHistory();
+    const copyAttempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes && (e.activityTaskStartedEventAttributes.attempt ?? 1) > 1);
+    expect(copyAttempts.length, 'the copy ran again after the kill').toBeGreaterThanOrEqual(1);
+  });
+});
