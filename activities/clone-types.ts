@@ -16,6 +16,8 @@ export interface ClonePlan {
   state: CloneState;
   data: DataPlanEntry[];
   ttlSeconds?: number;
+  /** When its TTL clock tears it down; absent without a TTL or once the TTL is cancelled. */
+  expiresAt?: string;
   /** The organisation's rules say unruled personal columns refuse a scrubbed copy (`dataPolicy: strict`). */
   strictDataPolicy: boolean;
   /** The rules on the clone as it would run now. */

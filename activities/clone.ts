@@ -19,6 +19,7 @@ export function createCloneActivities({ catalog }: { catalog: Catalog }): CloneA
         cloneId, clone: clone.name, source: clone.source, revision: clone.sourceRevision, cluster: clone.cluster,
         purpose: clone.purpose, state: clone.state, data: clone.data,
         ...(clone.ttlSeconds !== undefined ? { ttlSeconds: clone.ttlSeconds } : {}),
+        ...(clone.expiresAt !== undefined ? { expiresAt: clone.expiresAt } : {}),
       };
       const { rules } = await catalog.rules.current();
       const strictDataPolicy = rules.dataPolicy === 'strict';

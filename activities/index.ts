@@ -5,6 +5,7 @@ import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js
 import { createCloneActivities } from './clone.js';
 import { createDataCopyActivities } from './data-copy.js';
 import { createDeployActivities } from './deploy.js';
+import { createDrillActivities } from './drill.js';
 import { createKubernetesActivities } from './kubernetes.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createOperationActivities } from './operations.js';
@@ -29,6 +30,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createOperationActivities(deps),
     ...createCloneActivities(deps),
     ...createDataCopyActivities({ catalog: deps.catalog, databases, ...(deps.pgBin ? { pgBin: deps.pgBin } : {}) }),
+    ...createDrillActivities({ ...deps, databases }),
   };
 }
 

@@ -5,6 +5,7 @@ import {
   AksConnection, ClusterConnection, ClusterPlacementSpec, ClusterStatus, EksConnection, GkeConnection, KubeconfigConnection, Provider,
 } from '../domain/cluster.js';
 import { CLONE_PURPOSES, CLONE_STATES, CloneRequest, DATA_MODES, Ttl } from '../domain/clone.js';
+import { DrillObjectives, HttpCheck } from '../domain/drill.js';
 import { AppSpec, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
 import { RULE_NAMES, Rules } from '../domain/rules.js';
@@ -115,6 +116,17 @@ export const CloneQuery = z.object({
   /** `false`: torn-down clones too (their history). */
   active: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
 });
+/** A DR drill: a clone (purpose drill, no TTL: it is torn down when the drill ends unless kept), its objectives and checks. */
+export const DrillBody = CloneRequest.omit({ purpose: true, ttl: true, name: true }).extend({
+  /** The clone's environment name (default SOURCE-drill). */
+  name: DnsLabel.optional(),
+  secrets: z.record(SecretName, z.string().max(64 * 1024)).optional(),
+  objectives: DrillObjectives.optional(),
+  http: z.array(HttpCheck).max(20).optional(),
+  keep: z.boolean().optional(),
+});
+export const DrillQuery = z.object({ source: DnsLabel.optional() });
+
 /** Exactly one: extend by a duration from now, until a time, or cancel the TTL. */
 export const TtlBody = z.strictObject({
   extend: Ttl.optional(),
@@ -396,6 +408,18 @@ export const CloneView = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+const DrillSummaryView = z.object({
+  id: z.string(), source: z.string(), clone: z.string(), cluster: z.string(), outcome: z.enum(['passed', 'failed', 'cancelled']),
+  rtoSeconds: z.number().optional(), rpoSeconds: z.number().optional(), startedAt: z.string(), finishedAt: z.string(),
+});
+export const DrillListView = z.object({
+  items: z.array(DrillSummaryView),
+  /** Per source, oldest first: each drill's RTO and outcome. */
+  trend: z.record(z.string(), z.array(z.object({ at: z.string(), rtoSeconds: z.number().optional(), outcome: z.string() }))),
+});
+/** A finished drill's report (state finished, with its Markdown), or a running one's phase. */
+export const DrillView = z.object({ id: z.string(), state: z.string(), phase: z.string().optional(), markdown: z.string().optional() }).loose();
+
 export const TtlView = z.object({
   cloneId: z.string(), clone: z.string(), expiresAt: z.string().optional(), remainingSeconds: z.number().int().optional(),
   phase: z.enum(['waiting', 'tearing-down', 'torn-down', 'cancelled']),

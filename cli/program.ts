@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { apply } from './commands/apply.js';
 import { changeTtl, clone, type CloneOptions, teardown } from './commands/clone.js';
 import { deploy } from './commands/deploy.js';
+import { drill, type DrillOptions } from './commands/drill.js';
 import { listSecrets, setSecret } from './commands/secret.js';
 import { login } from './commands/login.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
@@ -36,7 +37,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
 
   program.command('get')
     .description('List clusters, environments, operations, promotions or clones; with a name, just that one (a promotion: its stages × targets)')
-    .argument('<resource>', 'clusters | environments | operations | promotions | clones')
+    .argument('<resource>', 'clusters | environments | operations | promotions | clones | drills')
     .argument('[name]', 'one of them (a promotion: its id)')
     .option('-l, --selector <labels>', 'clusters with these labels, e.g. tier=prod,geo=eu')
     .addOption(outputOption())
@@ -45,7 +46,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
 
   program.command('describe')
     .description('Show one cluster, environment, promotion or clone in full')
-    .argument('<resource>', 'cluster | environment | promotion | clone')
+    .argument('<resource>', 'cluster | environment | promotion | clone | drill')
     .argument('<name>')
     .addOption(outputOption())
     .action((resource: string, name: string, o: { output: string }) => describe(ctx, resource, name, { format: parseFormat(o.output) }));
@@ -143,6 +144,16 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .option('--name <name>', 'its environment name (default: SOURCE-preview)'))
     .action((source: string, o: Omit<CloneOptions, 'format'> & { output: string; name?: string }) =>
       clone(ctx, source, o.name ?? `${source}-preview`, { ...o, purpose: 'preview', format: parseFormat(o.output) }));
+
+  cloneFlags(program.command('drill')
+    .description('A DR drill: clone SOURCE with its data to a DR cluster, validate, measure RTO and RPO, tear down (unless --keep); the report on stdout')
+    .argument('<source>')
+    .option('--name <name>', "the clone's environment name (default: SOURCE-drill)")
+    .option('--rto <duration>', 'recovery time objective: start → validated (e.g. 15m)')
+    .option('--rpo <duration>', 'recovery point objective: the age of the copied data at validation (e.g. 5m)')
+    .option('--check <service[:port]/path[=status]>', 'an HTTP check through the API server\'s service proxy; repeatable', collect)
+    .option('--keep', 'keep the clone after the drill'))
+    .action((source: string, o: Omit<DrillOptions, 'format'> & { output: string }) => drill(ctx, source, { ...o, format: parseFormat(o.output) }));
 
   program.command('ttl')
     .description("Extend or cancel a clone's TTL")

@@ -231,8 +231,18 @@ export class LocalFleet {
     const client = new KubeClient(kc, { cluster: name });
     try {
       await forwardPod(this.toolchain.kubectl, kubeconfigPath, { ...PROBE, target: { address: '127.0.0.1', port: (listener.address() as { port: number }).port } });
-      await core.createNamespacedPod({ namespace: PROBE.namespace, body: { metadata: { name: PROBE.pod }, spec: { containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] } } });
       const deadline = Date.now() + 90_000;
+      // Right after creation the namespace's `default` service account may not exist yet, and the
+      // API server refuses pods until it does: try again until it is there.
+      for (;;) {
+        try {
+          await core.createNamespacedPod({ namespace: PROBE.namespace, body: { metadata: { name: PROBE.pod }, spec: { containers: [{ name: 'probe', image: 'registry.k8s.io/pause:3.10' }] } } });
+          break;
+        } catch (error) {
+          if (!/serviceaccount/i.test(String((error as { body?: unknown }).body ?? error)) || Date.now() > deadline) throw error;
+          await new Promise((r) => setTimeout(r, 250));
+        }
+      }
       for (;;) {
         const answer = await probeOnce(client, PROBE).catch(() => '');
         if (answer === HELLO) return;

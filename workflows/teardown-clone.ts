@@ -45,7 +45,8 @@ export async function teardownClone(input: TeardownCloneInput): Promise<Teardown
   let message: string | undefined;
   try {
     await report('running');
-    if (!input.byExpiry) await stopClock(input.cloneId);
+    // Only a clock that runs: a clone without a TTL (or whose TTL was cancelled) has none.
+    if (!input.byExpiry && plan.expiresAt !== undefined) await stopClock(input.cloneId);
     await markClone({ cloneId: input.cloneId, state: 'tearing-down' });
     await removeClone({ cloneId: input.cloneId, clone: plan.clone, data: plan.data, reason: input.reason ?? `torn down by ${input.requestedBy}` });
   } catch (error) {

@@ -6,6 +6,7 @@ import { auditRoutes } from './audit.js';
 import { cloneRoutes } from './clones.js';
 import { clusterRoutes } from './clusters.js';
 import { codecRoutes } from './codec.js';
+import { drillRoutes } from './drills.js';
 import { environmentRoutes } from './environments.js';
 import { healthRoutes } from './health.js';
 import { operationRoutes } from './operations.js';
@@ -27,6 +28,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...operationRoutes,
   ...promotionRoutes,
   ...cloneRoutes,
+  ...drillRoutes,
   ...applyRoutes,
   ...codecRoutes,
 ] as unknown as readonly AnyRoute[];

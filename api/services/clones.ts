@@ -98,8 +98,8 @@ function secretProblems(spec: AppSpec, given: Record<string, string>): Validatio
  * source's (a clone carries the source's secrets and, when copied, its data, so a token scoped
  * to dev never clones prod into dev), and copying a prod database as it is (clone.data.prod).
  */
-export function clonePermissions(planned: PlannedClone): { action: Action; tiers: Tier[] }[] {
-  const wanted: { action: Action; tiers: Tier[] }[] = [{ action: 'clone.create', tiers: [...new Set([planned.binding.tier, planned.source.binding.tier])] }];
+export function clonePermissions(planned: PlannedClone, action: Action = 'clone.create'): { action: Action; tiers: Tier[] }[] {
+  const wanted: { action: Action; tiers: Tier[] }[] = [{ action, tiers: [...new Set([planned.binding.tier, planned.source.binding.tier])] }];
   if (dataExposure(planned.source.binding.tier, planned.data) === 'raw-prod') wanted.push({ action: 'clone.data.prod', tiers: [planned.source.binding.tier] });
   return wanted;
 }
@@ -110,7 +110,7 @@ export async function checkClone(deps: ApiDeps, planned: PlannedClone): Promise<
   await requireNamespaceFree(deps.catalog, planned.binding, planned.request.namespace ? 'namespace' : 'name');
 }
 
-async function cloneId(deps: ApiDeps, name: string): Promise<string> {
+export async function cloneId(deps: ApiDeps, name: string): Promise<string> {
   return `clone-${name}-${(await deps.catalog.clones.list({ name })).length + 1}`;
 }
 
@@ -135,7 +135,7 @@ export async function startClone(deps: ApiDeps, planned: PlannedClone, by: strin
   }
 }
 
-async function writeClone(deps: ApiDeps, planned: PlannedClone, id: string, by: string): Promise<void> {
+export async function writeClone(deps: ApiDeps, planned: PlannedClone, id: string, by: string): Promise<void> {
   const { catalog } = deps;
   // Read before the transaction: inside it only `tx` may be used.
   const copied = await sourceSecrets(deps, planned);
@@ -172,7 +172,7 @@ async function sourceSecrets(deps: ApiDeps, planned: PlannedClone): Promise<Map<
   return values;
 }
 
-async function unwriteClone(deps: ApiDeps, id: string, name: string): Promise<void> {
+export async function unwriteClone(deps: ApiDeps, id: string, name: string): Promise<void> {
   await deps.catalog.transaction(async (tx) => {
     if (await tx.environments.get(name)) await tx.environments.remove(name);
     if (await tx.clones.get(id)) await tx.clones.update(id, { state: 'torn-down', message: 'its workflow could not be started' });

@@ -4,6 +4,7 @@ import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { age, type Column, type Format, render, shortRev } from '../output.js';
 import { CLONE_COLUMNS, listClones, showClone } from './clone.js';
+import { listDrills, showDrill } from './drill.js';
 import { showPromotion } from './promote.js';
 
 interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
@@ -55,6 +56,7 @@ const RESOURCES = {
 
 const PROMOTION_ALIASES = new Set(['promotion', 'promotions', 'promo', 'promos']);
 const CLONE_ALIASES = new Set(['clone', 'clones']);
+const DRILL_ALIASES = new Set(['drill', 'drills']);
 
 const ALIASES: Record<string, keyof typeof RESOURCES> = {
   cluster: 'clusters', clusters: 'clusters',
@@ -64,7 +66,7 @@ const ALIASES: Record<string, keyof typeof RESOURCES> = {
 
 function resource(name: string): keyof typeof RESOURCES {
   const r = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
-  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions, clones)`, EXIT.usage);
+  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions, clones, drills)`, EXIT.usage);
   return r;
 }
 
@@ -77,6 +79,7 @@ export async function get(ctx: CommandContext, kind: string, options: { format: 
     ctx.io.out(render(body, options.format, body.items, RESOURCES.operations.columns as Column<never>[]));
     return;
   }
+  if (DRILL_ALIASES.has(kind)) return options.name ? showDrill(ctx, options.name, options.format) : listDrills(ctx, options.format);
   if (CLONE_ALIASES.has(kind)) {
     if (options.selector) throw new CliError('-l/--selector applies to clusters only', EXIT.usage);
     if (!options.name) return listClones(ctx, options.format, false);
@@ -100,6 +103,7 @@ export async function get(ctx: CommandContext, kind: string, options: { format: 
 export async function describe(ctx: CommandContext, kind: string, name: string, options: { format: Format }): Promise<void> {
   if (PROMOTION_ALIASES.has(kind)) return showPromotion(ctx, name, { format: options.format, detailed: true });
   if (CLONE_ALIASES.has(kind)) return showClone(ctx, name, options.format);
+  if (DRILL_ALIASES.has(kind)) return showDrill(ctx, name, options.format);
   const r = resource(kind);
   const body = await ctx.client().get<Record<string, unknown>>(`${RESOURCES[r].path}/${encodeURIComponent(name)}`);
   // describe is for people: YAML unless JSON is asked for.

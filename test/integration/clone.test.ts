@@ -256,6 +256,55 @@ describe('clones with their data', () => {
     expect(teardown.startTime.getTime()).toBeGreaterThanOrEqual(Date.parse(clone.expiresAt));
   });
 
+  it('a DR drill: every phase timed, RTO and RPO against its objectives, the report kept, and the clone torn down', async () => {
+    const server = await startTestPostgres();
+    cleanups.push(() => server.stop());
+    const name = `shop-drill-${run}`;
+    const db = await cloneContainerDb(server, b, name);
+    cleanups.push(db.close);
+    const target = await createTestDatabase(server.url);
+    cleanups.push(target.drop);
+    const res = await api.request<{ operationId: string }>('POST', '/v1/drills', {
+      token, body: { source: src, name, cluster: b.name, tier: 'dr', data: { 'orders-db': 'snapshot', ledger: 'scrubbed' }, objectives: { rtoSeconds: 1800, rpoSeconds: 900 }, secrets: { ORDERS_DB_PASSWORD: db.password, LEDGER_URL: target.url } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.operationId;
+    await until(`${id} to end`, async () => (await api.request<Op>('GET', `/v1/operations/${id}`, { token })).body.state === 'completed', 300_000);
+    type Report = { outcome: string; reason?: string; rtoSeconds: number; rpoSeconds: number; objectivesMet: { rto: boolean; rpo: boolean }; phases: { name: string; startedAt: string; finishedAt?: string }[]; checks: { name: string; ok: boolean }[]; tornDown: boolean; markdown: string };
+    const report = (await api.request<Report>('GET', `/v1/drills/${id}`, { token })).body;
+    expect(report, report.reason).toMatchObject({ outcome: 'passed', tornDown: true, objectivesMet: { rto: true, rpo: true } });
+    expect(report.phases.map((p) => p.name)).toEqual([
+      'clone: planning', 'clone: checking-data-policy', 'clone: creating-databases', 'clone: copying-data', 'clone: deploying', 'clone: ready', 'validating', 'tearing-down',
+    ]);
+    expect(report.phases.every((p) => p.finishedAt !== undefined && Date.parse(p.finishedAt) >= Date.parse(p.startedAt))).toBe(true);
+    expect(report.rtoSeconds).toBeGreaterThan(0);
+    expect(report.rpoSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.rpoSeconds).toBeLessThan(report.rtoSeconds);
+    expect(report.checks.map((c) => [c.name.replace(/[0-9a-f]{12}$/, 'REV'), c.ok]).sort()).toEqual([
+      ['live objects match revision REV', true], ['rows of ledger', true], ['rows of orders-db', true], ['workloads ready', true],
+    ]);
+    expect(report.markdown).toContain('| validating |');
+    await until(`namespace ${name} to go`, () => kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]).then(() => false, () => true), 120_000);
+    expect(await psql(target.url, "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")).toEqual(['0']);
+    const trend = (await api.request<{ trend: Record<string, { rtoSeconds?: number }[]> }>('GET', `/v1/drills?source=${src}`, { token })).body.trend[src]!;
+    expect(trend.at(-1)!.rtoSeconds).toBe(report.rtoSeconds);
+  });
+
+  it('a DR drill whose validation fails (an HTTP check KWOK\'s pods cannot answer) still tears the clone down and says why', async () => {
+    const name = `shop-drill-bad-${run}`;
+    const res = await api.request<{ operationId: string }>('POST', '/v1/drills', {
+      token, body: { source: src, name, cluster: b.name, tier: 'dr', http: [{ service: 'web', path: '/healthz', port: 8080 }], secrets: { LEDGER_URL: 'postgres://nobody@127.0.0.1:1/none' } },
+    });
+    expect(res.status).toBe(202);
+    const id = res.body.operationId;
+    await until(`${id} to end`, async () => (await api.request<Op>('GET', `/v1/operations/${id}`, { token })).body.state === 'completed', 300_000);
+    const report = (await api.request<{ outcome: string; reason: string; tornDown: boolean }>('GET', `/v1/drills/${id}`, { token })).body;
+    expect(report).toMatchObject({ outcome: 'failed', tornDown: true });
+    expect(report.reason).toMatch(/^validation failed: GET web:8080\/healthz \(/);
+    await until(`namespace ${name} to go`, () => kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]).then(() => false, () => true), 120_000);
+    expect(await tc.catalog.environments.get(name)).toBeUndefined();
+  });
+
   it('the worker SIGKILLed in the middle of a data copy: the clone still ends complete and correct, never half-copied', async () => {
     // A table big enough that its copy is caught mid-way, in the container database: the copy
     // goes through the API server's port-forward, whose far end outlives the killed worker.

@@ -26,6 +26,16 @@ const AFTER_CHANGE_CONTROL = [
   'onboard-cluster-continued-as-new-2026-12-01.json',
 ];
 
+/** Workflows written after the change-control patch (no patch of theirs yet): clones, their clocks and teardowns, drills. */
+const CLONES_AND_DRILLS = [
+  'clone-environment-with-data-2026-12-03.json', 'clone-environment-policy-refused-2026-12-03.json', 'clone-environment-copy-failed-2026-12-03.json',
+  'clone-expiry-extended-2026-12-03.json', 'clone-expiry-stopped-by-teardown-2026-12-03.json',
+  'teardown-clone-by-expiry-2026-12-03.json', 'teardown-clone-early-2026-12-03.json',
+  'dr-drill-passed-2026-12-03.json', 'dr-drill-validation-failed-2026-12-03.json',
+];
+/** The workflows the change-control patch changed: their histories tell before from after by its marker. */
+const PATCHED_WORKFLOW = /^(promote|deploy-environment|onboard-cluster)-/;
+
 /** recordHistory names every file it writes `<name>-<YYYY-MM-DD>.json`. */
 const dated = (file: string) => /-\d{4}-\d{2}-\d{2}\.json$/.test(file);
 
@@ -36,7 +46,7 @@ describe('recorded histories replay against the current workflows', () => {
   }, 60_000);
 
   it('has recorded histories to replay', () => {
-    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL]));
+    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
@@ -63,9 +73,10 @@ describe('a patched change keeps old histories replaying', () => {
 
   it('every history recorded before the change-control patch lacks its marker; every one recorded after carries it; all replay (above)', () => {
     for (const file of BEFORE_CHANGE_CONTROL) expect(patchIds(file), file).not.toContain(CHANGE_CONTROL_PATCH);
-    const after = recorded.map((r) => r.file).filter((file) => !BEFORE_CHANGE_CONTROL.includes(file));
+    const since = recorded.map((r) => r.file).filter((file) => !BEFORE_CHANGE_CONTROL.includes(file));
     // Anything recorded since is dated (recordHistory never writes an undated name), and new code.
-    expect(after.filter((file) => !dated(file))).toEqual([]);
+    expect(since.filter((file) => !dated(file))).toEqual([]);
+    const after = since.filter((file) => PATCHED_WORKFLOW.test(file));
     expect(after).toEqual(expect.arrayContaining(AFTER_CHANGE_CONTROL));
     for (const file of after) expect(patchIds(file), file).toContain(CHANGE_CONTROL_PATCH);
   });

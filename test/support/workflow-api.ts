@@ -24,6 +24,7 @@ import type { OperationDescription, OperationStarter, StartedOperation } from '.
 import { temporalStarter } from '../../api/temporal.js';
 import { createDeployActivities } from '../../activities/deploy.js';
 import { createCloneActivities } from '../../activities/clone.js';
+import { createDrillActivities } from '../../activities/drill.js';
 import type { DataCopyActivities } from '../../activities/data-copy-types.js';
 import type { Activities } from '../../activities/index.js';
 import { createOnboardingActivities } from '../../activities/onboarding.js';
@@ -89,6 +90,7 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
   const operations = createOperationActivities(deps);
   const onboarding = createOnboardingActivities(deps);
   const clones = createCloneActivities(deps);
+  const drills = createDrillActivities({ ...deps, databases: { open: () => Promise.reject(new Error('unit tests reach no database')) } });
   return {
     // The catalog: real.
     planPromotion: promotion.planPromotion,
@@ -102,6 +104,7 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     planClone: clones.planClone,
     markClone: clones.markClone,
     forgetCloneEnvironment: clones.forgetCloneEnvironment,
+    saveDrillReport: drills.saveDrillReport,
     // Clusters: stubs that succeed.
     async applyRevision() {
       return { created: 1, configured: 0, unchanged: 0 };
@@ -142,6 +145,9 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     },
     async dropClonedData() {
       return { outcome: 'already-empty' as const };
+    },
+    async validateClone() {
+      return [{ name: 'workloads ready', ok: true }];
     },
   };
 }

@@ -219,6 +219,24 @@ const CASES: Case[] = [
   { name: 'GET /clones/{id}', allowed: ALL, ok: 200, request: async (api) => ({ method: 'GET', path: `/v1/clones/${await readyClone(api)}` }) },
   { name: 'DELETE /clones/{id}', allowed: OPERATORS, ok: 202, request: async (api) => ({ method: 'DELETE', path: `/v1/clones/${await readyClone(api)}` }) },
   {
+    name: 'POST /drills', allowed: OPERATORS, ok: 202,
+    request: async (api) => {
+      const { source, secrets } = await devClone(api);
+      return { method: 'POST', path: '/v1/drills', body: { source, cluster: 'dev-1', tier: 'dev', secrets, objectives: { rtoSeconds: 3600 } } };
+    },
+  },
+  { name: 'GET /drills', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/drills' }) },
+  {
+    name: 'GET /drills/{id}', allowed: ALL, ok: 200,
+    request: async (api) => {
+      const { source, secrets } = await devClone(api);
+      const res = await api.request<{ operationId: string }>('POST', '/v1/drills', { body: { source, cluster: 'dev-1', tier: 'dev', secrets } });
+      expect(res.status).toBe(202);
+      await api.waitForEnd(res.body.operationId);
+      return { method: 'GET', path: `/v1/drills/${res.body.operationId}` };
+    },
+  },
+  {
     name: 'POST /clones/{id}/ttl', allowed: OPERATORS, ok: 200,
     request: async (api) => ({ method: 'POST', path: `/v1/clones/${await readyClone(api, '2h')}/ttl`, body: { extend: '3h' } }),
   },

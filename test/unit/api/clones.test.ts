@@ -196,3 +196,38 @@ describe('a clone\'s TTL and teardown through the API', { timeout: 60_000 }, () 
     expect(history.body.items.map((c) => c.id)).toContain(id);
   });
 });
+
+describe('POST /v1/drills', { timeout: 60_000 }, () => {
+  it('runs a drill: the clone is made, validated and torn down; the report has phases, RTO and RPO, and the list shows the RTO trend', async () => {
+    const ids: string[] = [];
+    for (const rto of [3600, 3600]) {
+      const res = await api.request<{ operationId: string }>('POST', '/v1/drills', {
+        token: tokens.release, body: { source: 'shop-prod', cluster: 'dr-eu', tier: 'dr', data: { 'orders-db': 'snapshot' }, secrets: { CACHE_URL: 'redis://dr-cache.internal:6379/0' }, objectives: { rtoSeconds: rto } },
+      });
+      expect(res.status, JSON.stringify(res.body)).toBe(202);
+      ids.push(res.body.operationId);
+      await api.waitForEnd(res.body.operationId);
+    }
+    expect(ids[0]).toMatch(/^drill-shop-prod-\d+$/);
+    const report = await api.request<{ state: string; outcome: string; clone: string; tornDown: boolean; rtoSeconds: number; phases: { name: string }[]; markdown: string }>('GET', `/v1/drills/${ids[0]}`);
+    expect(report.status).toBe(200);
+    expect(report.body).toMatchObject({ state: 'finished', outcome: 'passed', clone: 'shop-prod-drill', tornDown: true });
+    expect(report.body.rtoSeconds).toBeGreaterThanOrEqual(0);
+    expect(report.body.phases.map((p) => p.name)).toEqual(expect.arrayContaining(['clone: copying-data', 'validating', 'tearing-down']));
+    expect(report.body.markdown).toContain(`# DR drill ${ids[0]}: PASSED`);
+    expect(await api.catalog.environments.get('shop-prod-drill')).toBeUndefined();
+    const listed = await api.request<{ items: { id: string }[]; trend: Record<string, { rtoSeconds?: number; outcome: string }[]> }>('GET', '/v1/drills?source=shop-prod');
+    expect(listed.body.items.map((d) => d.id)).toEqual([...ids].reverse());
+    expect(listed.body.trend['shop-prod']!.map((t) => t.outcome)).toEqual(['passed', 'passed']);
+  });
+
+  it('is refused like a clone: 400 naming the field, 403 for prod data as it is to an operator, nothing written', async () => {
+    const bad = await api.request<{ error: { details: { path: string }[] } }>('POST', '/v1/drills', { token: tokens.release, body: { source: 'shop-prod', cluster: 'dr-eu', objectives: { rtoSeconds: 0 }, secrets: { CACHE_URL: 'redis://x:6379/0' } } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d) => d.path)).toContain('objectives.rtoSeconds');
+    const raw = await api.request('POST', '/v1/drills', { token: tokens.operator, body: { source: 'shop-prod', cluster: 'dr-eu', name: 'shop-op-drill', data: { 'orders-db': 'snapshot' }, secrets: { CACHE_URL: 'redis://x:6379/0' } } });
+    expect(raw.status).toBe(403);
+    expect(await api.catalog.environments.get('shop-op-drill')).toBeUndefined();
+    expect((await api.request('GET', '/v1/drills/drill-nope-1')).status).toBe(404);
+  });
+});

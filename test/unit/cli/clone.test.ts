@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildClone } from '../../../cli/commands/clone.js';
+import { buildDrill, parseCheck } from '../../../cli/commands/drill.js';
 import { CliError, EXIT } from '../../../cli/exit-codes.js';
 import { run } from '../../../cli/program.js';
 import { environmentScope } from '../../../store/secrets.js';
@@ -56,6 +57,18 @@ describe('clone flags → request', () => {
       expect((caught as CliError).exitCode).toBe(EXIT.usage);
       expect((caught as CliError).message).not.toContain('hidden-value-123');
     }
+  });
+});
+
+describe('drill flags → request', () => {
+  it('objectives, HTTP checks, keep, and the clone\'s flags', () => {
+    expect(buildDrill('shop-prod', { cluster: 'dr-1', data: ['orders-db=scrubbed'], rto: '15m', rpo: '90s', check: ['web/healthz', 'api:8080/ready=204'], keep: true, format: 'table' })).toEqual({
+      source: 'shop-prod', cluster: 'dr-1', data: { 'orders-db': 'scrubbed' }, objectives: { rtoSeconds: 900, rpoSeconds: 90 },
+      http: [{ service: 'web', path: '/healthz' }, { service: 'api', port: 8080, path: '/ready', expectStatus: 204 }], keep: true,
+    });
+    expect(buildDrill('shop-prod', { cluster: 'dr-1', name: 'shop-dr', format: 'table' })).toEqual({ source: 'shop-prod', name: 'shop-dr', cluster: 'dr-1' });
+    expect(() => parseCheck('Web Root')).toThrow(CliError);
+    expect(() => buildDrill('a', { cluster: 'c', rto: 'soon', format: 'table' })).toThrow(CliError);
   });
 });
 
@@ -117,5 +130,16 @@ describe('flotilla clone against the API', { timeout: 60_000 }, () => {
     expect(await run(['delete', 'clone', 'clone-shop-prod-preview-1', '--wait'], del.io, env)).toBe(0);
     expect(del.out).toEqual(['clone clone-shop-prod-preview-1 torn down']);
     expect(await api.catalog.environments.get('shop-prod-preview')).toBeUndefined();
+  });
+
+  it('drill --wait prints the report and exits 0 when it passed; get drills lists it', async () => {
+    const o = io();
+    const code = await run(['drill', 'shop-prod', '--cluster', 'dr-1', '--tier', 'dr', '--secret', 'CACHE_URL=redis://drill:6379/0', '--rto', '1h', '--wait'], o.io, env);
+    expect(code, o.err.join('\n')).toBe(0);
+    expect(o.out.join('\n')).toMatch(/^# DR drill drill-shop-prod-1: PASSED/);
+    expect(o.out.join('\n')).toMatch(/RTO: \S+ \(objective 60m00s: met\)/);
+    const g = io();
+    expect(await run(['get', 'drills'], g.io, env)).toBe(0);
+    expect(g.out.join('\n')).toMatch(/drill-shop-prod-1\s+shop-prod\s+dr-1\s+passed/);
   });
 });

@@ -14,6 +14,7 @@ import type { DeployPlan } from '../../../activities/deploy-types.js';
 import { cloneEnvironment } from '../../../workflows/clone-environment.js';
 import { cancelTtlUpdate, cloneExpiryQuery, cloneStateQuery, extendTtlUpdate } from '../../../workflows/messages.js';
 import { teardownClone } from '../../../workflows/teardown-clone.js';
+import { recordHistory } from '../../support/histories.js';
 import { sharedWorkflowBundle, startWorker, timeSkippingEnv, withWorker, type RunningWorker } from '../../support/workflow-env.js';
 import {
   type AllActivities, Calls, clonePlan, cloneStubs, deployStubs, permanent, recorded, refused, Switchboard, until,
@@ -65,6 +66,12 @@ async function clone(s: Scenario = {}) {
   return { result, calls, cloneId, handle, clock: plain().workflow.getHandle(`expire-${cloneId}`) };
 }
 
+const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
+/** Keeps a run's history for the replay test when recording (FLOTILLA_RECORD_HISTORIES). */
+async function keep(name: string, handle: { workflowId: string; fetchHistory: () => Promise<unknown> }): Promise<void> {
+  if (recording) await recordHistory(name, handle as Parameters<typeof recordHistory>[1]);
+}
+
 let plainClient: Client | undefined;
 const plain = () => (plainClient ??= new Client({ connection: env.connection, namespace: env.namespace }));
 
@@ -79,8 +86,9 @@ function steps(calls: Calls): string[] {
 
 describe('cloneEnvironment', { timeout: 60_000 }, () => {
   it('checks every copied database\'s policy first, copies after the databases are up, frees the source, then rolls out the rest', async () => {
-    const { result, calls, cloneId } = await clone({ deploy: { hasMigrations: true } });
+    const { result, calls, cloneId, handle } = await clone({ deploy: { hasMigrations: true } });
     expect(result.outcome).toBe('completed');
+    await keep('clone-environment-with-data', handle);
     expect(steps(calls)).toEqual([
       'planClone', 'acquireEnvironments shop-dr+shop-prod', 'reportOperation running',
       'checkDataPolicy orders-db', 'checkDataPolicy ledger',
@@ -128,7 +136,7 @@ describe('cloneEnvironment', { timeout: 60_000 }, () => {
   });
 
   it('is rejected when a data policy names a column the source lacks: nothing is made, nothing copied', async () => {
-    const { result, calls } = await clone({
+    const { result, calls, handle } = await clone({
       stubs: {
         async checkDataPolicy({ source }) {
           if (source.database === 'ledger') throw permanent('table public.customers has no column "mail"', 'DataPolicyRefused');
@@ -137,6 +145,7 @@ describe('cloneEnvironment', { timeout: 60_000 }, () => {
       },
     });
     expect(result.outcome).toBe('rejected');
+    await keep('clone-environment-policy-refused', handle);
     expect(result.message).toBe('table public.customers has no column "mail"');
     expect(calls.of('applyRevision')).toEqual([]);
     expect(calls.of('copyDatabase')).toEqual([]);
@@ -145,7 +154,7 @@ describe('cloneEnvironment', { timeout: 60_000 }, () => {
   });
 
   it('fails when a copy fails for good, and removes what it made: objects, the copied external data, the catalog entry', async () => {
-    const { result, calls, cloneId } = await clone({
+    const { result, calls, cloneId, handle } = await clone({
       stubs: {
         async copyDatabase(input) {
           if (input.target.database === 'ledger') throw permanent('target database ledger is not empty and carries no marker of this copy', 'TargetNotEmpty');
@@ -154,6 +163,7 @@ describe('cloneEnvironment', { timeout: 60_000 }, () => {
       },
     });
     expect(result.outcome).toBe('failed');
+    await keep('clone-environment-copy-failed', handle);
     expect(result.message).toContain('not empty');
     expect(steps(calls).slice(steps(calls).indexOf('copyDatabase ledger'))).toEqual([
       'copyDatabase ledger', 'removeDeployment', 'dropClonedData ledger', 'forgetCloneEnvironment', 'releaseEnvironments', 'reportOperation completed',
@@ -209,6 +219,8 @@ describe('a clone with a TTL', { timeout: 60_000 }, () => {
     expect(calls.of('markClone').at(-1)).toMatchObject({ state: 'ready', expiresAt: later });
     expect(await clock.query(cloneExpiryQuery)).toMatchObject({ phase: 'waiting', expiresAt: later });
     await env.client.workflow.getHandle(`expire-${cloneId}`).result();
+    await keep('clone-expiry-extended', clock);
+    await keep('teardown-clone-by-expiry', plain().workflow.getHandle(`teardown-${cloneId}`));
     expect(calls.of('removeDeployment')).toHaveLength(1);
     const started = (await plain().workflow.getHandle(`teardown-${cloneId}`).describe()).startTime.getTime();
     expect(started).toBeGreaterThanOrEqual(Date.parse(later));
@@ -236,12 +248,15 @@ describe('a clone with a TTL', { timeout: 60_000 }, () => {
   });
 
   it('a teardown asked for early stops the clock and removes the clone once', async () => {
-    const { calls, cloneId, clock } = await clone({ plan: { ttlSeconds: 3600, data: [] } });
+    // The catalog's record of a clone whose clock runs carries its expiry.
+    const { calls, cloneId, clock } = await clone({ plan: { ttlSeconds: 3600, expiresAt: '2099-01-01T00:00:00.000Z', data: [] } });
     const teardown = await plain().workflow.execute(teardownClone, {
       taskQueue: shared.taskQueue, workflowId: `teardown-early-${cloneId}`, args: [{ cloneId, requestedBy: 'sam', reason: 'done with it' }],
     });
     expect(teardown).toMatchObject({ outcome: 'completed', clone: 'shop-dr' });
     expect(await clock.result()).toMatchObject({ phase: 'cancelled' });
+    await keep('teardown-clone-early', plain().workflow.getHandle(`teardown-early-${cloneId}`));
+    await keep('clone-expiry-stopped-by-teardown', clock);
     expect(calls.of('removeDeployment')).toHaveLength(1);
     expect(calls.of('forgetCloneEnvironment')[0]).toMatchObject({ reason: 'done with it' });
   });

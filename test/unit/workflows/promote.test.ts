@@ -63,6 +63,8 @@ function inputOf(s: Scenario): PromoteInput {
 function activitiesOf(s: Scenario, calls: Calls): AllActivities {
   const stubs = {
     ...deployStubs(), ...promotionStubs(s.plan), ...cloneStubs(clonePlan()),
+    async validateClone() { return []; },
+    async saveDrillReport() {},
     async probeCluster() { throw new Error('not used'); },
     async installBaseline() { throw new Error('not used'); },
     async removeBaseline() { throw new Error('not used'); },
