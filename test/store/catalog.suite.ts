@@ -382,6 +382,47 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
     });
   });
 
+  describe('clones and drill reports', () => {
+    it('a clone record moves through its life and stays listed after teardown; locks release by environment', async () => {
+      const source = await environment();
+      const id = unique('clone');
+      const created = await catalog.clones.create({
+        id, name: `${id}-env`, source, sourceRevision: 'sha256:abc', cluster: 'c1', purpose: 'preview',
+        data: [{ database: 'db', engine: 'postgres', location: 'external', mode: 'scrubbed' }], ttlSeconds: 3600, expiresAt: '2030-01-01T00:00:00Z', createdBy: 'sam',
+      });
+      expect(created).toMatchObject({ id, state: 'creating', ttlSeconds: 3600, expiresAt: '2030-01-01T00:00:00.000Z' });
+      await expect(catalog.clones.create({ ...created, data: created.data })).rejects.toThrow(/already exists/);
+      await catalog.clones.update(id, { state: 'ready', dataResult: [{ database: 'db', mode: 'scrubbed', tables: 2, rows: 10, bytes: 99, durationMs: 5 }] });
+      expect(await catalog.clones.activeFor(`${id}-env`)).toMatchObject({ id, state: 'ready', dataResult: [{ rows: 10 }] });
+      await catalog.clones.update(id, { state: 'torn-down', message: 'TTL expired', expiresAt: null });
+      expect(await catalog.clones.activeFor(`${id}-env`)).toBeUndefined();
+      expect((await catalog.clones.list({ source, active: true })).map((c) => c.id)).toEqual([]);
+      expect((await catalog.clones.list({ source }))).toEqual([expect.objectContaining({ id, state: 'torn-down', message: 'TTL expired' })]);
+      expect((await catalog.clones.require(id)).expiresAt).toBeUndefined();
+
+      const [a, b] = [await environment(), await environment()];
+      const holder = unique('op');
+      await catalog.locks.acquire([a, b], holder);
+      expect(await catalog.locks.release(holder, [b])).toBe(1);
+      expect((await catalog.locks.heldBy([a, b])).map((l) => l.environment)).toEqual([a]);
+      expect(await catalog.locks.release(holder, [])).toBe(0);
+      expect(await catalog.locks.release(holder)).toBe(1);
+    });
+
+    it('drill reports: saved (a retry replaces), newest first per source', async () => {
+      const source = unique('src');
+      const report = (id: string, startedAt: string, rto: number) => ({
+        id, source, clone: `${source}-drill`, cluster: 'dr-1', requestedBy: 'sre', startedAt, finishedAt: startedAt, outcome: 'passed' as const,
+        phases: [], checks: [], rtoSeconds: rto, objectives: {}, objectivesMet: {}, data: [], kept: false, tornDown: true,
+      });
+      await catalog.drills.save(report(`${source}-1`, '2026-01-01T00:00:00.000Z', 120), '# one');
+      await catalog.drills.save(report(`${source}-1`, '2026-01-01T00:00:00.000Z', 90), '# one, again');
+      await catalog.drills.save(report(`${source}-2`, '2026-02-01T00:00:00.000Z', 60), '# two');
+      expect((await catalog.drills.list({ source })).map((d) => [d.id, d.rtoSeconds])).toEqual([[`${source}-2`, 60], [`${source}-1`, 90]]);
+      expect(await catalog.drills.require(`${source}-1`)).toMatchObject({ markdown: '# one, again', report: { rtoSeconds: 90 } });
+    });
+  });
+
   describe('migration 0003 (change control)', () => {
     it('on a catalog with environments: each gets overrides version 1 (stored), and what is deployed was deployed with it', async () => {
       const oldUrl = await target.newUrl();
@@ -416,7 +457,7 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
         }
         await db.insertInto('operations').values({ id: 'old-op', kind: 'deploy', state: 'completed', requested_by: 'alice', started_at: at, finished_at: at, updated_at: at }).execute();
 
-        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement']);
+        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports']);
       } finally {
         await old.close();
       }

@@ -128,6 +128,8 @@ export function recordingResponses(name: string, handler: RequestListener): Requ
   if (!leakDir()) return handler;
   const file = join('responses', `${name}-${process.pid}.jsonl`);
   return (req: IncomingMessage, res: ServerResponse) => {
+    // As the request came: the router rewrites req.url while it routes (/v1/tokens → /tokens).
+    const { method, url } = req;
     const chunks: Buffer[] = [];
     const keep = (chunk: unknown, encoding?: unknown) => {
       if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
@@ -148,8 +150,8 @@ export function recordingResponses(name: string, handler: RequestListener): Requ
       if (recorded) return;
       recorded = true;
       let body = Buffer.concat(chunks).toString('utf8');
-      const path = (req.url ?? '').split('?')[0];
-      if (req.method === 'POST' && path === '/v1/tokens' && res.statusCode === 201) {
+      const path = (url ?? '').split('?')[0];
+      if (method === 'POST' && path === '/v1/tokens' && res.statusCode === 201) {
         try {
           const created = JSON.parse(body) as { token?: unknown };
           if (typeof created.token === 'string') {
@@ -160,7 +162,7 @@ export function recordingResponses(name: string, handler: RequestListener): Requ
           // Not JSON: recorded as it is.
         }
       }
-      append(file, `${JSON.stringify({ method: req.method, url: req.url, status: res.statusCode, headers: res.getHeaders(), body })}\n`);
+      append(file, `${JSON.stringify({ method, url, status: res.statusCode, headers: res.getHeaders(), body })}\n`);
     };
     res.once('finish', record);
     res.once('close', record);
