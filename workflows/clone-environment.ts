@@ -14,7 +14,7 @@ import type { OperationActivities } from '../activities/operations-types.js';
 import type { DatabaseCopySummary } from '../domain/clone.js';
 import { cloneExpiry } from './clone-expiry.js';
 import { copyIdOf, removeClone } from './clone-teardown.js';
-import { messageOf } from './failures.js';
+import { failureTypeOf, messageOf } from './failures.js';
 import { cloneStateQuery, type ClonePhaseName, type CloneState } from './messages.js';
 
 export interface CloneInput {
@@ -126,7 +126,7 @@ export async function cloneEnvironment(input: CloneInput): Promise<CloneResult> 
       });
     }
   } catch (error) {
-    outcome = isCancellation(error) ? 'cancelled' : REFUSALS.has(failureType(error) ?? '') ? 'rejected' : 'failed';
+    outcome = isCancellation(error) ? 'cancelled' : REFUSALS.has(failureTypeOf(error) ?? '') ? 'rejected' : 'failed';
     message = messageOf(error);
     state.message = message;
     await CancellationScope.nonCancellable(() => undo(plan, made));
@@ -221,14 +221,4 @@ export async function cloneEnvironment(input: CloneInput): Promise<CloneResult> 
 async function forgetOnly(p: ClonePlan, reason: string): Promise<void> {
   const { forgetCloneEnvironment } = proxyActivities<CloneActivities>(catalogOptions);
   await forgetCloneEnvironment({ cloneId: p.cloneId, reason });
-}
-
-/** The type of the ApplicationFailure at the root of an error. */
-function failureType(error: unknown): string | undefined {
-  let e: unknown = error;
-  while (e instanceof Error) {
-    if (e instanceof ApplicationFailure && e.type) return e.type;
-    e = e.cause;
-  }
-  return undefined;
 }

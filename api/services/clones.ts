@@ -17,16 +17,13 @@ import type { ValidationIssue } from '../../domain/documents.js';
 import type { CloneRecord } from '../../store/clones.js';
 import type { EnvironmentRecord } from '../../store/environments.js';
 import { environmentScope } from '../../store/secrets.js';
-import {
-  cancelTtlUpdate, cloneExpiryQuery, cloneStateQuery, extendTtlUpdate, type CloneExpiry, type CloneState,
-} from '../../workflows/messages.js';
+import { cancelTtlUpdate, cloneExpiryQuery, cloneStateQuery, extendTtlUpdate, type CloneExpiry } from '../../workflows/messages.js';
 import type { Action } from '../authz.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import { OperationAlreadyRunningError, OperationNotFoundError, UpdateRejectedError, type OperationReservation } from '../starter.js';
 import { checkRules, requireNamespaceFree, requireOverridesFit, resolveRevision } from './environments.js';
-import { startOperation } from './operations.js';
-import { QUERY_TIMEOUT_MS } from './promotions.js';
+import { queryIfRunning, startOperation } from './operations.js';
 
 export type CloneBody = CloneRequest & { secrets?: Record<string, string> };
 
@@ -188,8 +185,8 @@ export async function requireClone(deps: ApiDeps, id: string): Promise<CloneReco
 /** The clone's record, with its workflow's live phase while it runs and its TTL clock's time left. */
 export async function cloneView(deps: ApiDeps, clone: CloneRecord) {
   const [live, expiry] = await Promise.all([
-    clone.state === 'creating' ? query<CloneState>(deps, clone.id, 'state') : undefined,
-    clone.expiresAt !== undefined && clone.state === 'ready' ? query<CloneExpiry>(deps, `expire-${clone.id}`, 'expiry') : undefined,
+    clone.state === 'creating' ? queryIfRunning(deps, clone.id, cloneStateQuery) : undefined,
+    clone.expiresAt !== undefined && clone.state === 'ready' ? queryIfRunning(deps, `expire-${clone.id}`, cloneExpiryQuery) : undefined,
   ]);
   const environment = await deps.catalog.environments.get(clone.name);
   return {
@@ -198,22 +195,6 @@ export async function cloneView(deps: ApiDeps, clone: CloneRecord) {
     ...(live ? { phase: live.phase, phases: live.phases, ...(live.copying ? { copying: live.copying } : {}) } : {}),
     ...(expiry?.remainingSeconds !== undefined ? { remainingSeconds: expiry.remainingSeconds } : {}),
   };
-}
-
-/** A running workflow's query, or undefined when it has ended or does not answer in time. */
-async function query<T>(deps: ApiDeps, id: string, which: 'state' | 'expiry'): Promise<T | undefined> {
-  if (!deps.operations.query) return undefined;
-  const run = which === 'state'
-    ? deps.operations.query(id, cloneStateQuery) as Promise<T>
-    : deps.operations.query(id, cloneExpiryQuery) as Promise<T>;
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([run, new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS); })]);
-  } catch {
-    return undefined;
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /** Starts teardownClone (202); a clone already torn down is 409. */

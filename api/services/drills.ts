@@ -7,14 +7,13 @@
 //   clone-<name>-<n>        the drill's clone (its child), which holds the source and the clone
 import type { DrillObjectives, HttpCheck } from '../../domain/drill.js';
 import type { DrillSummary } from '../../store/drills.js';
-import { drillStateQuery, type DrillState } from '../../workflows/messages.js';
+import { drillStateQuery } from '../../workflows/messages.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { OperationAlreadyRunningError, type OperationReservation } from '../starter.js';
 import { cloneId, type PlannedClone, unwriteClone, writeClone } from './clones.js';
 import { lockEnvironments, unlockEnvironments } from './locks.js';
-import { startOperation } from './operations.js';
-import { QUERY_TIMEOUT_MS } from './promotions.js';
+import { queryIfRunning, startOperation } from './operations.js';
 
 export interface DrillOptions {
   objectives?: DrillObjectives;
@@ -68,14 +67,6 @@ export async function drillView(deps: ApiDeps, id: string): Promise<Record<strin
   if (stored) return { ...stored.report, state: 'finished', markdown: stored.markdown };
   const op = await deps.catalog.operations.get(id);
   if (!op || op.kind !== 'drill') throw new ApiError(404, 'not_found', `drill "${id}" not found`);
-  let live: DrillState | undefined;
-  if (deps.operations.query) {
-    let timer: NodeJS.Timeout | undefined;
-    live = await Promise.race([
-      deps.operations.query(id, drillStateQuery).catch(() => undefined),
-      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS); }),
-    ]);
-    clearTimeout(timer);
-  }
+  const live = await queryIfRunning(deps, id, drillStateQuery);
   return { id, state: op.state === 'running' ? 'running' : op.state, ...(live ? { phase: live.phase, cloneId: live.cloneId, startedAt: live.startedAt } : {}) };
 }

@@ -6,6 +6,7 @@
 //   deploy-<env>-<short revision>-<n>       n counts deploys of that revision to that env (1, 2, …)
 // A start whose id is still running is refused (409) by Temporal itself; a start that changes
 // an environment another operation is changing is refused (409) by the environment's lock.
+import type { QueryDefinition } from '@temporalio/common';
 import type { OperationKind } from '../../store/operations.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
@@ -65,4 +66,23 @@ async function record(deps: ApiDeps, op: OperationRequest, id: string): Promise<
 
 export function accepted(operationId: string): Reply {
   return { status: 202, body: { operationId }, headers: { Location: `/v1/operations/${encodeURIComponent(operationId)}` } };
+}
+
+/** How long the API waits for a workflow to answer a query (a worker must be running). */
+export const QUERY_TIMEOUT_MS = 15_000;
+
+/** A running workflow's query, or undefined when it has ended, is unknown, or does not answer in time. */
+export async function queryIfRunning<R>(deps: ApiDeps, id: string, query: QueryDefinition<R, []>): Promise<R | undefined> {
+  if (!deps.operations.query) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      deps.operations.query(id, query),
+      new Promise<undefined>((resolve) => { timer = setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS); }),
+    ]);
+  } catch {
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
 }

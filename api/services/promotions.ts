@@ -27,10 +27,8 @@ import { ApiError, badRequest } from '../errors.js';
 import type { PromoteBody } from '../schemas.js';
 import { OperationNotFoundError, type OperationReservation, UpdateRejectedError } from '../starter.js';
 import { resolveRevision } from './environments.js';
-import { startOperation } from './operations.js';
+import { QUERY_TIMEOUT_MS, startOperation } from './operations.js';
 
-/** How long the API waits for the workflow to answer a query (a worker must be running). */
-export const QUERY_TIMEOUT_MS = 15_000;
 
 export interface PlannedPromotion {
   source: EnvironmentRecord;
