@@ -29,9 +29,14 @@ export function createCloneActivities({ catalog }: { catalog: Catalog }): CloneA
         return { ...base, namespace: clone.name, strictDataPolicy, verdict: { allowed: true, violations: [], warnings: [], approval: { required: 0, fourEyes: false, tiers: [] } } };
       }
       const { spec } = await catalog.revisions.require(clone.sourceRevision);
+      // The source's tier for the scrubbedCopies rule; a source gone since is judged as prod (the strictest).
+      const sourceTier = (await catalog.environments.get(clone.source))?.binding.tier ?? 'prod';
       let verdict;
       try {
-        verdict = await changeVerdict(catalog, { kind: 'clone', at, targets: [{ binding: environment.binding, spec, overrides: environment.overrides }], rules });
+        verdict = await changeVerdict(catalog, {
+          kind: 'clone', at, targets: [{ binding: environment.binding, spec, overrides: environment.overrides }], rules,
+          copy: { sourceTier, databases: clone.data },
+        });
       } catch (error) {
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`cluster "${clone.cluster}" is not registered`, 'UnknownCluster');
         throw error;

@@ -10,6 +10,7 @@ import { createKubernetesActivities } from './kubernetes.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createOperationActivities } from './operations.js';
 import { createPromotionActivities } from './promotion.js';
+import { createScheduleActivities } from './schedule.js';
 
 export interface ActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createCloneActivities(deps),
     ...createDataCopyActivities({ catalog: deps.catalog, databases, ...(deps.pgBin ? { pgBin: deps.pgBin } : {}) }),
     ...createDrillActivities({ ...deps, databases }),
+    ...createScheduleActivities(deps),
   };
 }
 

@@ -26,6 +26,7 @@ export function createApp(deps: AppDeps): Express {
   const api: ApiDeps = {
     catalog: deps.catalog,
     operations: deps.operations,
+    ...(deps.schedules ? { schedules: deps.schedules } : {}),
     cloud: { ...deps.cloud, readKubeconfig: (name) => deps.catalog.secrets.require(GLOBAL_SCOPE, name) },
     logger,
     limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES, idempotencyLeaseMs: deps.idempotencyLeaseMs ?? IDEMPOTENCY_LEASE_MS },

@@ -5,12 +5,15 @@ import type { Logger } from 'pino';
 import type { CloudAdapters } from '../providers/cloud/adapters.js';
 import type { Catalog } from '../store/catalog.js';
 import type { RateLimitOptions } from './http/rate-limit.js';
+import type { ScheduleClient } from './schedule-client.js';
 import type { OperationStarter } from './starter.js';
 
 export interface AppDeps {
   catalog: Catalog;
   /** Starts (and describes) workflows; the Temporal client in production. */
   operations: OperationStarter;
+  /** Temporal Schedules of clones and drills; /v1/schedules answers 503 without it. */
+  schedules?: ScheduleClient;
   /** Cloud adapters for discovery; kubeconfig discovery reads catalog secrets by itself. */
   cloud?: Omit<CloudAdapters, 'readKubeconfig'>;
   logger?: Logger;
@@ -42,6 +45,7 @@ export interface CodecServerOptions {
 export interface ApiDeps {
   catalog: Catalog;
   operations: OperationStarter;
+  schedules?: ScheduleClient;
   cloud: CloudAdapters;
   logger: Logger;
   limits: { bodyBytes: number; idempotencyLeaseMs: number };

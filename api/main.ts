@@ -11,6 +11,7 @@ import { createApp } from './app.js';
 import { deliverBootstrapToken, ensureBootstrapToken } from './bootstrap.js';
 import { createLogger } from './http/logger.js';
 import { temporalStarter } from './temporal.js';
+import { temporalSchedules } from './temporal-schedules.js';
 
 const settings = readSettings(
   TemporalSettings.extend({
@@ -48,6 +49,7 @@ if (bootstrap) {
 const app = createApp({
   catalog,
   operations: temporalStarter(client, settings.FLOTILLA_TASK_QUEUE),
+  schedules: temporalSchedules(client, settings.FLOTILLA_TASK_QUEUE),
   logger,
   rateLimit: { max: settings.FLOTILLA_RATE_LIMIT, windowMs: 60_000 },
   idempotencyLeaseMs: settings.FLOTILLA_IDEMPOTENCY_LEASE_SECONDS * 1000,

@@ -9,6 +9,7 @@ import { DrillObjectives, HttpCheck } from '../domain/drill.js';
 import { AppSpec, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
 import { RULE_NAMES, Rules } from '../domain/rules.js';
+import { SCHEDULE_KINDS, ScheduleRequest } from '../domain/schedule.js';
 import { AksAccount } from '../providers/cloud/aks.js';
 import { EksAccount } from '../providers/cloud/eks.js';
 import { GkeAccount } from '../providers/cloud/gke.js';
@@ -441,3 +442,28 @@ export function list<T extends z.ZodType>(item: T) {
 export function page<T extends z.ZodType>(item: T) {
   return z.object({ items: z.array(item), nextCursor: z.string().optional() });
 }
+
+/** A schedule of clones or drills, with secret values its runs' clones get (stored encrypted, never in the schedule). */
+export const ScheduleBody = ScheduleRequest.safeExtend({ secrets: z.record(SecretName, z.string().max(64 * 1024)).optional() });
+export const ScheduleNoteBody = z.strictObject({ note: z.string().max(500).optional() });
+const ScheduledRunView = z.object({ workflowId: z.string(), scheduledAt: z.string(), startedAt: z.string() });
+export const ScheduleView = z.object({
+  id: z.string(),
+  kind: z.enum(SCHEDULE_KINDS).optional(),
+  every: z.number().int().optional(),
+  cron: z.string().optional(),
+  timezone: z.string().optional(),
+  clone: z.record(z.string(), z.unknown()).optional(),
+  drill: z.record(z.string(), z.unknown()).optional(),
+  createdBy: z.string().optional(),
+  tiers: z.array(Tier),
+  paused: z.boolean(),
+  note: z.string().optional(),
+  nextRuns: z.array(z.string()),
+  recentRuns: z.array(ScheduledRunView),
+  running: z.array(z.string()),
+  runs: z.number().int(),
+  skipped: z.number().int(),
+  createdAt: z.string().optional(),
+  lastRun: ScheduledRunView.extend({ status: z.string(), result: z.unknown().optional() }).optional(),
+});

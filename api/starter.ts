@@ -37,6 +37,8 @@ export interface OperationStarter {
    * validator (or handler) refuses it, OperationNotFoundError when the run is unknown or closed.
    */
   update?<R, A extends unknown[]>(workflowId: string, update: UpdateDefinition<R, A>, ...args: A): Promise<R>;
+  /** Asks Temporal to cancel the run (a native cancel); OperationNotFoundError when it is unknown or closed. */
+  cancel?(workflowId: string): Promise<void>;
   /** Sends a signal; OperationNotFoundError when the run is unknown or closed. */
   signal?<A extends unknown[]>(workflowId: string, signal: SignalDefinition<A>, ...args: A): Promise<void>;
 }

@@ -80,6 +80,13 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
         throw notFound(workflowId, error);
       }
     },
+    async cancel(workflowId) {
+      try {
+        await client.workflow.getHandle(workflowId).cancel();
+      } catch (error) {
+        throw notFound(workflowId, error);
+      }
+    },
     async signal(workflowId, signal, ...args) {
       try {
         await client.workflow.getHandle(workflowId).signal(signal, ...args);

@@ -14,22 +14,20 @@
 // shows medians, and the ratios compare medians.
 //
 //   npx tsx bench/clone-data.ts [--size-mb 100] [--parallel 2] [--iterations 3]
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, promisify } from 'node:util';
-import pg from 'pg';
+import { parseArgs } from 'node:util';
 import type { DataMode, DataPolicy } from '../domain/data-policy.js';
 import { findPgBin } from '../providers/postgres/binaries.js';
 import { copyDatabase, type CopyResult } from '../providers/postgres/engine.js';
-import { libpqEnv } from '../providers/postgres/libpq-env.js';
 import { createTestDatabase, startTestPostgres } from '../test/support/postgres.js';
+import { counts, cpuOf, dumpPipePsql, dumpThenRestore, query, rssOf, seed as seedSource } from './support/pg-copy.js';
 
-const exec = promisify(execFile);
 const { values: options } = parseArgs({
   options: {
     'size-mb': { type: 'string', default: '100' }, parallel: { type: 'string', default: '2' }, iterations: { type: 'string', default: '3' },
@@ -72,25 +70,6 @@ interface Row {
   rows: number;
   rssMb?: number;
   idleMb?: number;
-}
-
-function rssOf(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** utime + stime of a process, in ms (clock ticks of 10 ms). */
-function cpuOf(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
 }
 
 async function ours(mode: DataMode, sourceUrl: string, targetUrl: string): Promise<{ result: CopyResult; wallMs: number; idle: number; peak: number; cpuMs: number }> {
@@ -142,56 +121,6 @@ async function ours(mode: DataMode, sourceUrl: string, targetUrl: string): Promi
   return { result: JSON.parse(line) as CopyResult, wallMs, idle, peak, cpuMs };
 }
 
-async function timed(fn: () => Promise<unknown>): Promise<number> {
-  const t0 = performance.now();
-  await fn();
-  return performance.now() - t0;
-}
-
-async function sh(script: string, env: NodeJS.ProcessEnv): Promise<void> {
-  await exec('bash', ['-o', 'pipefail', '-c', script], { env, maxBuffer: 64 * 1024 * 1024 });
-}
-
-async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    return (await client.query<R>(sql)).rows;
-  } finally {
-    await client.end();
-  }
-}
-
-async function seed(url: string): Promise<void> {
-  // Row counts for ~100 MB of table data, scaled.
-  const k = sizeMb / 100;
-  const customers = Math.round(200_000 * k);
-  const orders = Math.round(400_000 * k);
-  const events = Math.round(300_000 * k);
-  await query(url, `
-    create table customers (id bigint primary key, email varchar(200) not null unique, full_name text not null, phone varchar(40),
-      city text not null, created_at timestamptz not null);
-    create table orders (id bigint primary key, customer_id bigint not null, customer_email varchar(200) not null, amount numeric(10,2) not null,
-      status text not null, created_at timestamptz not null);
-    create table events (id bigint primary key, customer_id bigint not null, kind text not null, payload text not null, at timestamptz not null);`);
-  await query(url, `insert into customers select i, format('customer%s@example.com', i), format('Person Number %s', i), format('+44 20 %s', i),
-    (array['Leeds', 'York', 'Bath', 'Hull'])[1 + i % 4], timestamptz '2025-01-01' + i * interval '1 minute' from generate_series(1, ${customers}) i`);
-  await query(url, `insert into orders select i, c, format('customer%s@example.com', c), (i % 997) + 0.99, (array['open', 'paid', 'shipped'])[1 + i % 3],
-    timestamptz '2025-01-01' + i * interval '1 minute' from generate_series(1, ${orders}) i, lateral (select 1 + (i::bigint * 7919) % ${customers} as c) x`);
-  await query(url, `insert into events select i, 1 + i % ${customers}, (array['login', 'view', 'buy'])[1 + i % 3], md5(i::text) || md5((i * 3)::text),
-    timestamptz '2025-01-01' + i * interval '1 second' from generate_series(1, ${events}) i`);
-  await query(url, `
-    alter table orders add foreign key (customer_id) references customers(id), add foreign key (customer_email) references customers(email);
-    alter table events add foreign key (customer_id) references customers(id);
-    create index orders_status_idx on orders(status); create index events_at_idx on events(at);`);
-  await query(url, 'vacuum (freeze, analyze)');
-}
-
-async function counts(url: string): Promise<string> {
-  const rows = await query<{ n: string }>(url, `select format('%s/%s/%s', (select count(*) from customers), (select count(*) from orders), (select count(*) from events)) as n`);
-  return rows[0]!.n;
-}
-
 async function main(): Promise<void> {
   const pgBin = findPgBin();
   const server = await startTestPostgres();
@@ -201,7 +130,7 @@ async function main(): Promise<void> {
     const source = await createTestDatabase(server.url);
     drops.push(source.drop);
     log(`seeding ~${sizeMb} MB`);
-    await seed(source.url);
+    await seedSource(source.url, sizeMb);
     const [size] = await query<{ data: string; total: string; rows: string }>(source.url, `
       select sum(pg_table_size(c.oid))::text as data, pg_database_size(current_database())::text as total, sum(c.reltuples)::bigint::text as rows
       from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public' and c.relkind = 'r'`);
@@ -233,18 +162,14 @@ async function main(): Promise<void> {
     const approaches: Record<string, () => Promise<void>> = {
       C: async () => {
         const target = await fresh();
-        const env = { ...libpqEnv(source.url, 'bench'), TARGET: target };
-        const ms = await timed(() => sh(`"${pgBin}/pg_dump" --no-owner --no-privileges | "${pgBin}/psql" -X -q -v ON_ERROR_STOP=1 "$TARGET" >/dev/null`, env));
+        const ms = await dumpPipePsql(pgBin, source.url, target);
         await check('C', target);
         record({ label: '(C) pg_dump | psql', totalMs: ms, phases: '', rows });
       },
       D: async () => {
         const target = await fresh();
-        const env = { ...libpqEnv(source.url, 'bench'), TARGET: target, FILE: join(dir, 'dump.fc') };
-        const dumpMs = await timed(() => sh(`"${pgBin}/pg_dump" -Fc --no-owner --no-privileges -f "$FILE"`, env));
-        const restoreMs = await timed(() => sh(`"${pgBin}/pg_restore" -j ${parallel} --no-owner --no-privileges -d "$TARGET" "$FILE"`, env));
+        const { dumpMs, restoreMs } = await dumpThenRestore(pgBin, source.url, target, dir, parallel);
         await check('D', target);
-        rmSync(env.FILE, { force: true });
         record({ label: `(D) pg_dump -Fc + pg_restore -j${parallel}`, totalMs: dumpMs + restoreMs, phases: `dump ${s(dumpMs)} + restore ${s(restoreMs)}`, rows });
       },
       A: () => flotilla('snapshot'),

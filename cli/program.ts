@@ -8,6 +8,7 @@ import { listSecrets, setSecret } from './commands/secret.js';
 import { login } from './commands/login.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
+import { createSchedule, getSchedules, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { FORMATS, parseFormat } from './output.js';
@@ -154,6 +155,41 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .option('--check <service[:port]/path[=status]>', 'an HTTP check through the API server\'s service proxy; repeatable', collect)
     .option('--keep', 'keep the clone after the drill'))
     .action((source: string, o: Omit<DrillOptions, 'format'> & { output: string }) => drill(ctx, source, { ...o, format: parseFormat(o.output) }));
+
+  const schedule = program.command('schedule').description('Clones (compliance) and DR drills on a schedule (Temporal Schedules): each run replaces the previous run\'s clone');
+  cloneFlags(schedule.command('create')
+    .description('Schedule a clone or a drill of SOURCE, every so long or by cron; overlapping runs are skipped')
+    .argument('<id>', "the schedule's name")
+    .requiredOption('--source <environment>', 'the environment to clone')
+    .requiredOption('--name <name>', "the clone's environment name (each run replaces the previous run's clone of this name)")
+    .addOption(new Option('--kind <kind>', 'what each run does').choices(['clone', 'drill']).default('clone'))
+    .option('--every <duration>', 'run every so long (30m, 24h, 7d)')
+    .option('--cron <expression>', 'run at these times ("0 2 * * *"; UTC unless --timezone)')
+    .option('--timezone <tz>', 'the cron expression\'s time zone (e.g. Europe/Berlin)')
+    .option('--ttl <duration>', 'each clone tears itself down after this long (clones only)')
+    .option('--rto <duration>', 'a drill\'s recovery time objective')
+    .option('--rpo <duration>', 'a drill\'s recovery point objective')
+    .option('--check <service[:port]/path[=status]>', 'a drill\'s HTTP check through the API server\'s service proxy; repeatable', collect)
+    .option('--keep', 'keep each drill\'s clone (until the next run replaces it)')
+    .option('--paused', 'create it paused')
+    .option('--note <text>', 'a note shown with it'))
+    .action((id: string, o: Omit<ScheduleOptions, 'format'> & { output: string }) => createSchedule(ctx, id, { ...o, format: parseFormat(o.output) }));
+  schedule.command('get')
+    .description('List schedules, or show one: what it runs, next runs, how the last run ended')
+    .argument('[id]')
+    .addOption(outputOption())
+    .action((id: string | undefined, o: { output: string }) => getSchedules(ctx, id, parseFormat(o.output)));
+  for (const [what, text] of [
+    ['pause', 'Pause a schedule: no run starts until it is resumed'],
+    ['resume', 'Resume a paused schedule'],
+    ['trigger', 'Run a schedule now (skipped if a run is going on)'],
+    ['delete', 'Delete a schedule (a run going on finishes; the clone it left stays)'],
+  ] as const) {
+    const command = schedule.command(what).description(text).argument('<id>');
+    if (what === 'pause' || what === 'resume') command.option('--note <text>', 'why');
+    if (what === 'trigger') command.option('--wait', 'follow the run until it ends (progress on stderr); exit 1 unless it completed');
+    command.action((id: string, o: { note?: string; wait?: boolean }) => steerSchedule(ctx, id, what, o));
+  }
 
   program.command('ttl')
     .description("Extend or cancel a clone's TTL")

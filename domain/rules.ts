@@ -53,6 +53,16 @@ export const Rules = z.strictObject({
    * copies and reports such columns.
    */
   dataPolicy: z.enum(['strict', 'report']).optional(),
+  /**
+   * Copied data leaving its tier: a clone of an environment of `fromTiers` may copy its
+   * databases only `scrubbed` (or `schema`/`none`), never as they are (`snapshot`), unless the
+   * clone's own tier is one of `exceptTiers` (a DR drill restores real data to prove it can).
+   */
+  scrubbedCopies: z.strictObject({
+    fromTiers: z.array(TierName).min(1).default(['prod']),
+    exceptTiers: z.array(TierName).default([]),
+    enforcement: Enforcement,
+  }).optional(),
 });
 export type Rules = z.infer<typeof Rules>;
 export type RulesInput = z.input<typeof Rules>;
@@ -66,7 +76,7 @@ export const RulesDocument = z.strictObject({
 
 export const RULE_NAMES = [
   'requireResourceLimits', 'allowedRegistries', 'forbidLatestTag', 'minReplicas', 'residency',
-  'freezeWindows', 'maxClustersPerChange', 'ingressDomains',
+  'freezeWindows', 'maxClustersPerChange', 'ingressDomains', 'scrubbedCopies',
   // Built in, always blocking: not settings of the rules.
   'clusterTier', 'uniqueIngressHost',
 ] as const;
@@ -103,6 +113,13 @@ export interface PlannedChange {
   targets: ChangeTarget[];
   /** The Ingress hosts of every other environment, for the uniqueIngressHost check. */
   hostsInUse?: readonly HostInUse[];
+  /** A clone's data: where it comes from and how each database is copied (the scrubbedCopies check). */
+  copy?: DataCopy;
+}
+
+export interface DataCopy {
+  sourceTier: Tier;
+  databases: readonly { database: string; mode: 'none' | 'schema' | 'snapshot' | 'scrubbed' }[];
 }
 
 export interface RulesVerdict {
@@ -119,6 +136,7 @@ export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict
   const at = new Date(change.at);
   for (const target of change.targets) found.push(...checkTarget(rules, target, at));
   found.push(...checkHostCollisions(change));
+  if (rules.scrubbedCopies && change.copy) for (const target of change.targets) found.push(...checkCopy(rules.scrubbedCopies, target, change.copy));
 
   if (rules.maxClustersPerChange) {
     const clusters = new Set(change.targets.map((t) => t.cluster.name));
@@ -139,6 +157,15 @@ export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict
 
   const violations = found.filter((v) => v.severity === 'error');
   return { allowed: violations.length === 0, violations, warnings: found.filter((v) => v.severity === 'warning'), approval };
+}
+
+function checkCopy(rule: NonNullable<Rules['scrubbedCopies']>, target: ChangeTarget, copy: DataCopy): Violation[] {
+  const tier = target.binding.tier;
+  if (!rule.fromTiers.includes(copy.sourceTier) || rule.exceptTiers.includes(tier)) return [];
+  return copy.databases.filter((d) => d.mode === 'snapshot').map((d) => violation('scrubbedCopies', rule.enforcement,
+    `database/${target.binding.name}/${d.database}`, `data.${d.database}`,
+    `data of a ${copy.sourceTier} environment goes into tier ${tier} only scrubbed, not as a snapshot` +
+    `${rule.exceptTiers.length > 0 ? ` (as it is only into ${rule.exceptTiers.join(', ')})` : ''}`));
 }
 
 function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] {

@@ -7,6 +7,7 @@ import { Client, Connection } from '@temporalio/client';
 import { createApp } from '../api/app.js';
 import { ensureBootstrapToken } from '../api/bootstrap.js';
 import { temporalStarter } from '../api/temporal.js';
+import { temporalSchedules } from '../api/temporal-schedules.js';
 import { LocalMasterKey } from '../store/crypto/local-master-key.js';
 import { flotillaDataConverter } from '../temporal/data-converter.js';
 import { keyRingFromEnv, PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../temporal/key-ring.js';
@@ -78,7 +79,7 @@ async function main(): Promise<void> {
   // The Temporal UI may call /v1/codec from the browser (by either name of its host).
   const uiOrigins = temporal.uiUrl ? [new URL(temporal.uiUrl).origin, new URL(temporal.uiUrl).origin.replace('127.0.0.1', 'localhost')] : [];
   const app = createApp({
-    catalog, operations: temporalStarter(client, DEFAULT_TASK_QUEUE),
+    catalog, operations: temporalStarter(client, DEFAULT_TASK_QUEUE), schedules: temporalSchedules(client, DEFAULT_TASK_QUEUE),
     codec: { codec: dataConverter.payloadCodecs[0], namespace: temporal.namespace, corsOrigins: uiOrigins },
   });
   const firstToken = await ensureBootstrapToken(catalog);

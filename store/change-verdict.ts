@@ -5,7 +5,7 @@
 import type { EnvironmentBinding, AppSpec, Overrides } from '../domain/environment.js';
 import type { ClusterPlacement } from '../domain/placement.js';
 import { ingressHosts } from '../domain/placement.js';
-import { evaluateRules, type HostInUse, type Rules, type RulesVerdict } from '../domain/rules.js';
+import { evaluateRules, type DataCopy, type HostInUse, type Rules, type RulesVerdict } from '../domain/rules.js';
 import type { CatalogRepositories } from './catalog.js';
 import { NotFoundError } from './errors.js';
 
@@ -30,6 +30,8 @@ export interface ChangeToJudge {
   alongside?: readonly { binding: Pick<EnvironmentBinding, 'name'>; overrides: Pick<Overrides, 'hostnames'> }[];
   /** The rules to judge by; the catalog's current rules otherwise. */
   rules?: Rules;
+  /** A clone's data copy (kind clone). */
+  copy?: DataCopy;
 }
 
 type Repositories = Pick<CatalogRepositories, 'rules' | 'clusters' | 'environments'>;
@@ -46,7 +48,7 @@ export async function changeVerdict(catalog: Repositories, change: ChangeToJudge
   }
   const hostsInUse = await heldHosts(catalog, change);
   const judged = change.kind === 'edit' ? { ...rules, freezeWindows: [] } : rules;
-  return evaluateRules(judged, { kind: change.kind === 'edit' ? 'deploy' : change.kind, at: change.at, targets, hostsInUse });
+  return evaluateRules(judged, { kind: change.kind === 'edit' ? 'deploy' : change.kind, at: change.at, targets, hostsInUse, ...(change.copy ? { copy: change.copy } : {}) });
 }
 
 /**

@@ -15,6 +15,11 @@ export function environmentScope(environment: string): string {
   return `environment/${environment}`;
 }
 
+/** The secrets a schedule gives each of its runs' clones (never in the schedule's own arguments). */
+export function scheduleScope(schedule: string): string {
+  return `schedule/${schedule}`;
+}
+
 export interface SecretInfo {
   name: string;
   /** Also the secret's version: it changes exactly when the value does. */
@@ -91,8 +96,8 @@ export class SecretRepository {
 }
 
 function checkScope(scope: string): void {
-  if (scope !== GLOBAL_SCOPE && !/^environment\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(scope)) {
-    throw new InvalidInputError(`secret scope must be "${GLOBAL_SCOPE}" or "environment/<name>"`);
+  if (scope !== GLOBAL_SCOPE && !/^(environment|schedule)\/[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(scope)) {
+    throw new InvalidInputError(`secret scope must be "${GLOBAL_SCOPE}", "environment/<name>" or "schedule/<name>"`);
   }
 }
 

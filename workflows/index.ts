@@ -6,3 +6,4 @@ export { cloneEnvironment } from './clone-environment.js';
 export { cloneExpiry } from './clone-expiry.js';
 export { teardownClone } from './teardown-clone.js';
 export { drDrill } from './dr-drill.js';
+export { complianceClone } from './compliance-clone.js';

@@ -143,3 +143,14 @@ export interface DrillState {
 }
 
 export const drillStateQuery = defineQuery<DrillState>('drillState');
+
+/** A schedule's run (complianceClone): what it replaced, the clone it makes, where it is. */
+export interface ScheduledRunState {
+  schedule: string;
+  kind: 'clone' | 'drill';
+  cloneId: string;
+  phase: 'replacing' | 'writing' | 'cloning' | 'drilling' | 'done';
+  replaced: string[];
+  outcome?: string;
+}
+export const scheduledRunQuery = defineQuery<ScheduledRunState>('scheduledRun');

@@ -13,6 +13,7 @@ import { operationRoutes } from './operations.js';
 import { promotionRoutes } from './promotions.js';
 import { providerRoutes } from './providers.js';
 import { rulesRoutes } from './rules.js';
+import { scheduleRoutes } from './schedules.js';
 import { secretRoutes } from './secrets.js';
 import { tokenRoutes } from './tokens.js';
 
@@ -29,6 +30,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...promotionRoutes,
   ...cloneRoutes,
   ...drillRoutes,
+  ...scheduleRoutes,
   ...applyRoutes,
   ...codecRoutes,
 ] as unknown as readonly AnyRoute[];

@@ -1,7 +1,8 @@
 // /v1/operations: the operations index (filterable) and one operation with Temporal's view.
 import type { OperationState } from '../../store/operations.js';
 import { defineRoute } from '../route.js';
-import { IdParam, OperationDetail, OperationQuery, OperationView, page } from '../schemas.js';
+import { CancelBody, IdParam, OperationAccepted, OperationDetail, OperationQuery, OperationView, page } from '../schemas.js';
+import { accepted, cancelOperation, cancelPermission } from '../services/operations.js';
 
 const FROM_TEMPORAL: Record<string, OperationState> = {
   RUNNING: 'running',
@@ -44,6 +45,21 @@ export const operationRoutes = [
         record = await catalog.operations.setState(params.id, state, temporal?.closeTime);
       }
       return { status: 200, body: { ...record, temporal } };
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/operations/{id}/cancel', operationId: 'cancelOperation', tag: 'operations',
+    summary: 'Cancel a running deploy, promotion, clone, drill or scheduled run (a native Temporal cancel): it ends cancelled, undoing what it made (a clone or drill tears its clone down; a promotion rolls back).',
+    action: 'read', params: IdParam, body: CancelBody,
+    audit: { action: 'operation.cancel', target: ({ params }) => `operation/${params.id ?? '?'}` },
+    responses: { 202: { description: 'cancel requested', schema: OperationAccepted, headers: { Location: 'the operation' } } },
+    async handler({ params, body }, ctx) {
+      const record = await ctx.deps.catalog.operations.require(params.id);
+      const { action, tiers } = await cancelPermission(ctx.deps, record);
+      ctx.authorize(action, tiers);
+      ctx.audit({ details: { kind: record.kind, ...(body.reason !== undefined ? { reason: body.reason } : {}) } });
+      await cancelOperation(ctx.deps, record);
+      return accepted(record.id);
     },
   }),
 ];

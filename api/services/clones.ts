@@ -27,6 +27,9 @@ import { queryIfRunning, startOperation } from './operations.js';
 
 export type CloneBody = CloneRequest & { secrets?: Record<string, string> };
 
+/** What planning and writing a clone need: also what a schedule's run (activities/schedule.ts) gives them. */
+export type CloneDeps = Pick<ApiDeps, 'catalog' | 'now'>;
+
 export interface PlannedClone {
   request: CloneRequest;
   source: EnvironmentRecord;
@@ -40,7 +43,7 @@ export interface PlannedClone {
 }
 
 /** Reads and checks what a clone request names: 404 for its source, 409 for a name in use, 400 with field paths for the rest. */
-export async function planClone(deps: ApiDeps, body: CloneBody): Promise<PlannedClone> {
+export async function planClone(deps: CloneDeps, body: CloneBody): Promise<PlannedClone> {
   const { catalog } = deps;
   const { secrets: given = {}, ...request } = body;
   const source = await catalog.environments.get(request.source);
@@ -102,8 +105,10 @@ export function clonePermissions(planned: PlannedClone, action: Action = 'clone.
 }
 
 /** The rules on the clone as it would run (422 listing each violation), and its namespace free (409). */
-export async function checkClone(deps: ApiDeps, planned: PlannedClone): Promise<void> {
-  await checkRules(deps.catalog, { binding: planned.binding, spec: planned.spec, overrides: planned.overrides }, { kind: 'clone', at: deps.now() });
+export async function checkClone(deps: CloneDeps, planned: PlannedClone): Promise<void> {
+  await checkRules(deps.catalog, { binding: planned.binding, spec: planned.spec, overrides: planned.overrides }, {
+    kind: 'clone', at: deps.now(), copy: { sourceTier: planned.source.binding.tier, databases: planned.data },
+  });
   await requireNamespaceFree(deps.catalog, planned.binding, planned.request.namespace ? 'namespace' : 'name');
 }
 
@@ -132,7 +137,7 @@ export async function startClone(deps: ApiDeps, planned: PlannedClone, by: strin
   }
 }
 
-export async function writeClone(deps: ApiDeps, planned: PlannedClone, id: string, by: string): Promise<void> {
+export async function writeClone(deps: CloneDeps, planned: PlannedClone, id: string, by: string): Promise<void> {
   const { catalog } = deps;
   // Read before the transaction: inside it only `tx` may be used.
   const copied = await sourceSecrets(deps, planned);
@@ -153,7 +158,7 @@ export async function writeClone(deps: ApiDeps, planned: PlannedClone, id: strin
  * The source's secret values the clone shares: all of them but its container databases'
  * passwords (the clone's databases get their own) and what the request gives itself.
  */
-async function sourceSecrets(deps: ApiDeps, planned: PlannedClone): Promise<Map<string, string>> {
+async function sourceSecrets(deps: CloneDeps, planned: PlannedClone): Promise<Map<string, string>> {
   const scope = environmentScope(planned.source.binding.name);
   const skip = new Set([
     ...planned.spec.databases.filter((d) => d.mode === 'container').map((d) => databasePasswordSecret(d.name)),
@@ -201,7 +206,7 @@ export async function cloneView(deps: ApiDeps, clone: CloneRecord) {
 export async function startTeardown(deps: ApiDeps, clone: CloneRecord, by: string, reservation?: OperationReservation): Promise<string> {
   if (clone.state === 'torn-down') throw new ApiError(409, 'conflict', `clone "${clone.id}" is already torn down`);
   if (clone.state === 'creating') {
-    throw new ApiError(409, 'conflict', `clone "${clone.id}" is still being made; cancel its operation (POST /v1/operations/${clone.id}/cancel) to stop and tear it down`);
+    throw new ApiError(409, 'conflict', `clone "${clone.id}" is still being made; cancel its operation (POST /v1/operations/${clone.id}/cancel) to stop it and tear it down`);
   }
   const { operationId } = await startOperation(deps, {
     id: `teardown-${clone.id}`, kind: 'teardown', workflowType: 'teardownClone', input: { cloneId: clone.id, requestedBy: by },

@@ -4,7 +4,7 @@ import type { AppSpec, EnvironmentBinding, EnvironmentDocument, Overrides } from
 import { checkOverrides, environmentFromDocument } from '../../domain/environment.js';
 import { formatPath } from '../../domain/diff.js';
 import { shortRevision } from '../../domain/revision.js';
-import type { Rules } from '../../domain/rules.js';
+import type { DataCopy, Rules } from '../../domain/rules.js';
 import type { Catalog } from '../../store/catalog.js';
 import { changeVerdict } from '../../store/change-verdict.js';
 import { NotFoundError } from '../../store/errors.js';
@@ -46,10 +46,10 @@ export interface Target {
  * Checks the organisation's rules on a change. Spec and override edits skip freeze windows
  * (they change nothing running); a deploy checks them all. Violations → 422, each listed.
  */
-export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy' | 'clone'; at: Date; rules?: Rules }): Promise<void> {
+export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy' | 'clone'; at: Date; rules?: Rules; copy?: DataCopy }): Promise<void> {
   let verdict;
   try {
-    verdict = await changeVerdict(catalog, { kind: options.kind, at: options.at.toISOString(), targets: [target], rules: options.rules });
+    verdict = await changeVerdict(catalog, { kind: options.kind, at: options.at.toISOString(), targets: [target], rules: options.rules, ...(options.copy ? { copy: options.copy } : {}) });
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     throw new ApiError(422, 'invalid_reference', `cluster "${target.binding.cluster}" is not registered`, [

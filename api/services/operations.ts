@@ -7,11 +7,13 @@
 // A start whose id is still running is refused (409) by Temporal itself; a start that changes
 // an environment another operation is changing is refused (409) by the environment's lock.
 import type { QueryDefinition } from '@temporalio/common';
-import type { OperationKind } from '../../store/operations.js';
+import type { Tier } from '../../domain/environment.js';
+import type { OperationKind, OperationRecord } from '../../store/operations.js';
+import type { Action } from '../authz.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { Reply } from '../route.js';
-import { OperationAlreadyRunningError, type OperationReservation } from '../starter.js';
+import { OperationAlreadyRunningError, OperationNotFoundError, type OperationReservation } from '../starter.js';
 import { lockEnvironments, unlockEnvironments } from './locks.js';
 
 export interface OperationRequest {
@@ -84,5 +86,37 @@ export async function queryIfRunning<R>(deps: ApiDeps, id: string, query: QueryD
     return undefined;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/**
+ * Who may cancel an operation of each kind: the permission that starts it. Teardowns and
+ * onboardings are not cancelled (half a teardown is worse than a whole one).
+ */
+const CANCEL_ACTIONS: Partial<Record<OperationKind, Action>> = {
+  deploy: 'environment.deploy', promotion: 'promotion.control', clone: 'clone.create', 'compliance-clone': 'clone.create', drill: 'drill.create',
+};
+
+/** What the caller needs to cancel `record` (409 for a kind that is not cancelled, or an operation that ended). */
+export async function cancelPermission(deps: ApiDeps, record: OperationRecord): Promise<{ action: Action; tiers: Tier[] }> {
+  const action = CANCEL_ACTIONS[record.kind];
+  if (!action) throw new ApiError(409, 'conflict', `operations of kind ${record.kind} are not cancelled; let it finish`);
+  if (!['running', 'waiting', 'paused'].includes(record.state)) throw new ApiError(409, 'conflict', `operation "${record.id}" is ${record.state}`);
+  const tiers = new Set<Tier>();
+  for (const name of record.environments ?? []) {
+    const environment = await deps.catalog.environments.get(name);
+    if (environment) tiers.add(environment.binding.tier);
+  }
+  return { action, tiers: [...tiers] };
+}
+
+/** A native Temporal cancel: each workflow ends it as its own outcome (cancelled, rolled back, torn down). */
+export async function cancelOperation(deps: ApiDeps, record: OperationRecord): Promise<void> {
+  if (!deps.operations.cancel) throw new ApiError(503, 'unavailable', 'this API cannot reach Temporal');
+  try {
+    await deps.operations.cancel(record.id);
+  } catch (error) {
+    if (error instanceof OperationNotFoundError) throw new ApiError(409, 'conflict', `operation "${record.id}" is not running`);
+    throw error;
   }
 }

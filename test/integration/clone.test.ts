@@ -11,12 +11,14 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppSpecInput } from '../../domain/environment.js';
 import { forwardPod, unforwardPod } from '../../local/fleet.js';
+import { FAULT_IMAGES } from '../../local/kwok-faults.js';
 import { findPgBin } from '../../providers/postgres/binaries.js';
 import { changeSpec, createEnvironment } from '../../store/changes.js';
 import { environmentScope } from '../../store/secrets.js';
@@ -129,13 +131,33 @@ describe('clones with their data', () => {
   let orders: ContainerDatabase;
   let ledger: { url: string; drop(): Promise<void> };
   const cleanups: (() => Promise<unknown>)[] = [];
+  // The tests that SIGKILL a worker share one worker process (started early: it takes a while),
+  // on a task queue of its own, with an API that starts work there; each kill starts the next.
+  const killQueue = `clone-kill-${run}`;
+  let killEnv: Record<string, string>;
+  let killWorker: WorkerProcess | undefined;
+  let killApi: LiveApi;
+  /** SIGKILLs the worker process, as a crash would, and starts the next one. */
+  async function killAndRestartWorker(): Promise<void> {
+    await killWorker!.kill('SIGKILL');
+    killWorker = startWorkerProcess(killEnv);
+    await killWorker.ready;
+  }
 
   beforeAll(async () => {
     servers = await Promise.all([startTestPostgres(), startTestPostgres(), startTestPostgres()]);
     tc = await testCatalog([a, b]);
+    killEnv = {
+      TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
+      FLOTILLA_TASK_QUEUE: killQueue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey,
+    };
+    killWorker = startWorkerProcess(killEnv);
+    // Awaited by the tests that use it; a start that fails shows there.
+    killWorker.ready.catch(() => undefined);
     client = await tierClient();
     worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
     api = await startLiveApi(tc.catalog, client, taskQueue);
+    killApi = await startLiveApi(tc.catalog, client, killQueue);
     token = (await tc.catalog.tokens.create({ name: 'sre', role: 'release-manager' })).token;
 
     await createEnvironment(tc.catalog, { binding: { name: src, application: 'shop', tier: 'staging', cluster: a.name, namespace: src }, spec: spec(), author: 'setup' });
@@ -149,6 +171,8 @@ describe('clones with their data', () => {
   afterAll(async () => {
     for (const clean of cleanups.reverse()) await clean().catch(() => undefined);
     await api?.close();
+    await killApi?.close();
+    await killWorker?.kill();
     await worker?.stop();
     await client?.connection.close();
     await orders?.drop().catch(() => undefined);
@@ -305,6 +329,116 @@ describe('clones with their data', () => {
     expect(await tc.catalog.environments.get(name)).toBeUndefined();
   });
 
+  it('a DR drill cancelled mid-way (stuck deploying, its data already copied) still tears the clone down and ends cancelled', async () => {
+    // A revision whose web image can never be pulled (local/kwok/stages.yaml): the clone's rollout
+    // waits in its deploying phase, after its ledger copy, until the drill is cancelled.
+    const stuck = spec();
+    stuck.services[0] = { ...stuck.services[0]!, image: FAULT_IMAGES.imagePull };
+    const faulty = await changeSpec(tc.catalog, src, stuck, { author: 'alice' });
+    const name = `shop-drill-cancel-${run}`;
+    const target = await createTestDatabase(servers[1]!.url);
+    cleanups.push(target.drop);
+    const res = await api.request<{ operationId: string }>('POST', '/v1/drills', {
+      token, body: { source: src, name, cluster: b.name, tier: 'dr', revision: faulty.revision.id, data: { ledger: 'snapshot' }, secrets: { LEDGER_URL: target.url } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.operationId;
+    let cloneId: string | undefined;
+    await until(`${id} to name its clone`, async () => {
+      cloneId = (await api.request<{ cloneId?: string }>('GET', `/v1/drills/${id}`, { token })).body.cloneId;
+      return cloneId !== undefined;
+    }, 60_000);
+    await until(`${cloneId} to be deploying`, async () => (await api.request<{ phase?: string }>('GET', `/v1/clones/${cloneId}`, { token })).body.phase === 'deploying', 120_000);
+    // Mid-way, as kubectl and psql see it: the namespace is there, and so are the copied rows.
+    await kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]);
+    expect(await psql(target.url, 'SELECT count(*) FROM orders')).toEqual(['9000']);
+    expect((await api.request<{ state: string }>('GET', `/v1/drills/${id}`, { token })).body.state).toBe('running');
+
+    const cancel = await api.request<{ operationId: string }>('POST', `/v1/operations/${id}/cancel`, { token, body: { reason: 'drill window closed' } });
+    expect(cancel.status, JSON.stringify(cancel.body)).toBe(202);
+    let op: Op | undefined;
+    await until(`${id} to end`, async () => {
+      op = (await api.request<Op>('GET', `/v1/operations/${id}`, { token })).body;
+      return op.state !== 'running';
+    }, 180_000);
+    expect(op).toMatchObject({ state: 'completed', outcome: 'cancelled' });
+    const report = (await api.request<{ outcome: string; reason?: string; tornDown: boolean; phases: { name: string }[] }>('GET', `/v1/drills/${id}`, { token })).body;
+    expect(report, report.reason).toMatchObject({ outcome: 'cancelled', tornDown: true });
+    expect(report.phases.map((p) => p.name)).toContain('clone: deploying');
+    expect(report.phases.map((p) => p.name)).not.toContain('validating');
+    expect((await api.request<{ state: string }>('GET', `/v1/clones/${cloneId}`, { token })).body.state).toBe('torn-down');
+    await until(`namespace ${name} to go`, () => kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]).then(() => false, () => true), 120_000);
+    expect(await tc.catalog.environments.get(name)).toBeUndefined();
+    expect(await psql(target.url, "SELECT count(*) FROM information_schema.tables WHERE table_schema NOT IN ('pg_catalog', 'information_schema')")).toEqual(['0']);
+  });
+
+  it('a DR drill whose worker is SIGKILLed mid-activity: a new worker finishes it and the clone is still torn down', async () => {
+    const name = `shop-drill-kill-${run}`;
+    const worker = killWorker!;
+    await worker.ready;
+
+    const res = await killApi.request<{ operationId: string }>('POST', '/v1/drills', {
+      token, body: { source: src, name, cluster: b.name, tier: 'dr', secrets: { LEDGER_URL: 'postgres://nobody@127.0.0.1:1/none' } },
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.operationId;
+    let cloneId: string | undefined;
+    await until(`${id} to name its clone`, async () => {
+      cloneId = (await killApi.request<{ cloneId?: string }>('GET', `/v1/drills/${id}`, { token })).body.cloneId;
+      return cloneId !== undefined;
+    }, 60_000);
+
+    // Caught in the act: the worker frozen (SIGSTOP, so nothing it runs can finish), Temporal says
+    // one of the clone's Kubernetes activities (15 s heartbeats) is running on it — then SIGKILL.
+    const started = 2; // PENDING_ACTIVITY_STATE_STARTED
+    const heartbeating = new Set(['applyRevision', 'waitForRevision']);
+    const oldPid = worker.child.pid!;
+    let caught: string | undefined;
+    let killedAt = 0;
+    await until('the worker to be caught running one of the clone\'s activities', async () => {
+      worker.child.kill('SIGSTOP');
+      try {
+        await sleep(300);
+        const pending = (await client.workflow.getHandle(cloneId!).describe().catch(() => undefined))?.raw.pendingActivities ?? [];
+        const running = pending.find((p) => p.state === started && heartbeating.has(p.activityType?.name ?? ''));
+        if (!running) return false;
+        expect((await client.workflow.getHandle(id).describe()).status.name).toBe('RUNNING');
+        caught = running.activityType!.name!;
+        killedAt = Date.now();
+        return true;
+      } finally {
+        if (!caught) worker.child.kill('SIGCONT');
+      }
+    }, 120_000);
+    await killAndRestartWorker();
+    const newPid = killWorker!.child.pid!;
+
+    let op: Op | undefined;
+    await until(`${id} to end`, async () => {
+      op = (await killApi.request<Op>('GET', `/v1/operations/${id}`, { token })).body;
+      return op.state !== 'running';
+    }, 300_000);
+    expect(op, op?.message).toMatchObject({ state: 'completed', outcome: 'completed' });
+    const report = (await killApi.request<{ outcome: string; reason?: string; tornDown: boolean }>('GET', `/v1/drills/${id}`, { token })).body;
+    expect(report, report.reason).toMatchObject({ outcome: 'passed', tornDown: true });
+    expect((await killApi.request<{ state: string }>('GET', `/v1/clones/${cloneId}`, { token })).body.state).toBe('torn-down');
+    await until(`namespace ${name} to go`, () => kubectl(toolchain.kubectl, b.kubeconfigPath, ['get', 'namespace', name]).then(() => false, () => true), 120_000);
+    expect(await tc.catalog.environments.get(name)).toBeUndefined();
+
+    // Temporal's record: the drill ended after the kill; the activity caught ran again (attempt 2
+    // or later) on the new worker process, the one before it on the killed one.
+    expect((await client.workflow.getHandle(id).describe()).closeTime!.getTime()).toBeGreaterThan(killedAt);
+    const events = (await client.workflow.getHandle(cloneId!).fetchHistory()).events ?? [];
+    const typeOf = new Map(events.filter((e) => e.activityTaskScheduledEventAttributes).map((e) => [String(e.eventId), e.activityTaskScheduledEventAttributes!.activityType?.name]));
+    const starts = events.filter((e) => e.activityTaskStartedEventAttributes).map((e) => ({
+      type: typeOf.get(String(e.activityTaskStartedEventAttributes!.scheduledEventId)), attempt: e.activityTaskStartedEventAttributes!.attempt ?? 1,
+      pid: Number(e.activityTaskStartedEventAttributes!.identity?.split('@')[0]),
+    }));
+    const retried = starts.filter((s) => s.attempt > 1);
+    expect(retried.map((s) => [s.type, s.pid]), `the ${caught} caught at the kill ran again on the new worker`).toContainEqual([caught, newPid]);
+    expect(starts.some((s) => s.pid === oldPid), 'the killed worker had run the clone\'s activities').toBe(true);
+  });
+
   it('the worker SIGKILLed in the middle of a data copy: the clone still ends complete and correct, never half-copied', async () => {
     // A table big enough that its copy is caught mid-way, in the container database: the copy
     // goes through the API server's port-forward, whose far end outlives the killed worker.
@@ -317,17 +451,8 @@ describe('clones with their data', () => {
     const target = await createTestDatabase(server.url);
     cleanups.push(target.drop);
 
-    // Its own worker, as a process, on its own task queue, with an API that starts work there.
-    const queue = `clone-kill-${run}`;
-    const workerEnv = {
-      TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'),
-      FLOTILLA_TASK_QUEUE: queue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey,
-    };
-    let worker: WorkerProcess = startWorkerProcess(workerEnv);
-    cleanups.push(() => worker.kill());
-    await worker.ready;
-    const killApi = await startLiveApi(tc.catalog, client, queue);
-    cleanups.push(() => killApi.close());
+    // The worker process on its own task queue, with the API that starts work there.
+    await killWorker!.ready;
 
     const res = await killApi.request<{ operationId: string }>('POST', '/v1/clones', {
       token, body: { source: src, name, cluster: b.name, tier: 'dr', purpose: 'drill', data: { 'orders-db': 'snapshot', ledger: 'snapshot' }, secrets: { ORDERS_DB_PASSWORD: db.password, LEDGER_URL: target.url } },
@@ -339,9 +464,7 @@ describe('clones with their data', () => {
       const [copied] = await psql(server.url, "SELECT coalesce(max(tuples_processed), 0) FROM pg_stat_progress_copy WHERE datname = 'orders_db'");
       return Number(copied) > 10_000;
     }, 240_000);
-    await worker.kill('SIGKILL');
-    worker = startWorkerProcess(workerEnv);
-    await worker.ready;
+    await killAndRestartWorker();
 
     let op: Op | undefined;
     await until(`${id} to end`, async () => {

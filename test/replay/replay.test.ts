@@ -32,6 +32,7 @@ const CLONES_AND_DRILLS = [
   'clone-expiry-extended-2026-12-03.json', 'clone-expiry-stopped-by-teardown-2026-12-03.json',
   'teardown-clone-by-expiry-2026-12-03.json', 'teardown-clone-early-2026-12-03.json',
   'dr-drill-passed-2026-12-03.json', 'dr-drill-validation-failed-2026-12-03.json',
+  'compliance-clone-replacing-previous-2026-12-03.json', 'compliance-clone-rejected-2026-12-03.json', 'compliance-clone-drill-2026-12-03.json',
 ];
 /** The workflows the change-control patch changed: their histories tell before from after by its marker. */
 const PATCHED_WORKFLOW = /^(promote|deploy-environment|onboard-cluster)-/;

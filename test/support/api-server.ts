@@ -57,7 +57,7 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' | 'rateLimit' | 'now' | 'cloud' | 'codec'>> & { host?: string } = {}): Promise<TestApi> {
+export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' | 'schedules' | 'rateLimit' | 'now' | 'cloud' | 'codec'>> & { host?: string } = {}): Promise<TestApi> {
   // In memory, but in a file in the integration tier, which the leak scan reads when the tests are done.
   const kept = keptCatalogFolder('test-api');
   const masterKey = randomBytes(32).toString('base64');
@@ -68,7 +68,7 @@ export async function startTestApi(options: Partial<Pick<AppDeps, 'operations' |
   const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void (logs.push(line), recordOutput(logName, line)) } });
   const operations = options.operations ?? new RecordingStarter();
   const codec = options.codec ?? { codec: new AesGcmPayloadCodec(PayloadKeyRing.generate()) };
-  const app = createApp({ catalog, operations, logger, rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 }, now: options.now, cloud: options.cloud, codec, webRoot: '/nonexistent' });
+  const app = createApp({ catalog, operations, ...(options.schedules ? { schedules: options.schedules } : {}), logger, rateLimit: options.rateLimit ?? { max: 0, windowMs: 60_000 }, now: options.now, cloud: options.cloud, codec, webRoot: '/nonexistent' });
   const server: Server = createServer(recordingResponses('test-api', app)).listen(0, options.host ?? '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

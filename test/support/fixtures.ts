@@ -1,8 +1,8 @@
 // Realistic documents shared by the tests and the benchmarks.
-import type { EnvironmentDocument } from '../../domain/environment.js';
+import type { EnvironmentDocument, Tier } from '../../domain/environment.js';
 
 /** A 12-service shop with a container PostgreSQL and an external Redis. */
-export function shopEnvironment(overrides: Partial<{ name: string; tier: 'dev' | 'staging' | 'prod'; cluster: string; residency: string }> = {}): unknown {
+export function shopEnvironment(overrides: Partial<{ name: string; tier: Tier; cluster: string; residency: string }> = {}): unknown {
   const serviceNames = ['web', 'api', 'cart', 'checkout', 'catalog', 'search', 'payments', 'shipping', 'email', 'recommend', 'auth', 'admin'];
   return {
     apiVersion: 'flotilla.dev/v1',

@@ -7,6 +7,7 @@ import type { Client } from '@temporalio/client';
 import { createApp } from '../../api/app.js';
 import { createLogger } from '../../api/http/logger.js';
 import { temporalStarter } from '../../api/temporal.js';
+import { temporalSchedules } from '../../api/temporal-schedules.js';
 import type { Catalog } from '../../store/catalog.js';
 import { recordingResponses, recordOutput } from './leak-registry.js';
 
@@ -26,7 +27,7 @@ export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: 
   // /v1/codec serves the client's own codec, as api/main.ts does.
   const [codec] = client.options.loadedDataConverter.payloadCodecs;
   const app = createApp({
-    catalog, operations: temporalStarter(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent',
+    catalog, operations: temporalStarter(client, taskQueue), schedules: temporalSchedules(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent',
     ...(codec ? { codec: { codec, namespace: client.options.namespace } } : {}),
   });
   const server: Server = createServer(recordingResponses('live-api', app)).listen(0, '127.0.0.1');

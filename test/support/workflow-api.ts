@@ -30,10 +30,12 @@ import type { Activities } from '../../activities/index.js';
 import { createOnboardingActivities } from '../../activities/onboarding.js';
 import { createOperationActivities } from '../../activities/operations.js';
 import { createPromotionActivities } from '../../activities/promotion.js';
+import { createScheduleActivities } from '../../activities/schedule.js';
 import type { ClusterDirectory } from '../../providers/cluster-directory.js';
 import type { Catalog } from '../../store/catalog.js';
 import { cancelSignal, promotionStateQuery, type PromotionState } from '../../workflows/messages.js';
 import { startTestApi, type TestApi } from './api-server.js';
+import { MemorySchedules } from './memory-schedules.js';
 import { sharedWorkflowBundle, timeSkippingEnv, withWorker } from './workflow-env.js';
 
 /** Built once per test file (vitest gives each file its own modules), and only if asked for. */
@@ -54,6 +56,8 @@ export interface WorkflowApi extends TestApi {
   taskQueue: string;
   /** Every start the API asked of Temporal, in order (recorded on the way through to the real starter). */
   starts: { workflowType: string; args: unknown[]; workflowId: string }[];
+  /** The schedules the API made (in memory: the time-skipping server has no schedules). */
+  schedules: MemorySchedules;
   /** Every signal the API sent, in order. */
   signals: { workflowId: string; name: string; args: unknown[] }[];
   /** Every activity call the workflows made, in order. */
@@ -90,6 +94,7 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
   const operations = createOperationActivities(deps);
   const onboarding = createOnboardingActivities(deps);
   const clones = createCloneActivities(deps);
+  const schedules = createScheduleActivities(deps);
   const drills = createDrillActivities({ ...deps, databases: { open: () => Promise.reject(new Error('unit tests reach no database')) } });
   return {
     // The catalog: real.
@@ -105,6 +110,8 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     markClone: clones.markClone,
     forgetCloneEnvironment: clones.forgetCloneEnvironment,
     saveDrillReport: drills.saveDrillReport,
+    previousClones: schedules.previousClones,
+    writeScheduledClone: schedules.writeScheduledClone,
     // Clusters: stubs that succeed.
     async applyRevision() {
       return { created: 1, configured: 0, unchanged: 0 };
@@ -171,7 +178,8 @@ export async function startWorkflowApi(): Promise<WorkflowApi> {
       signals.push({ workflowId, name: signal.name, args });
     },
   };
-  const api = await startTestApi({ operations });
+  const schedules = new MemorySchedules();
+  const api = await startTestApi({ operations, schedules });
 
   const activityCalls: WorkflowApi['activityCalls'] = [];
   const holds: { activity: ActivityName; match: (input: never) => boolean; taken: boolean; arrive: () => void; gate: Promise<void>; open: () => void }[] = [];
@@ -221,7 +229,7 @@ export async function startWorkflowApi(): Promise<WorkflowApi> {
 
   return {
     ...api,
-    env, taskQueue, starts, signals, activityCalls,
+    env, taskQueue, starts, signals, activityCalls, schedules,
     promotion,
     waitForPromotion(id, until, what = 'the promotion', timeoutMs = 20_000) {
       return poll(() => promotion(id), until, `${what} (${id})`, timeoutMs);

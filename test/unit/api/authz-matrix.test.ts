@@ -73,6 +73,18 @@ const prodClone = async (api: WorkflowApi, mode: 'snapshot' | 'scrubbed') => ({
   secrets: { CACHE_URL: 'redis://prod-copy-cache.internal:6379/0' },
 });
 
+/** A nightly compliance clone (scrubbed) of a fresh environment of `tier`, made by an admin. */
+const scheduleBody = async (api: WorkflowApi, tier: 'dev' | 'prod', mode: 'scrubbed' | 'snapshot' = 'scrubbed') => ({
+  id: fresh(`nightly-${tier}`), every: '24h',
+  clone: { source: await env(api, tier), name: fresh(`compliance-${tier}`), cluster: `${tier}-1`, tier, data: { 'orders-db': mode } },
+  secrets: { CACHE_URL: 'redis://compliance-cache.internal:6379/0' },
+});
+async function schedule(api: WorkflowApi, tier: 'dev' | 'prod'): Promise<string> {
+  const res = await api.request<{ id: string }>('POST', '/v1/schedules', { body: await scheduleBody(api, tier) });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id;
+}
+
 const CASES: Case[] = [
   { name: 'GET /clusters', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters' }) },
   { name: 'GET /clusters/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/clusters/dev-1' }) },
@@ -212,6 +224,8 @@ const CASES: Case[] = [
     name: `POST /promotions/{id}/${what}`, allowed: RELEASE, ok: 202,
     request: async (api) => ({ method: 'POST', path: `/v1/promotions/${await promotion(api)}/${what}` }),
   })),
+  // A native cancel of a promotion: who may control promotions.
+  { name: 'POST /operations/{id}/cancel', allowed: RELEASE, ok: 202, request: async (api) => ({ method: 'POST', path: `/v1/operations/${await promotion(api)}/cancel`, body: { reason: 'matrix' } }) },
   { name: 'POST /clones (dev, no data)', allowed: OPERATORS, ok: 202, request: async (api) => ({ method: 'POST', path: '/v1/clones', body: await devClone(api) }) },
   { name: 'POST /clones (prod, scrubbed data)', allowed: UNSCOPED_OPERATORS, ok: 202, request: async (api) => ({ method: 'POST', path: '/v1/clones', body: await prodClone(api, 'scrubbed') }) },
   { name: 'POST /clones (prod, snapshot data)', allowed: RELEASE, ok: 202, request: async (api) => ({ method: 'POST', path: '/v1/clones', body: await prodClone(api, 'snapshot') }) },
@@ -236,6 +250,17 @@ const CASES: Case[] = [
       return { method: 'GET', path: `/v1/drills/${res.body.operationId}` };
     },
   },
+  { name: 'POST /schedules (dev, scrubbed)', allowed: OPERATORS, ok: 201, request: async (api) => ({ method: 'POST', path: '/v1/schedules', body: await scheduleBody(api, 'dev') }) },
+  { name: 'POST /schedules (prod, scrubbed)', allowed: UNSCOPED_OPERATORS, ok: 201, request: async (api) => ({ method: 'POST', path: '/v1/schedules', body: await scheduleBody(api, 'prod') }) },
+  { name: 'POST /schedules (prod, snapshot)', allowed: RELEASE, ok: 201, request: async (api) => ({ method: 'POST', path: '/v1/schedules', body: await scheduleBody(api, 'prod', 'snapshot') }) },
+  { name: 'GET /schedules', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/schedules' }) },
+  { name: 'GET /schedules/{id}', allowed: ALL, ok: 200, request: async (api) => ({ method: 'GET', path: `/v1/schedules/${await schedule(api, 'prod')}` }) },
+  ...(['pause', 'unpause', 'trigger'] as const).flatMap((what): Case[] => [
+    { name: `POST /schedules/{id}/${what} (dev)`, allowed: OPERATORS, ok: 200, request: async (api) => ({ method: 'POST', path: `/v1/schedules/${await schedule(api, 'dev')}/${what}`, body: {} }) },
+    { name: `POST /schedules/{id}/${what} (prod)`, allowed: UNSCOPED_OPERATORS, ok: 200, request: async (api) => ({ method: 'POST', path: `/v1/schedules/${await schedule(api, 'prod')}/${what}`, body: {} }) },
+  ]),
+  { name: 'DELETE /schedules/{id} (dev)', allowed: OPERATORS, ok: 204, request: async (api) => ({ method: 'DELETE', path: `/v1/schedules/${await schedule(api, 'dev')}` }) },
+  { name: 'DELETE /schedules/{id} (prod)', allowed: UNSCOPED_OPERATORS, ok: 204, request: async (api) => ({ method: 'DELETE', path: `/v1/schedules/${await schedule(api, 'prod')}` }) },
   {
     name: 'POST /clones/{id}/ttl', allowed: OPERATORS, ok: 200,
     request: async (api) => ({ method: 'POST', path: `/v1/clones/${await readyClone(api, '2h')}/ttl`, body: { extend: '3h' } }),

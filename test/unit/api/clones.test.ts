@@ -231,3 +231,27 @@ describe('POST /v1/drills', { timeout: 60_000 }, () => {
     expect((await api.request('GET', '/v1/drills/drill-nope-1')).status).toBe(404);
   });
 });
+
+describe('POST /v1/operations/{id}/cancel', { timeout: 60_000 }, () => {
+  it('cancels a running operation natively (a promotion awaiting approval ends cancelled); an ended one, an onboarding or an unknown id is refused', async () => {
+    expect((await api.request('POST', '/v1/environments', { body: shopEnvironment({ name: 'shop-eu-2', tier: 'prod', cluster: 'prod-eu', residency: 'eu' }) })).status).toBe(201);
+    const res = await api.request<{ operationId: string }>('POST', '/v1/promotions', { token: tokens.release, body: { source: 'shop-prod', stages: [{ name: 'eu', targets: ['shop-eu-2'], approval: true }] } });
+    expect(res.status, JSON.stringify(res.body)).toBe(202);
+    const id = res.body.operationId;
+    await api.waitForPromotion(id, (p) => p.phase === 'awaiting-approval');
+    // An operator may not control promotions; a release manager may.
+    expect((await api.request('POST', `/v1/operations/${id}/cancel`, { token: tokens.operator, body: {} })).status).toBe(403);
+    const cancel = await api.request<{ operationId: string }>('POST', `/v1/operations/${id}/cancel`, { token: tokens.release, body: { reason: 'wrong week' } });
+    expect([cancel.status, cancel.body.operationId]).toEqual([202, id]);
+    const ended = await api.env.client.workflow.getHandle(id).result() as { outcome: string };
+    expect(ended.outcome).toBe('cancelled');
+    const audit = (await api.request<{ items: { action: string; target: string }[] }>('GET', '/v1/audit?limit=100')).body.items;
+    expect(audit.find((e) => e.action === 'operation.cancel')).toMatchObject({ target: `operation/${id}` });
+
+    await api.waitForEnd(id);
+    expect((await api.request(`GET`, `/v1/operations/${id}`)).status).toBe(200);
+    expect((await api.request('POST', `/v1/operations/${id}/cancel`, { token: tokens.release, body: {} })).status).toBe(409);
+    expect((await api.request('POST', '/v1/operations/onboard-prod-eu/cancel', { body: {} })).status).toBe(409);
+    expect((await api.request('POST', '/v1/operations/no-such-op/cancel', { body: {} })).status).toBe(404);
+  });
+});

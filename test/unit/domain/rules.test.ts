@@ -19,6 +19,26 @@ function withService(env: Environment, name: string, patch: Record<string, unkno
 describe('evaluateRules', () => {
   const staging = shop();
 
+  it('scrubbedCopies: data of the listed tiers leaves them only scrubbed, except into the tiers it names; other changes are not judged', () => {
+    const clone = (tier: 'preview' | 'dr' | 'prod', source: 'prod' | 'staging', modes: Record<string, 'snapshot' | 'scrubbed' | 'schema' | 'none'>, rules: RulesInput) => {
+      const env = shop({ name: 'shop-copy', tier });
+      return evaluateRules(Rules.parse(rules), {
+        kind: 'clone', at, targets: [target(env)],
+        copy: { sourceTier: source, databases: Object.entries(modes).map(([database, mode]) => ({ database, mode })) },
+      });
+    };
+    const rule = { scrubbedCopies: { exceptTiers: ['dr' as const] } };
+    expect(clone('preview', 'prod', { 'orders-db': 'snapshot', ledger: 'scrubbed', cache: 'schema' }, rule).violations).toEqual([{
+      rule: 'scrubbedCopies', severity: 'error', object: 'database/shop-copy/orders-db', field: 'data.orders-db',
+      message: 'data of a prod environment goes into tier preview only scrubbed, not as a snapshot (as it is only into dr)',
+    }]);
+    expect(clone('preview', 'prod', { 'orders-db': 'scrubbed' }, rule).allowed).toBe(true);
+    expect(clone('dr', 'prod', { 'orders-db': 'snapshot' }, rule).allowed).toBe(true);
+    expect(clone('preview', 'staging', { 'orders-db': 'snapshot' }, rule).allowed).toBe(true);
+    expect(clone('preview', 'prod', { 'orders-db': 'snapshot' }, {}).allowed).toBe(true);
+    expect(clone('preview', 'prod', { 'orders-db': 'snapshot' }, { scrubbedCopies: { enforcement: 'warn' } })).toMatchObject({ allowed: true, warnings: [expect.objectContaining({ rule: 'scrubbedCopies' })] });
+  });
+
   it('allows a change that breaks no rule', () => {
     const verdict = check({ requireResourceLimits: {}, forbidLatestTag: {}, allowedRegistries: { registries: ['ghcr.io/acme'] } }, [target(staging)]);
     expect(verdict).toMatchObject({ allowed: true, violations: [], warnings: [] });
