@@ -74,6 +74,14 @@ export class ScheduleExistsError extends Error {
   }
 }
 
+/** Temporal refused the schedule's timing (a cron expression or time zone it cannot read). */
+export class ScheduleInvalidError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScheduleInvalidError';
+  }
+}
+
 export class ScheduleNotFoundError extends Error {
   constructor(readonly id: string) {
     super(`schedule "${id}" not found`);
@@ -82,7 +90,7 @@ export class ScheduleNotFoundError extends Error {
 }
 
 export interface ScheduleClient {
-  /** ScheduleExistsError when the id is taken. */
+  /** ScheduleExistsError when the id is taken; ScheduleInvalidError for timing Temporal cannot read. */
   create(schedule: NewSchedule): Promise<void>;
   /** Flotilla's schedules (those whose runs are complianceClone). */
   list(): Promise<ScheduleState[]>;

@@ -1,13 +1,13 @@
 // The ScheduleClient over Temporal Schedules: each schedule starts complianceClone (by type name)
 // with overlap policy skip, so a run never starts while the previous one goes on.
 import {
-  type Client, ScheduleAlreadyRunning, ScheduleNotFoundError as TemporalScheduleNotFound, ScheduleOverlapPolicy,
+  type Client, isGrpcServiceError, ScheduleAlreadyRunning, ScheduleNotFoundError as TemporalScheduleNotFound, ScheduleOverlapPolicy,
   type ScheduleDescription, type ScheduleSummary as TemporalScheduleSummary, WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { Tier } from '../domain/environment.js';
 import { scheduleWorkflowId, type ScheduledRunInput } from '../domain/schedule.js';
 import {
-  type NewSchedule, type ScheduleClient, ScheduleExistsError, ScheduleNotFoundError, type ScheduleState, type ScheduleSummary, type ScheduleTiming,
+  type NewSchedule, type ScheduleClient, ScheduleExistsError, ScheduleInvalidError, ScheduleNotFoundError, type ScheduleState, type ScheduleSummary, type ScheduleTiming,
   type ScheduledRun, summaryOf,
 } from './schedule-client.js';
 
@@ -46,6 +46,8 @@ export function temporalSchedules(client: Client, taskQueue: string): ScheduleCl
         });
       } catch (error) {
         if (error instanceof ScheduleAlreadyRunning) throw new ScheduleExistsError(s.id);
+        // gRPC INVALID_ARGUMENT: Temporal's own reading of the cron expression or time zone.
+        if (isGrpcServiceError(error) && error.code === 3) throw new ScheduleInvalidError(error.details || error.message);
         throw error;
       }
     },

@@ -33,7 +33,8 @@ import type { ApiDeps } from '../api/deps.js';
 import { CloneRequest } from '../domain/clone.js';
 import type { AppSpecInput } from '../domain/environment.js';
 import { LocalFleet } from '../local/fleet.js';
-import { onShutdown, shutdown } from '../local/shutdown.js';
+import { onShutdown } from '../local/shutdown.js';
+import { runBench } from './support/run-bench.js';
 import { tempCatalog } from '../local/temp-catalog.js';
 import { startTemporalDevServer } from '../local/temporal-dev-server.js';
 import { cacheDir, ensureToolchain } from '../local/toolchain.js';
@@ -316,14 +317,4 @@ function report(samples: Record<Key, Sample[]>, source: { dataMb: number; rows: 
   }
 }
 
-main()
-  .then(async () => {
-    log('tearing down ...');
-    await shutdown((m) => log(m));
-    log('done');
-  })
-  .catch(async (error: unknown) => {
-    console.error(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    await shutdown((m) => log(m));
-    process.exit(1);
-  });
+runBench(main, log);

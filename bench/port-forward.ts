@@ -18,7 +18,8 @@ import pg from 'pg';
 import { clusterClients } from '../activities/cluster-client.js';
 import { AGENT_NAMESPACED_ROLE, AGENT_ROLE_BINDING, AGENT_SERVICE_ACCOUNT } from '../domain/baseline.js';
 import { LocalFleet } from '../local/fleet.js';
-import { onShutdown, shutdown } from '../local/shutdown.js';
+import { onShutdown } from '../local/shutdown.js';
+import { runBench } from './support/run-bench.js';
 import { tempCatalog } from '../local/temp-catalog.js';
 import { cacheDir, ensureToolchain } from '../local/toolchain.js';
 import { openPortForward } from '../providers/kubernetes/port-forward.js';
@@ -168,14 +169,4 @@ async function main(): Promise<void> {
   console.log(out.join('\n'));
 }
 
-main()
-  .then(async () => {
-    log('tearing down ...');
-    await shutdown((m) => log(m));
-    log('done');
-  })
-  .catch(async (error: unknown) => {
-    console.error(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    await shutdown((m) => log(m));
-    process.exit(1);
-  });
+runBench(main, log);

@@ -22,7 +22,8 @@ import type { AppSpecInput } from '../domain/environment.js';
 import { LABEL } from '../domain/labels.js';
 import { shortRevision } from '../domain/revision.js';
 import { LocalFleet, type LocalCluster } from '../local/fleet.js';
-import { onShutdown, shutdown } from '../local/shutdown.js';
+import { onShutdown } from '../local/shutdown.js';
+import { runBench } from './support/run-bench.js';
 import { tempCatalog } from '../local/temp-catalog.js';
 import { startTemporalDevServer } from '../local/temporal-dev-server.js';
 import { cacheDir, ensureToolchain } from '../local/toolchain.js';
@@ -405,14 +406,4 @@ function printReport({ wall, busy, idleBusy, flotilla, kubectlSplit, objects }: 
   console.log(out.join('\n'));
 }
 
-main()
-  .then(async () => {
-    log('tearing down ...');
-    await shutdown((m) => log(m));
-    log('done');
-  })
-  .catch(async (error: unknown) => {
-    console.error(`[bench] failed: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
-    await shutdown((m) => log(m));
-    process.exit(1);
-  });
+runBench(main, log);

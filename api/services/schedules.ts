@@ -11,8 +11,8 @@ import { scheduledClone, type ScheduledRunInput, type ScheduleRequest } from '..
 import { scheduleScope } from '../../store/secrets.js';
 import type { Action } from '../authz.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError } from '../errors.js';
-import { type ScheduleClient, ScheduleExistsError, ScheduleNotFoundError, type ScheduleState } from '../schedule-client.js';
+import { ApiError, badRequest } from '../errors.js';
+import { type ScheduleClient, ScheduleExistsError, ScheduleInvalidError, ScheduleNotFoundError, type ScheduleState } from '../schedule-client.js';
 import { checkClone, clonePermissions, planClone } from './clones.js';
 
 export type ScheduleBody = ScheduleRequest & { secrets?: Record<string, string> };
@@ -69,6 +69,7 @@ export async function createSchedule(deps: ApiDeps, body: ScheduleBody, planned:
   } catch (error) {
     await removeSecrets(deps, body.id);
     if (error instanceof ScheduleExistsError) throw new ApiError(409, 'conflict', error.message, [{ path: 'id', message: 'is an existing schedule' }]);
+    if (error instanceof ScheduleInvalidError) throw badRequest([{ path: body.cron !== undefined ? 'cron' : 'every', message: `Temporal cannot read it: ${error.message}` }]);
     throw error;
   }
   return requireSchedule(deps, body.id);

@@ -4,14 +4,22 @@
 // (Toxiproxy in front of it), or the API process SIGKILLed mid-request.
 // Every round runs four operations at once: a deploy on each cluster (one of them through the
 // API, as a process, with an Idempotency-Key), a promotion to a target on each cluster, and a
-// re-onboarding of one cluster. The API fault SIGKILLs that API process mid-request and starts
-// another; the client retries with the same key, and exactly one deploy must result. After each
-// round every cluster is checked object by object (kubectl, straight to the API servers, past
-// the proxies): each operation
-// completed (or, for a promotion, rolled back) exactly, nothing missing, nothing extra, nothing
-// stuck, and the catalog agrees with the clusters. FLOTILLA_FAULT_SEED replays a run;
-// FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations by default),
-// FLOTILLA_FAULT_ONLY the kinds of fault.
+// re-onboarding of one cluster. Every other round (CLONE_EVERY; seeded, apart from the faults:
+// whether the odd or the even rounds, and which way each clone goes) adds a fifth: a clone
+// (cloneEnvironment, no data: its source has no databases) of an environment kept for it on one
+// cluster to the other cluster, under a fresh name, written as the API writes it (planClone,
+// checkClone, writeClone) and started through Temporal. The API fault SIGKILLs that API process
+// mid-request and starts another; the client retries with the same key, and exactly one deploy
+// must result. After each round every cluster is checked object by object (kubectl, straight to
+// the API servers, past the proxies): each operation completed (or, for a promotion, rolled
+// back) exactly, nothing missing, nothing extra, nothing stuck, and the catalog agrees with the
+// clusters. A clone is never half-made: completed, its objects the source revision's (its
+// Deployments' images and replicas the source's) and its record ready; or failed/cancelled with
+// nothing left of it (no namespace, no catalog environment, its record torn down or failed with
+// a message). A completed clone is torn down (teardownClone) in the same round, its namespace
+// gone after, so rounds do not pile up namespaces. FLOTILLA_FAULT_SEED replays a run;
+// FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations plus 6 or 7 clones
+// by default; the test's name gives the count), FLOTILLA_FAULT_ONLY the kinds of fault.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,12 +31,17 @@ import { startTemporalDevServer, type TemporalServerHandle } from '../../local/t
 import { ensureToolchain } from '../../local/toolchain.js';
 import { flotillaDataConverter } from '../../temporal/data-converter.js';
 import { PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
+import { checkClone, cloneId, planClone, writeClone } from '../../api/services/clones.js';
+import type { ApiDeps } from '../../api/deps.js';
+import { CloneRequest } from '../../domain/clone.js';
+import { cloneEnvironment } from '../../workflows/clone-environment.js';
 import { deployEnvironment } from '../../workflows/deploy-environment.js';
+import { teardownClone } from '../../workflows/teardown-clone.js';
 import { onboardCluster } from '../../workflows/onboard-cluster.js';
 import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
-import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
+import { createEnvironments, expectedRevisions, liveObjects, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
 import { shortRevision } from '../../domain/revision.js';
@@ -39,6 +52,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 const ROUNDS = Number(process.env.FLOTILLA_FAULT_ROUNDS ?? 13);
 const OPERATIONS_PER_ROUND = 4;
 const seed = Number(process.env.FLOTILLA_FAULT_SEED ?? Date.now() % 1_000_000);
+/** Every CLONE_EVERY-th round also clones (a fifth operation). */
+const CLONE_EVERY = 2;
+// Which rounds clone and which way: a generator of its own, so a seed's faults stay as they were.
+const cloneRandom = seededRandom(seed ^ 0x5eedc10e);
+const clonePhase = Math.floor(cloneRandom() * CLONE_EVERY);
+/** Per round: whether it clones, and which way (0: from the first cluster to the second, 1: back). */
+const CLONES = Array.from({ length: ROUNDS }, (_, i) => ({ clone: (i + clonePhase) % CLONE_EVERY === 0, way: cloneRandom() < 0.5 ? 0 : 1 }));
+const FAULTED_OPERATIONS = ROUNDS * OPERATIONS_PER_ROUND + CLONES.filter((c) => c.clone).length;
 const run = Math.random().toString(36).slice(2, 7);
 const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset', 'cluster-timeout', 'api-restart'] as const;
 type Fault = (typeof FAULTS)[number];
@@ -67,6 +88,11 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
   const taskQueue = `faults-${run}`;
   const clusterNames = [`fa-${run}`, `fb-${run}`] as const;
   const env = (n: string) => `fs-${n}-${run}`;
+  /** The clones' sources, one on each cluster (CLONES[r].way picks one), each cloned to the other cluster. */
+  const cloneWays = [
+    { source: env('ca'), to: clusterNames[1] },
+    { source: env('cb'), to: clusterNames[0] },
+  ] as const;
   let port: number;
   let temporal: TemporalServerHandle;
   let fleet: LocalFleet;
@@ -155,6 +181,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     const envs = [
       { name: env('src'), cluster: a }, { name: env('da'), cluster: a }, { name: env('db'), cluster: b },
       { name: env('pa'), cluster: a }, { name: env('pb'), cluster: b },
+      { name: cloneWays[0].source, cluster: a }, { name: cloneWays[1].source, cluster: b },
     ];
     await createEnvironments(tc.catalog, envs.map((e) => ({ ...e, tier: 'prod' as const })), shopSpec('0'));
     for (const e of envs) placement[e.name] = { cluster: e.cluster, direct: fleet.cluster(e.cluster).direct!.kubeconfigPath };
@@ -242,7 +269,37 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     expect(record.currentRevision, `${what}: desired in the catalog`).toBe(revision);
   }
 
-  it(`ends ${ROUNDS * OPERATIONS_PER_ROUND} faulted operations exactly`, async () => {
+  /** kubectl, straight to the API server: whether the namespace is gone (a NotFound; any other error is one). */
+  async function namespaceGone(cluster: string, namespace: string): Promise<boolean> {
+    return kubectl(toolchain.kubectl, fleet.cluster(cluster).direct!.kubeconfigPath, ['get', 'namespace', namespace, '-o', 'name']).then(() => false, (error: unknown) => {
+      if (/NotFound|not found/.test(String(error))) return true;
+      throw error;
+    });
+  }
+
+  /** Each Deployment's name, images and replicas, as kubectl sees them. */
+  async function deploymentShapes(environment: string): Promise<string[]> {
+    return (await liveObjects(toolchain.kubectl, placement[environment]!.direct, environment))
+      .filter((o) => o.kind === 'Deployment')
+      .map((o) => `${o.metadata.name}=${(o.spec?.template?.spec?.containers ?? []).map((c) => c.image).join(',')}x${o.spec?.replicas}`)
+      .sort();
+  }
+
+  /**
+   * A clone that did not complete: nothing of it may be left — no namespace, no objects, no
+   * catalog environment, and its record torn down (or failed, saying why).
+   */
+  async function expectNothingLeft(what: string, clone: { id: string; name: string; cluster: string; namespace: string }) {
+    const { id, name, cluster, namespace } = clone;
+    expect(await namespaceGone(cluster, namespace), `${what}: its namespace is gone`).toBe(true);
+    expect(await tc.catalog.environments.get(name), `${what}: its catalog environment is gone`).toBeUndefined();
+    const record = await tc.catalog.clones.require(id);
+    expect(['torn-down', 'failed'], `${what}: its record (${record.state}: ${record.message ?? ''})`).toContain(record.state);
+    if (record.state === 'failed') expect(record.message ?? '', `${what}: a failed record says why`).not.toBe('');
+  }
+
+  it(`ends ${FAULTED_OPERATIONS} faulted operations exactly (${ROUNDS} rounds, ${FAULTED_OPERATIONS - ROUNDS * OPERATIONS_PER_ROUND} with a clone)`, async () => {
+    const cloneDeps = { catalog: tc.catalog, now: () => new Date() };
     const next = seededRandom(seed);
     const lines: string[] = [];
     let faulted = 0;
@@ -257,6 +314,18 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       const [promoted, da, db] = [await setSpec(tc.catalog, env('src'), spec), await setSpec(tc.catalog, env('da'), spec), await setSpec(tc.catalog, env('db'), spec)];
       const id = (op: string) => `faults-${run}-${r}-${op}`;
       const started = Date.now();
+      // The clone, written as the API writes it (its plan and rules checked first), then started.
+      const way = CLONES[r - 1]!.clone ? cloneWays[CLONES[r - 1]!.way] : undefined;
+      const cloneName = env(`c${r}`);
+      let clone: { id: string; source: string; revision: string; cluster: string; namespace: string } | undefined;
+      if (way) {
+        const planned = await planClone(cloneDeps, CloneRequest.parse({ source: way.source, name: cloneName, cluster: way.to }));
+        await checkClone(cloneDeps, planned);
+        const cid = await cloneId(cloneDeps as unknown as ApiDeps, cloneName);
+        await writeClone(cloneDeps, planned, cid, 'faults');
+        clone = { id: cid, source: way.source, revision: planned.revision, cluster: way.to, namespace: planned.binding.namespace };
+        placement[cloneName] = { cluster: way.to, direct: fleet.cluster(way.to).direct!.kubeconfigPath };
+      }
 
       let viaApi = '';
       const deployA = settle(deployThroughApi(env('da'), id('da')).then(({ operationId, attempts, interrupted }) => {
@@ -271,6 +340,9 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
         args: [{ source: env('src'), revision: promoted, requestedBy: 'faults', rolloutTimeoutSeconds: 120, stages: [{ name: 'prod', targets: [env('pa'), env('pb')] }] }],
       }));
       const onboarding = settle(client.workflow.execute(onboardCluster, { taskQueue, workflowId: id('onboard'), args: [{ cluster, maxRetryIntervalMs: 2000 }] }));
+      const cloning = clone && settle(client.workflow.execute(cloneEnvironment, {
+        taskQueue, workflowId: clone.id, args: [{ cloneId: clone.id, requestedBy: 'faults', rolloutTimeoutSeconds: 120 }],
+      }));
       const injected = await inject(fault, cluster, after, next);
       const what = `round ${r} (${injected} after ${after} ms)`;
       expect(failure(await deployA), `${what}: deploy da`).toBe('');
@@ -278,9 +350,39 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       expect(failure(await onboarding), `${what}: onboarding`).toBe('');
       const promotionEnd = await promotion;
       expect(failure(promotionEnd), `${what}: promotion`).toBe('');
-      faulted += OPERATIONS_PER_ROUND;
+      const cloneEnd = cloning && await cloning;
+      if (cloneEnd) expect(failure(cloneEnd), `${what}: clone`).toBe('');
+      faulted += OPERATIONS_PER_ROUND + (cloneEnd ? 1 : 0);
       const outcome = promotionEnd.ok ? promotionEnd.value.outcome : undefined;
       expect(['completed', 'rolled-back'], `${what}: promotion outcome`).toContain(outcome);
+
+      // The clone: complete and exact, or nothing of it left. A completed one is torn down while
+      // the other checks run, and must leave nothing either.
+      let cloneOutcome = '';
+      let teardown: Promise<Settled<unknown>> | undefined;
+      if (clone && cloneEnd?.ok) {
+        const result = cloneEnd.value;
+        cloneOutcome = `clone→${clone.cluster.slice(0, 2)}:${result.outcome}`;
+        const cw = `${what}: clone ${clone.id} (${result.outcome}${result.message ? `: ${result.message}` : ''})`;
+        expect(['completed', 'failed', 'cancelled'], `${cw}: outcome`).toContain(result.outcome);
+        expect(await tc.catalog.operations.require(clone.id), `${cw}: in the operations index`).toMatchObject({ state: 'completed', outcome: result.outcome });
+        if (result.outcome === 'completed') {
+          expect(result.revision, `${cw}: revision`).toBe(clone.revision);
+          await expectRunning(cw, cloneName, clone.revision);
+          expect(await deploymentShapes(cloneName), `${cw}: Deployments (images, replicas) as its source's`).toEqual(await deploymentShapes(clone.source));
+          expect((await tc.catalog.clones.require(clone.id)).state, `${cw}: record`).toBe('ready');
+          const c = clone;
+          teardown = settle(client.workflow.execute(teardownClone, { taskQueue, workflowId: `teardown-${c.id}`, args: [{ cloneId: c.id, requestedBy: 'faults' }] }).then(async (down) => {
+            expect(down, `${cw}: teardown`).toMatchObject({ outcome: 'completed', alreadyTornDown: false });
+            await expectNothingLeft(`${cw}, torn down`, { ...c, name: cloneName });
+            expect((await tc.catalog.clones.require(c.id)).state, `${cw}: record after teardown`).toBe('torn-down');
+            expect((await tc.catalog.operations.require(`teardown-${c.id}`)).state, `${cw}: teardown in the operations index`).toBe('completed');
+          }));
+        } else {
+          await expectRunning(cw, cloneName, undefined);
+          await expectNothingLeft(cw, { ...clone, name: cloneName });
+        }
+      }
 
       // Object by object: each deploy at its revision; the promotion's targets all at the new
       // revision, or all back where they were.
@@ -296,14 +398,16 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       expect((await tc.catalog.clusters.require(cluster)).status, `${what}: ${cluster} status`).toBe('ready');
       expect(await kubectl(toolchain.kubectl, fleet.cluster(cluster).direct!.kubeconfigPath, ['get', 'serviceaccount', 'flotilla-agent', '-n', 'flotilla-system', '-o', 'name']).then((s) => s.trim()), `${what}: baseline`).toBe('serviceaccount/flotilla-agent');
       // Nothing stuck: every environment released, every operation recorded as ended.
-      expect(await tc.catalog.locks.heldBy(['src', 'da', 'db', 'pa', 'pb'].map(env)), `${what}: locks`).toEqual([]);
       for (const op of ['db', 'promote', 'onboard']) {
         expect((await tc.catalog.operations.require(id(op))).state, `${what}: ${op} in the operations index`).toBe('completed');
       }
-      lines.push(`${r}:${fault}@${after}ms:${outcome}:${Math.round((Date.now() - started) / 1000)}s${fault === 'api-restart' ? `(${viaApi})` : ''}`);
+      if (teardown) expect(failure(await teardown), `${what}: clone teardown`).toBe('');
+      // Also the clones' sources and this round's clone.
+      expect(await tc.catalog.locks.heldBy([...['src', 'da', 'db', 'pa', 'pb'].map(env), ...cloneWays.map((w) => w.source), cloneName]), `${what}: locks`).toEqual([]);
+      lines.push(`${r}:${fault}@${after}ms:${outcome}${cloneOutcome ? `:${cloneOutcome}` : ''}:${Math.round((Date.now() - started) / 1000)}s${fault === 'api-restart' ? `(${viaApi})` : ''}`);
     }
     console.log(`fault suite seed ${seed}: ${faulted} faulted operations; ${lines.join(' ')}`);
-    expect(faulted).toBe(ROUNDS * OPERATIONS_PER_ROUND);
+    expect(faulted).toBe(FAULTED_OPERATIONS);
     // The suite proper: at least 50 faulted operations (a shorter run only when asked for).
     if (process.env.FLOTILLA_FAULT_ROUNDS === undefined) expect(faulted).toBeGreaterThanOrEqual(50);
   }, 1_800_000);

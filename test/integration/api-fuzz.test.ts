@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { kubeconfigCluster, startTestApi, type TestApi } from '../support/api-server.js';
+import { MemorySchedules } from '../support/memory-schedules.js';
 import { shopEnvironment } from '../support/fixtures.js';
 
 const run = promisify(execFile);
@@ -17,7 +18,8 @@ describe('schemathesis against /v1/openapi.json', () => {
   beforeAll(async () => {
     ({ stdout: st } = await run('bash', [resolve('scripts/schemathesis.sh'), '--path']));
     st = st.trim();
-    api = await startTestApi();
+    // Schedules in memory: what the fuzzer makes must not run on the tier's Temporal.
+    api = await startTestApi({ schedules: new MemorySchedules() });
     // Something to find, so that reads and updates reach past 404.
     await api.request('POST', '/v1/clusters', { body: kubeconfigCluster('dev-1', { tier: 'dev' }) });
     await api.request('POST', '/v1/environments', { body: shopEnvironment({ name: 'shop-dev', cluster: 'dev-1', tier: 'dev' }) });

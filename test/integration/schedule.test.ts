@@ -87,6 +87,13 @@ describe('scheduled compliance clones (Temporal Schedules)', () => {
   const activeClones = async () => (await tc.catalog.clones.list({ name: cloneName, active: true })).map((c) => c.id);
 
   it('runs twice and leaves exactly one clone; paused, it runs no more; a trigger runs it now and still leaves one', async () => {
+    // A cron expression of five fields that Temporal cannot read: 400 naming it, nothing made.
+    const unreadable = await api.request<{ error: { details: { path: string }[] } }>('POST', '/v1/schedules', {
+      token, body: { id: `${scheduleId}-bad`, cron: '61 25 * * *', clone: { source: src, name: `${cloneName}-bad`, cluster: b.name, tier: 'compliance' } },
+    });
+    expect([unreadable.status, unreadable.body.error.details.map((d) => d.path)]).toEqual([400, ['cron']]);
+    expect((await api.request('GET', `/v1/schedules/${scheduleId}-bad`, { token })).status).toBe(404);
+
     const res = await api.request<ScheduleView>('POST', '/v1/schedules', {
       token, body: { id: scheduleId, every: '10s', clone: { source: src, name: cloneName, cluster: b.name, tier: 'compliance' } },
     });
