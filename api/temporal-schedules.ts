@@ -46,7 +46,9 @@ export function temporalSchedules(client: Client, taskQueue: string): ScheduleCl
         });
       } catch (error) {
         if (error instanceof ScheduleAlreadyRunning) throw new ScheduleExistsError(s.id);
-        // gRPC INVALID_ARGUMENT: Temporal's own reading of the cron expression or time zone.
+        // The client reads the cron expression and time zone before sending (a TypeError: "Minute
+        // is not in range [0-59]", "unknown time zone …"); the server may refuse too (INVALID_ARGUMENT).
+        if (error instanceof TypeError) throw new ScheduleInvalidError(error.message);
         if (isGrpcServiceError(error) && error.code === 3) throw new ScheduleInvalidError(error.details || error.message);
         throw error;
       }

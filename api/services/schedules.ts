@@ -69,7 +69,10 @@ export async function createSchedule(deps: ApiDeps, body: ScheduleBody, planned:
   } catch (error) {
     await removeSecrets(deps, body.id);
     if (error instanceof ScheduleExistsError) throw new ApiError(409, 'conflict', error.message, [{ path: 'id', message: 'is an existing schedule' }]);
-    if (error instanceof ScheduleInvalidError) throw badRequest([{ path: body.cron !== undefined ? 'cron' : 'every', message: `Temporal cannot read it: ${error.message}` }]);
+    if (error instanceof ScheduleInvalidError) {
+      const path = /time ?zone/i.test(error.message) ? 'timezone' : body.cron !== undefined ? 'cron' : 'every';
+      throw badRequest([{ path, message: `Temporal cannot read it: ${error.message}` }]);
+    }
     throw error;
   }
   return requireSchedule(deps, body.id);

@@ -343,7 +343,10 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       const cloning = clone && settle(client.workflow.execute(cloneEnvironment, {
         taskQueue, workflowId: clone.id, args: [{ cloneId: clone.id, requestedBy: 'faults', rolloutTimeoutSeconds: 120 }],
       }));
+      const T = (m: string) => console.log(`TIMING r${r} ${m} +${Date.now() - started}ms`);
+      void deployA.then(() => T('deployA')); void deployB.then(() => T('deployB')); void promotion.then(() => T('promotion')); void onboarding.then(() => T('onboard')); void cloning?.then(() => T('clone'));
       const injected = await inject(fault, cluster, after, next);
+      T('injected');
       const what = `round ${r} (${injected} after ${after} ms)`;
       expect(failure(await deployA), `${what}: deploy da`).toBe('');
       expect(failure(await deployB), `${what}: deploy db`).toBe('');
@@ -372,6 +375,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
           expect(await deploymentShapes(cloneName), `${cw}: Deployments (images, replicas) as its source's`).toEqual(await deploymentShapes(clone.source));
           expect((await tc.catalog.clones.require(clone.id)).state, `${cw}: record`).toBe('ready');
           const c = clone;
+          T('clone checked');
           teardown = settle(client.workflow.execute(teardownClone, { taskQueue, workflowId: `teardown-${c.id}`, args: [{ cloneId: c.id, requestedBy: 'faults' }] }).then(async (down) => {
             expect(down, `${cw}: teardown`).toMatchObject({ outcome: 'completed', alreadyTornDown: false });
             await expectNothingLeft(`${cw}, torn down`, { ...c, name: cloneName });
@@ -401,7 +405,9 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       for (const op of ['db', 'promote', 'onboard']) {
         expect((await tc.catalog.operations.require(id(op))).state, `${what}: ${op} in the operations index`).toBe('completed');
       }
+      T('checks done');
       if (teardown) expect(failure(await teardown), `${what}: clone teardown`).toBe('');
+      T('teardown done');
       // Also the clones' sources and this round's clone.
       expect(await tc.catalog.locks.heldBy([...['src', 'da', 'db', 'pa', 'pb'].map(env), ...cloneWays.map((w) => w.source), cloneName]), `${what}: locks`).toEqual([]);
       lines.push(`${r}:${fault}@${after}ms:${outcome}${cloneOutcome ? `:${cloneOutcome}` : ''}:${Math.round((Date.now() - started) / 1000)}s${fault === 'api-restart' ? `(${viaApi})` : ''}`);

@@ -9,7 +9,7 @@ import { createApp } from '../../api/app.js';
 import type { Role } from '../../api/authz.js';
 import type { AppDeps, CodecServerOptions } from '../../api/deps.js';
 import { createLogger } from '../../api/http/logger.js';
-import { OperationAlreadyRunningError, type OperationDescription, type OperationStarter, type StartedOperation } from '../../api/starter.js';
+import { OperationAlreadyRunningError, OperationNotFoundError, type OperationDescription, type OperationStarter, type StartedOperation } from '../../api/starter.js';
 import type { Tier } from '../../domain/environment.js';
 import { type Catalog, openCatalog } from '../../store/catalog.js';
 import { PayloadKeyRing } from '../../temporal/key-ring.js';
@@ -26,6 +26,11 @@ export class RecordingStarter implements OperationStarter {
     this.calls.push({ workflowType, args, workflowId });
     this.status.set(workflowId, 'RUNNING');
     return { workflowId, runId: randomUUID() };
+  }
+
+  async cancel(workflowId: string): Promise<void> {
+    if (this.status.get(workflowId) !== 'RUNNING') throw new OperationNotFoundError(workflowId);
+    this.status.set(workflowId, 'CANCELLED');
   }
 
   async describe(workflowId: string): Promise<OperationDescription | undefined> {
