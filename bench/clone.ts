@@ -29,7 +29,6 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { clonePermissions, checkClone, cloneId, planClone, writeClone } from '../api/services/clones.js';
-import type { ApiDeps } from '../api/deps.js';
 import { CloneRequest } from '../domain/clone.js';
 import type { AppSpecInput } from '../domain/environment.js';
 import { LocalFleet } from '../local/fleet.js';
@@ -166,7 +165,7 @@ async function main(): Promise<void> {
   await client.workflow.execute(deployEnvironment, { taskQueue, workflowId: `deploy-${SOURCE}`, args: [{ environment: SOURCE, requestedBy: 'bench', rolloutTimeoutSeconds: 300 }] });
 
   // The API's own steps (api/services/clones.ts), minus HTTP: plan and check, write, then the workflow.
-  const deps = { catalog, now: () => new Date() } as unknown as ApiDeps;
+  const deps = { catalog, now: () => new Date() };
   const samples: Record<Key, Sample[]> = { A: [], B: [], C: [], D: [] };
   const fresh = async () => {
     const db = await createTestDatabase(server.url);

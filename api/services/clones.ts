@@ -112,7 +112,7 @@ export async function checkClone(deps: CloneDeps, planned: PlannedClone): Promis
   await requireNamespaceFree(deps.catalog, planned.binding, planned.request.namespace ? 'namespace' : 'name');
 }
 
-export async function cloneId(deps: ApiDeps, name: string): Promise<string> {
+export async function cloneId(deps: CloneDeps, name: string): Promise<string> {
   return `clone-${name}-${(await deps.catalog.clones.list({ name })).length + 1}`;
 }
 

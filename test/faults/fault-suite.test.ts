@@ -4,8 +4,8 @@
 // (Toxiproxy in front of it), or the API process SIGKILLed mid-request.
 // Every round runs four operations at once: a deploy on each cluster (one of them through the
 // API, as a process, with an Idempotency-Key), a promotion to a target on each cluster, and a
-// re-onboarding of one cluster. Every other round (CLONE_EVERY; seeded, apart from the faults:
-// whether the odd or the even rounds, and which way each clone goes) adds a fifth: a clone
+// re-onboarding of one cluster. Every fourth round (CLONE_EVERY; seeded, apart from the faults:
+// which of each four rounds, and which way each clone goes) adds a fifth: a clone
 // (cloneEnvironment, no data: its source has no databases) of an environment kept for it on one
 // cluster to the other cluster, under a fresh name, written as the API writes it (planClone,
 // checkClone, writeClone) and started through Temporal. The API fault SIGKILLs that API process
@@ -16,10 +16,13 @@
 // clusters. A clone is never half-made: completed, its objects the source revision's (its
 // Deployments' images and replicas the source's) and its record ready; or failed/cancelled with
 // nothing left of it (no namespace, no catalog environment, its record torn down or failed with
-// a message). A completed clone is torn down (teardownClone) in the same round, its namespace
-// gone after, so rounds do not pile up namespaces. FLOTILLA_FAULT_SEED replays a run;
-// FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations plus 6 or 7 clones
-// by default; the test's name gives the count), FLOTILLA_FAULT_ONLY the kinds of fault.
+// a message). A completed clone is torn down (teardownClone) in the same round, as soon as it is
+// checked (the fault may still be on), its namespace gone after, so rounds do not pile up
+// namespaces; the teardown is not counted as a faulted operation. FLOTILLA_FAULT_SEED replays a
+// run; FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations plus 3 or 4
+// clones by default; the test's name gives the count), FLOTILLA_FAULT_ONLY the kinds of fault.
+// Only every fourth round clones because a clone round costs about 10 s more (its teardown waits
+// for the namespace to go), and the tier may grow by about 40 s at 13 rounds.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,9 +35,8 @@ import { ensureToolchain } from '../../local/toolchain.js';
 import { flotillaDataConverter } from '../../temporal/data-converter.js';
 import { PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
 import { checkClone, cloneId, planClone, writeClone } from '../../api/services/clones.js';
-import type { ApiDeps } from '../../api/deps.js';
 import { CloneRequest } from '../../domain/clone.js';
-import { cloneEnvironment } from '../../workflows/clone-environment.js';
+import { cloneEnvironment, type CloneResult } from '../../workflows/clone-environment.js';
 import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { teardownClone } from '../../workflows/teardown-clone.js';
 import { onboardCluster } from '../../workflows/onboard-cluster.js';
@@ -52,13 +54,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 const ROUNDS = Number(process.env.FLOTILLA_FAULT_ROUNDS ?? 13);
 const OPERATIONS_PER_ROUND = 4;
 const seed = Number(process.env.FLOTILLA_FAULT_SEED ?? Date.now() % 1_000_000);
-/** Every CLONE_EVERY-th round also clones (a fifth operation). */
-const CLONE_EVERY = 2;
+/** Every CLONE_EVERY-th round also clones (a fifth operation): each costs about 10 s (its teardown). */
+const CLONE_EVERY = 4;
 // Which rounds clone and which way: a generator of its own, so a seed's faults stay as they were.
 const cloneRandom = seededRandom(seed ^ 0x5eedc10e);
-const clonePhase = Math.floor(cloneRandom() * CLONE_EVERY);
+/** The first round that clones (0-based): one of the first CLONE_EVERY, so even a short run clones. */
+const firstClone = Math.floor(cloneRandom() * Math.min(CLONE_EVERY, ROUNDS));
 /** Per round: whether it clones, and which way (0: from the first cluster to the second, 1: back). */
-const CLONES = Array.from({ length: ROUNDS }, (_, i) => ({ clone: (i + clonePhase) % CLONE_EVERY === 0, way: cloneRandom() < 0.5 ? 0 : 1 }));
+const CLONES = Array.from({ length: ROUNDS }, (_, i) => ({ clone: i >= firstClone && (i - firstClone) % CLONE_EVERY === 0, way: cloneRandom() < 0.5 ? 0 : 1 }));
 const FAULTED_OPERATIONS = ROUNDS * OPERATIONS_PER_ROUND + CLONES.filter((c) => c.clone).length;
 const run = Math.random().toString(36).slice(2, 7);
 const FAULTS = ['worker-kill', 'temporal-restart', 'cluster-down', 'cluster-slow', 'cluster-reset', 'cluster-timeout', 'api-restart'] as const;
@@ -67,6 +70,9 @@ type Fault = (typeof FAULTS)[number];
 const MENU: readonly Fault[] = process.env.FLOTILLA_FAULT_ONLY ? FAULTS.filter((f) => process.env.FLOTILLA_FAULT_ONLY!.split(',').includes(f)) : FAULTS;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A round's clone: its record's id, its environment, where it goes, and what it must run. */
+interface RoundClone { id: string; name: string; source: string; revision: string; cluster: string; namespace: string }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 /** An operation's end, without throwing: the round checks every one. */
@@ -289,13 +295,39 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
    * A clone that did not complete: nothing of it may be left — no namespace, no objects, no
    * catalog environment, and its record torn down (or failed, saying why).
    */
-  async function expectNothingLeft(what: string, clone: { id: string; name: string; cluster: string; namespace: string }) {
+  async function expectNothingLeft(what: string, clone: RoundClone) {
     const { id, name, cluster, namespace } = clone;
     expect(await namespaceGone(cluster, namespace), `${what}: its namespace is gone`).toBe(true);
     expect(await tc.catalog.environments.get(name), `${what}: its catalog environment is gone`).toBeUndefined();
     const record = await tc.catalog.clones.require(id);
     expect(['torn-down', 'failed'], `${what}: its record (${record.state}: ${record.message ?? ''})`).toContain(record.state);
     if (record.state === 'failed') expect(record.message ?? '', `${what}: a failed record says why`).not.toBe('');
+  }
+
+  /**
+   * The round's clone, once its workflow ends: complete and exact (and then torn down, leaving
+   * nothing), or nothing left of it; its outcome. Throws what does not hold.
+   */
+  async function endClone(what: string, clone: RoundClone, ending: Promise<CloneResult>): Promise<string> {
+    const result = await ending;
+    const cw = `${what} (${result.outcome}${result.message ? `: ${result.message}` : ''})`;
+    expect(['completed', 'failed', 'cancelled'], `${cw}: outcome`).toContain(result.outcome);
+    expect(await tc.catalog.operations.require(clone.id), `${cw}: in the operations index`).toMatchObject({ state: 'completed', outcome: result.outcome });
+    if (result.outcome !== 'completed') {
+      await expectRunning(cw, clone.name, undefined);
+      await expectNothingLeft(cw, clone);
+      return result.outcome;
+    }
+    expect(result.revision, `${cw}: revision`).toBe(clone.revision);
+    await expectRunning(cw, clone.name, clone.revision);
+    expect(await deploymentShapes(clone.name), `${cw}: Deployments (images, replicas) as its source's`).toEqual(await deploymentShapes(clone.source));
+    expect((await tc.catalog.clones.require(clone.id)).state, `${cw}: record`).toBe('ready');
+    const down = await client.workflow.execute(teardownClone, { taskQueue, workflowId: `teardown-${clone.id}`, args: [{ cloneId: clone.id, requestedBy: 'faults' }] });
+    expect(down, `${cw}: teardown`).toMatchObject({ outcome: 'completed', alreadyTornDown: false });
+    await expectNothingLeft(`${cw}, torn down`, clone);
+    expect((await tc.catalog.clones.require(clone.id)).state, `${cw}: record after teardown`).toBe('torn-down');
+    expect((await tc.catalog.operations.require(`teardown-${clone.id}`)).state, `${cw}: teardown in the operations index`).toBe('completed');
+    return result.outcome;
   }
 
   it(`ends ${FAULTED_OPERATIONS} faulted operations exactly (${ROUNDS} rounds, ${FAULTED_OPERATIONS - ROUNDS * OPERATIONS_PER_ROUND} with a clone)`, async () => {
@@ -317,13 +349,13 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       // The clone, written as the API writes it (its plan and rules checked first), then started.
       const way = CLONES[r - 1]!.clone ? cloneWays[CLONES[r - 1]!.way] : undefined;
       const cloneName = env(`c${r}`);
-      let clone: { id: string; source: string; revision: string; cluster: string; namespace: string } | undefined;
+      let clone: RoundClone | undefined;
       if (way) {
         const planned = await planClone(cloneDeps, CloneRequest.parse({ source: way.source, name: cloneName, cluster: way.to }));
         await checkClone(cloneDeps, planned);
-        const cid = await cloneId(cloneDeps as unknown as ApiDeps, cloneName);
+        const cid = await cloneId(cloneDeps, cloneName);
         await writeClone(cloneDeps, planned, cid, 'faults');
-        clone = { id: cid, source: way.source, revision: planned.revision, cluster: way.to, namespace: planned.binding.namespace };
+        clone = { id: cid, name: cloneName, source: way.source, revision: planned.revision, cluster: way.to, namespace: planned.binding.namespace };
         placement[cloneName] = { cluster: way.to, direct: fleet.cluster(way.to).direct!.kubeconfigPath };
       }
 
@@ -340,53 +372,21 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
         args: [{ source: env('src'), revision: promoted, requestedBy: 'faults', rolloutTimeoutSeconds: 120, stages: [{ name: 'prod', targets: [env('pa'), env('pb')] }] }],
       }));
       const onboarding = settle(client.workflow.execute(onboardCluster, { taskQueue, workflowId: id('onboard'), args: [{ cluster, maxRetryIntervalMs: 2000 }] }));
-      const cloning = clone && settle(client.workflow.execute(cloneEnvironment, {
+      // Checked as soon as it ends, and torn down then (the fault may still be on): the other
+      // operations' ends and checks overlap its teardown.
+      const cloning = clone && settle(endClone(`round ${r} (${fault} after ${after} ms): clone ${clone.id}`, clone, client.workflow.execute(cloneEnvironment, {
         taskQueue, workflowId: clone.id, args: [{ cloneId: clone.id, requestedBy: 'faults', rolloutTimeoutSeconds: 120 }],
-      }));
-      const T = (m: string) => console.log(`TIMING r${r} ${m} +${Date.now() - started}ms`);
-      void deployA.then(() => T('deployA')); void deployB.then(() => T('deployB')); void promotion.then(() => T('promotion')); void onboarding.then(() => T('onboard')); void cloning?.then(() => T('clone'));
+      })));
       const injected = await inject(fault, cluster, after, next);
-      T('injected');
       const what = `round ${r} (${injected} after ${after} ms)`;
       expect(failure(await deployA), `${what}: deploy da`).toBe('');
       expect(failure(await deployB), `${what}: deploy db`).toBe('');
       expect(failure(await onboarding), `${what}: onboarding`).toBe('');
       const promotionEnd = await promotion;
       expect(failure(promotionEnd), `${what}: promotion`).toBe('');
-      const cloneEnd = cloning && await cloning;
-      if (cloneEnd) expect(failure(cloneEnd), `${what}: clone`).toBe('');
-      faulted += OPERATIONS_PER_ROUND + (cloneEnd ? 1 : 0);
+      faulted += OPERATIONS_PER_ROUND;
       const outcome = promotionEnd.ok ? promotionEnd.value.outcome : undefined;
       expect(['completed', 'rolled-back'], `${what}: promotion outcome`).toContain(outcome);
-
-      // The clone: complete and exact, or nothing of it left. A completed one is torn down while
-      // the other checks run, and must leave nothing either.
-      let cloneOutcome = '';
-      let teardown: Promise<Settled<unknown>> | undefined;
-      if (clone && cloneEnd?.ok) {
-        const result = cloneEnd.value;
-        cloneOutcome = `clone→${clone.cluster.slice(0, 2)}:${result.outcome}`;
-        const cw = `${what}: clone ${clone.id} (${result.outcome}${result.message ? `: ${result.message}` : ''})`;
-        expect(['completed', 'failed', 'cancelled'], `${cw}: outcome`).toContain(result.outcome);
-        expect(await tc.catalog.operations.require(clone.id), `${cw}: in the operations index`).toMatchObject({ state: 'completed', outcome: result.outcome });
-        if (result.outcome === 'completed') {
-          expect(result.revision, `${cw}: revision`).toBe(clone.revision);
-          await expectRunning(cw, cloneName, clone.revision);
-          expect(await deploymentShapes(cloneName), `${cw}: Deployments (images, replicas) as its source's`).toEqual(await deploymentShapes(clone.source));
-          expect((await tc.catalog.clones.require(clone.id)).state, `${cw}: record`).toBe('ready');
-          const c = clone;
-          T('clone checked');
-          teardown = settle(client.workflow.execute(teardownClone, { taskQueue, workflowId: `teardown-${c.id}`, args: [{ cloneId: c.id, requestedBy: 'faults' }] }).then(async (down) => {
-            expect(down, `${cw}: teardown`).toMatchObject({ outcome: 'completed', alreadyTornDown: false });
-            await expectNothingLeft(`${cw}, torn down`, { ...c, name: cloneName });
-            expect((await tc.catalog.clones.require(c.id)).state, `${cw}: record after teardown`).toBe('torn-down');
-            expect((await tc.catalog.operations.require(`teardown-${c.id}`)).state, `${cw}: teardown in the operations index`).toBe('completed');
-          }));
-        } else {
-          await expectRunning(cw, cloneName, undefined);
-          await expectNothingLeft(cw, { ...clone, name: cloneName });
-        }
-      }
 
       // Object by object: each deploy at its revision; the promotion's targets all at the new
       // revision, or all back where they were.
@@ -405,9 +405,12 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       for (const op of ['db', 'promote', 'onboard']) {
         expect((await tc.catalog.operations.require(id(op))).state, `${what}: ${op} in the operations index`).toBe('completed');
       }
-      T('checks done');
-      if (teardown) expect(failure(await teardown), `${what}: clone teardown`).toBe('');
-      T('teardown done');
+      const cloneEnd = cloning && await cloning;
+      if (cloneEnd) {
+        expect(failure(cloneEnd), `${what}: clone`).toBe('');
+        faulted += 1;
+      }
+      const cloneOutcome = clone && cloneEnd?.ok ? `clone→${clone.cluster.slice(0, 2)}:${cloneEnd.value}` : '';
       // Also the clones' sources and this round's clone.
       expect(await tc.catalog.locks.heldBy([...['src', 'da', 'db', 'pa', 'pb'].map(env), ...cloneWays.map((w) => w.source), cloneName]), `${what}: locks`).toEqual([]);
       lines.push(`${r}:${fault}@${after}ms:${outcome}${cloneOutcome ? `:${cloneOutcome}` : ''}:${Math.round((Date.now() - started) / 1000)}s${fault === 'api-restart' ? `(${viaApi})` : ''}`);
