@@ -70,6 +70,8 @@ function activitiesOf(s: Scenario, calls: Calls): AllActivities {
     async removeBaseline() { throw new Error('not used'); },
     async readCapacity() { throw new Error('not used'); },
     async setClusterStatus() {},
+    async previousClones() { throw new Error('not used'); },
+    async writeScheduledClone() { throw new Error('not used'); },
     ...s.stubs,
   } satisfies AllActivities;
   return recorded(calls, stubs);

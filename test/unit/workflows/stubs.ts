@@ -9,9 +9,11 @@ import type { DrillActivities } from '../../../activities/drill-types.js';
 import type { OnboardingActivities } from '../../../activities/onboarding-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../../../activities/promotion-types.js';
+import type { ScheduleActivities } from '../../../activities/schedule-types.js';
 import type { RulesVerdict } from '../../../domain/rules.js';
 
-export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities & CloneActivities & DataCopyActivities & DrillActivities;
+export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities & CloneActivities & DataCopyActivities & DrillActivities
+  & ScheduleActivities;
 type AnyActivity = (input: never) => Promise<unknown>;
 
 export interface Call {
@@ -207,7 +209,7 @@ export const ACTIVITY_NAMES = [
   'acquireEnvironments', 'releaseEnvironments', 'reportOperation', 'planPromotion', 'checkHealth',
   'probeCluster', 'installBaseline', 'removeBaseline', 'readCapacity', 'setClusterStatus',
   'planClone', 'markClone', 'forgetCloneEnvironment', 'checkDataPolicy', 'copyDatabase', 'dropClonedData',
-  'validateClone', 'saveDrillReport',
+  'validateClone', 'saveDrillReport', 'previousClones', 'writeScheduledClone',
 ] as const satisfies readonly (keyof AllActivities)[];
 // Fails to compile when an activity is added to a contract but not to the list above.
 const everyActivityListed: Exclude<keyof AllActivities, (typeof ACTIVITY_NAMES)[number]> extends never ? true : never = true;
