@@ -4,7 +4,7 @@
 // (Toxiproxy in front of it), or the API process SIGKILLed mid-request.
 // Every round runs four operations at once: a deploy on each cluster (one of them through the
 // API, as a process, with an Idempotency-Key), a promotion to a target on each cluster, and a
-// re-onboarding of one cluster. Every fourth round (CLONE_EVERY; seeded, apart from the faults:
+// re-onboarding of one cluster. Every sixth round (CLONE_EVERY; seeded, apart from the faults:
 // which of each four rounds, and which way each clone goes) adds a fifth: a clone
 // (cloneEnvironment, no data: its source has no databases) of an environment kept for it on one
 // cluster to the other cluster, under a fresh name, written as the API writes it (planClone,
@@ -19,9 +19,9 @@
 // a message). A completed clone is torn down (teardownClone) in the same round, as soon as it is
 // checked (the fault may still be on), its namespace gone after, so rounds do not pile up
 // namespaces; the teardown is not counted as a faulted operation. FLOTILLA_FAULT_SEED replays a
-// run; FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations plus 3 or 4
+// run; FLOTILLA_FAULT_ROUNDS sets its length (13 rounds = 52 faulted operations plus 2 or 3
 // clones by default; the test's name gives the count), FLOTILLA_FAULT_ONLY the kinds of fault.
-// Only every fourth round clones because a clone round costs about 10 s more (its teardown waits
+// Only every sixth round clones because a clone round costs about 10 s more (its teardown waits
 // for the namespace to go), and the tier may grow by about 40 s at 13 rounds.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -55,7 +55,7 @@ const ROUNDS = Number(process.env.FLOTILLA_FAULT_ROUNDS ?? 13);
 const OPERATIONS_PER_ROUND = 4;
 const seed = Number(process.env.FLOTILLA_FAULT_SEED ?? Date.now() % 1_000_000);
 /** Every CLONE_EVERY-th round also clones (a fifth operation): each costs about 10 s (its teardown). */
-const CLONE_EVERY = 4;
+const CLONE_EVERY = 6;
 // Which rounds clone and which way: a generator of its own, so a seed's faults stay as they were.
 const cloneRandom = seededRandom(seed ^ 0x5eedc10e);
 /** The first round that clones (0-based): one of the first CLONE_EVERY, so even a short run clones. */

@@ -1,4 +1,4 @@
-// The worker process is SIGKILLed at a random moment during each of 8 promotions, then a new
+// The worker process is SIGKILLed at a random moment during each of 6 promotions, then a new
 // one starts. Every promotion must end exactly: completed with every target at the new
 // revision, or (when a target cannot run it) rolled back with every target at its previous
 // one — checked object by object with kubectl. Some runs (seeded) are also cancelled through
@@ -23,9 +23,9 @@ import { tierClient } from '../support/tier-temporal.js';
 const toolchain = inject('toolchain');
 const [us] = inject('clusters');
 const run = Math.random().toString(36).slice(2, 7);
-// 8 runs (2 rolled back, 2 cancelled; a fresh seed each CI run) fit the test command's budget;
+// 6 runs (1 rolled back, 1 cancelled; a fresh seed each CI run) fit the test command's budget;
 // FLOTILLA_CHAOS_RUNS runs more (cancels stay a quarter of them).
-const RUNS = Number(process.env.FLOTILLA_CHAOS_RUNS ?? 8);
+const RUNS = Number(process.env.FLOTILLA_CHAOS_RUNS ?? 6);
 /** Runs that also get a native cancel (never a failing one: its rollback may already be under way). */
 const CANCELS = Math.max(1, Math.floor(RUNS / 4));
 const seed = Number(process.env.FLOTILLA_CHAOS_SEED ?? Date.now() % 1_000_000);
