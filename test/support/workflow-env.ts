@@ -17,6 +17,7 @@
 // activity abandoned mid-run by a workflow that closes under it (e.g. a child cancelled without
 // waiting for its activity) keeps time locked on that server for good — give such a test its
 // own environment.
+import { afterAll, beforeAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -133,5 +134,27 @@ export async function startWorker(env: TestWorkflowEnvironment, options: TestWor
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await running;
     },
+  };
+}
+
+/**
+ * A test file's time-skipping server and one worker over `activities` (a Switchboard's), set
+ * up before its tests and stopped after them; `env` and `taskQueue` are read once it is up.
+ */
+export function fileWorker(activities: object, bundle: () => Promise<WorkflowBundle>): { readonly env: TestWorkflowEnvironment; readonly taskQueue: string } {
+  let env: TestWorkflowEnvironment | undefined;
+  let worker: RunningWorker | undefined;
+  beforeAll(async () => {
+    const [started, workflowBundle] = await Promise.all([timeSkippingEnv(), bundle()]);
+    env = started;
+    worker = await startWorker(env, { activities, workflowBundle });
+  }, 120_000);
+  afterAll(async () => {
+    await worker?.stop();
+    await env?.teardown();
+  });
+  return {
+    get env() { return env!; },
+    get taskQueue() { return worker!.taskQueue; },
   };
 }

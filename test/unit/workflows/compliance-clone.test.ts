@@ -5,27 +5,15 @@
 // (the run says why), and a run cancelled while its clone is made (the clone is torn down, the
 // run ends cancelled).
 import { Context } from '@temporalio/activity';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ScheduledRunInput } from '../../../domain/schedule.js';
 import { complianceClone } from '../../../workflows/compliance-clone.js';
-import { sharedWorkflowBundle, startWorker, timeSkippingEnv, withWorker, type RunningWorker } from '../../support/workflow-env.js';
+import { fileWorker, sharedWorkflowBundle, timeSkippingEnv, withWorker } from '../../support/workflow-env.js';
 import { type AllActivities, Calls, clonePlan, cloneStubs, deployStubs, permanent, recorded, Switchboard, until } from './stubs.js';
 
 const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
-let env: TestWorkflowEnvironment;
-let shared: RunningWorker;
-
-beforeAll(async () => {
-  const [started, workflowBundle] = await Promise.all([timeSkippingEnv(), bundle()]);
-  env = started;
-  shared = await startWorker(env, { activities: board.activities, workflowBundle });
-}, 120_000);
-afterAll(async () => {
-  await shared?.stop();
-  await env?.teardown();
-});
+const file = fileWorker(board.activities, bundle);
 
 const INPUT: ScheduledRunInput = {
   schedule: 'nightly', kind: 'clone', createdBy: 'olga',
@@ -53,7 +41,7 @@ describe('complianceClone', { timeout: 60_000 }, () => {
   it('the previous run\'s clone cannot be torn down: the run fails saying so, and writes nothing new', async () => {
     const calls = new Calls();
     board.use(stubs(calls, { async removeDeployment() { throw permanent('namespace shop-dr is stuck terminating', 'NamespaceStuck'); } }));
-    const result = await env.client.workflow.execute(complianceClone, { taskQueue: shared.taskQueue, workflowId: runId(1), args: [INPUT] });
+    const result = await file.env.client.workflow.execute(complianceClone, { taskQueue: file.taskQueue, workflowId: runId(1), args: [INPUT] });
     expect(result).toMatchObject({ outcome: 'failed', replaced: [] });
     expect(result.message).toContain('clone-shop-dr-20261202T020000Z could not be torn down');
     expect(calls.of('writeScheduledClone')).toEqual([]);
@@ -63,7 +51,7 @@ describe('complianceClone', { timeout: 60_000 }, () => {
   it('a clone that fails: the run fails with the clone\'s reason, after replacing the previous one', async () => {
     const calls = new Calls();
     board.use(stubs(calls, { async copyDatabase() { throw permanent('target database orders_db is not empty', 'TargetNotEmpty'); } }));
-    const result = await env.client.workflow.execute(complianceClone, { taskQueue: shared.taskQueue, workflowId: runId(2), args: [INPUT] });
+    const result = await file.env.client.workflow.execute(complianceClone, { taskQueue: file.taskQueue, workflowId: runId(2), args: [INPUT] });
     expect(result).toMatchObject({ outcome: 'failed', replaced: ['clone-shop-dr-20261202T020000Z'], message: 'target database orders_db is not empty' });
     expect(calls.of('writeScheduledClone')).toEqual([expect.objectContaining({ schedule: 'nightly', cloneId: 'clone-shop-dr-20261203T020002Z', requestedBy: 'schedule/nightly' })]);
   });

@@ -4,29 +4,17 @@
 // the per-environment lock of a standalone deploy.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { DeployPlan } from '../../../activities/deploy-types.js';
 import { deployEnvironment, type DeployInput } from '../../../workflows/deploy-environment.js';
 import { recordHistory } from '../../support/histories.js';
-import { sharedWorkflowBundle, startWorker, timeSkippingEnv, type RunningWorker } from '../../support/workflow-env.js';
+import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { type AllActivities, Calls, deployStubs, permanent, recorded, refused, Switchboard } from './stubs.js';
 
 const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
-let env: TestWorkflowEnvironment;
-let shared: RunningWorker;
 let runs = 0;
-
-beforeAll(async () => {
-  const [started, workflowBundle] = await Promise.all([timeSkippingEnv(), bundle()]);
-  env = started;
-  shared = await startWorker(env, { activities: board.activities, workflowBundle });
-}, 120_000);
-afterAll(async () => {
-  await shared?.stop();
-  await env?.teardown();
-});
+const file = fileWorker(board.activities, bundle);
 
 interface Scenario {
   input?: Partial<DeployInput>;
@@ -41,7 +29,7 @@ async function deploy(s: Scenario = {}) {
   board.use(recorded(calls, { ...deployStubs(() => s.plan ?? {}), ...s.stubs }));
   const workflowId = `deploy-${++runs}-${Date.now()}`;
   const input: DeployInput = { environment: 'shop-prod', requestedBy: 'dana', ...s.input };
-  const handle = await env.client.workflow.start(deployEnvironment, { taskQueue: shared.taskQueue, workflowId, args: [input] });
+  const handle = await file.env.client.workflow.start(deployEnvironment, { taskQueue: file.taskQueue, workflowId, args: [input] });
   const outcome = await handle.result().then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error }));
   return { ...outcome, calls, workflowId, handle };
 }

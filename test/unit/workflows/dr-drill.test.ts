@@ -3,33 +3,21 @@
 // kept), one whose validation fails (still torn down, and says why), one whose objectives are
 // missed, one cancelled midway (torn down), one kept on request, and one whose clone never
 // becomes ready.
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ClonePlan } from '../../../activities/clone-types.js';
 import type { CopyResult } from '../../../activities/data-copy-types.js';
 import type { DrillReport } from '../../../domain/drill.js';
 import { drDrill, type DrillInput } from '../../../workflows/dr-drill.js';
 import { drillStateQuery } from '../../../workflows/messages.js';
 import { recordHistory } from '../../support/histories.js';
-import { sharedWorkflowBundle, startWorker, timeSkippingEnv, withWorker, type RunningWorker } from '../../support/workflow-env.js';
+import { fileWorker, sharedWorkflowBundle, timeSkippingEnv, withWorker } from '../../support/workflow-env.js';
 import { type AllActivities, Calls, clonePlan, cloneStubs, deployStubs, permanent, recorded, Switchboard, until } from './stubs.js';
 
 const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
-let env: TestWorkflowEnvironment;
-let shared: RunningWorker;
 let runs = 0;
-
-beforeAll(async () => {
-  const [started, workflowBundle] = await Promise.all([timeSkippingEnv(), bundle()]);
-  env = started;
-  shared = await startWorker(env, { activities: board.activities, workflowBundle });
-}, 120_000);
-afterAll(async () => {
-  await shared?.stop();
-  await env?.teardown();
-});
+const file = fileWorker(board.activities, bundle);
 
 const PASSING = [
   { name: 'workloads ready', ok: true, detail: '3 workloads' },
@@ -63,8 +51,8 @@ async function drill(s: Scenario = {}, name?: string) {
   const calls = new Calls();
   const reports: DrillReport[] = [];
   board.use(stubs(s, cloneId, calls, reports));
-  const handle = await env.client.workflow.start(drDrill, {
-    taskQueue: shared.taskQueue, workflowId: `drill-${runs}-${Date.now()}`, args: [{ cloneId, requestedBy: 'sre', ...s.input }],
+  const handle = await file.env.client.workflow.start(drDrill, {
+    taskQueue: file.taskQueue, workflowId: `drill-${runs}-${Date.now()}`, args: [{ cloneId, requestedBy: 'sre', ...s.input }],
   });
   const report = await handle.result();
   if (recording && name) await recordHistory(name, handle);

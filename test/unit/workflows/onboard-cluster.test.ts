@@ -4,30 +4,18 @@
 // baseline that fails half-way (removed again), and giving up.
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
-import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { OnboardingActivities } from '../../../activities/onboarding-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import { onboardCluster, type OnboardClusterInput } from '../../../workflows/onboard-cluster.js';
 import { recordHistory } from '../../support/histories.js';
-import { sharedWorkflowBundle, startWorker, timeSkippingEnv, type RunningWorker } from '../../support/workflow-env.js';
+import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, permanent, recorded, Switchboard } from './stubs.js';
 
 const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
-let env: TestWorkflowEnvironment;
-let shared: RunningWorker;
 let runs = 0;
-
-beforeAll(async () => {
-  const [started, workflowBundle] = await Promise.all([timeSkippingEnv(), bundle()]);
-  env = started;
-  shared = await startWorker(env, { activities: board.activities, workflowBundle });
-}, 120_000);
-afterAll(async () => {
-  await shared?.stop();
-  await env?.teardown();
-});
+const file = fileWorker(board.activities, bundle);
 
 const capacity = { nodes: 3, cpu: '12', memory: '48Gi', pods: 330 };
 const refusedConnection = () =>
@@ -63,7 +51,7 @@ async function onboard(stubs: OnboardingActivities & OperationActivities, input:
   const calls = new Calls();
   board.use(recorded(calls, stubs));
   const workflowId = `onboard-${++runs}-${Date.now()}`;
-  const handle = await env.client.workflow.start(onboardCluster, { taskQueue: shared.taskQueue, workflowId, args: [{ cluster: 'eu-1', ...input }] });
+  const handle = await file.env.client.workflow.start(onboardCluster, { taskQueue: file.taskQueue, workflowId, args: [{ cluster: 'eu-1', ...input }] });
   const outcome = await handle.result().then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error }));
   return { ...outcome, calls, workflowId, handle };
 }
@@ -223,7 +211,7 @@ describe('onboardCluster: bounded history', () => {
     const runIds = [run.handle.firstExecutionRunId];
     const timers: number[][] = [];
     for (;;) {
-      const handle = env.client.workflow.getHandle(run.workflowId, runIds.at(-1));
+      const handle = file.env.client.workflow.getHandle(run.workflowId, runIds.at(-1));
       timers.push(await timersOf(handle));
       const last = ((await handle.fetchHistory()).events ?? []).at(-1);
       const next = last?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
@@ -233,7 +221,7 @@ describe('onboardCluster: bounded history', () => {
     expect(runIds).toHaveLength(4);
     // Each run slept once, for the interval of its attempt (2^attempts s): the count carried over.
     expect(timers).toEqual([[2], [4], [8], []]);
-    const first = env.client.workflow.getHandle(run.workflowId, run.handle.firstExecutionRunId);
+    const first = file.env.client.workflow.getHandle(run.workflowId, run.handle.firstExecutionRunId);
     expect(((await first.fetchHistory()).events ?? []).at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
     if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('onboard-cluster-continued-as-new', first);
   }, 30_000);
