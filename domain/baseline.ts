@@ -61,6 +61,8 @@ export const AGENT_NAMESPACED_RULES: readonly PolicyRule[] = [
   { apiGroups: ['batch'], resources: ['jobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
   { apiGroups: [''], resources: ['pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch'] },
+  // The observer reads autoscalers: a Deployment's replicas are an HPA's to set, not drift.
+  { apiGroups: ['autoscaling'], resources: ['horizontalpodautoscalers'], verbs: ['get', 'list', 'watch'] },
   // A WebSocket port-forward (client-node's, and kubectl's since 1.31) is a GET upgrade, which
   // the API server authorises as `get`; SPDY's POST as `create`, which newer API servers also
   // ask of WebSocket upgrades. Both, so the agent forwards whatever the server and protocol.

@@ -10,6 +10,7 @@ import { type CatalogDialect, openCatalogDatabase } from './database.js';
 import { EnvironmentRepository } from './environments.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { EnvironmentLockRepository } from './locks.js';
+import { ObservationRepository } from './observations.js';
 import { OperationRepository } from './operations.js';
 import { RevisionHistoryRepository } from './revision-history.js';
 import { RevisionRepository } from './revisions.js';
@@ -30,6 +31,7 @@ export interface CatalogRepositories {
   operations: OperationRepository;
   secrets: SecretRepository;
   status: StatusRepository;
+  observations: ObservationRepository;
   idempotency: IdempotencyRepository;
   locks: EnvironmentLockRepository;
   clones: CloneRepository;
@@ -73,6 +75,7 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
     operations: new OperationRepository(db),
     secrets: new SecretRepository(db, keys),
     status: new StatusRepository(db),
+    observations: new ObservationRepository(db),
     idempotency: new IdempotencyRepository(db),
     locks: new EnvironmentLockRepository(db),
     clones: new CloneRepository(db),

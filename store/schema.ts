@@ -150,6 +150,42 @@ export interface ServiceStatusTable {
   revision: string | null;
   drift: number;
   observed_at: string;
+  updated_replicas: number;
+  restarts: number;
+  /** JSON: the workload's kind, conditions and pod problems. */
+  details: string | null;
+  /** When the observer last saw this row's values change. */
+  changed_at: string | null;
+}
+
+/** What the observer last saw of an environment (store/observations.ts). */
+export interface EnvironmentObservationsTable {
+  environment: string;
+  cluster: string;
+  health: string;
+  revision: string | null;
+  /** JSON: ObjectDrift[] (domain/drift.ts). */
+  drift: string;
+  drift_since: string | null;
+  observed_at: string;
+  changed_at: string;
+}
+
+/** Whether the observer reaches a cluster, since when, and when it last answered. */
+export interface ClusterObservationsTable {
+  cluster: string;
+  reachable: number;
+  since: string;
+  last_seen_at: string | null;
+  message: string | null;
+  observer: string;
+}
+
+/** Which observer may write a cluster's observations, until when. */
+export interface ObserverLeasesTable {
+  cluster: string;
+  holder: string;
+  expires_at: string;
 }
 
 /** One Idempotency-Key of the API: claimed (pending) while its request runs, then its answer. */
@@ -221,4 +257,7 @@ export interface CatalogTables {
   idempotency_keys: IdempotencyKeysTable;
   clones: ClonesTable;
   drill_reports: DrillReportsTable;
+  environment_observations: EnvironmentObservationsTable;
+  cluster_observations: ClusterObservationsTable;
+  observer_leases: ObserverLeasesTable;
 }

@@ -1,12 +1,18 @@
 // Live health per environment × service: the observer writes snapshots, the API reads them.
 import type { Selectable } from 'kysely';
-import { nowIso, orUndefined, toIso } from './columns.js';
+import { fromJson, nowIso, orUndefined, toIso, toJson } from './columns.js';
 import { ConflictError, guard } from './errors.js';
 import type { ServiceStatusTable } from './schema.js';
 import { type CatalogDb, inTransaction } from './transaction.js';
 
 export const HEALTH_STATES = ['healthy', 'progressing', 'degraded', 'unavailable', 'unknown'] as const;
 export type Health = (typeof HEALTH_STATES)[number];
+
+/** The health of several services together: the worst of them; unknown when there are none. */
+export function worstHealth(healths: readonly Health[]): Health {
+  const order: Health[] = ['unavailable', 'degraded', 'progressing', 'unknown', 'healthy'];
+  return order.find((h) => healths.includes(h)) ?? 'unknown';
+}
 
 export interface ServiceStatus {
   environment: string;
@@ -19,6 +25,19 @@ export interface ServiceStatus {
   /** Live objects differ from the revision. */
   drift: boolean;
   observedAt: string;
+  updatedReplicas?: number;
+  /** Container restarts summed over the service's pods. */
+  restarts?: number;
+  details?: ServiceDetails;
+  /** When the observer last saw the row's values change. */
+  changedAt?: string;
+}
+
+/** What a person needs to see why a service is not healthy. */
+export interface ServiceDetails {
+  kind?: string;
+  conditions?: { type: string; status: string; reason?: string; message?: string }[];
+  problems?: string[];
 }
 
 export type ServiceStatusInput = Omit<ServiceStatus, 'environment' | 'observedAt'> & { observedAt?: string };
@@ -41,6 +60,10 @@ export class StatusRepository {
       revision: s.revision ?? null,
       drift: s.drift ? 1 : 0,
       observed_at: s.observedAt === undefined ? now : toIso(s.observedAt),
+      updated_replicas: s.updatedReplicas ?? 0,
+      restarts: s.restarts ?? 0,
+      details: s.details === undefined ? null : toJson(s.details),
+      changed_at: s.changedAt === undefined ? null : toIso(s.changedAt),
     }));
     await inTransaction(this.db, async (trx) => {
       let stale = trx.deleteFrom('service_status').where('environment', '=', environment);
@@ -55,6 +78,10 @@ export class StatusRepository {
           revision: eb.ref('excluded.revision'),
           drift: eb.ref('excluded.drift'),
           observed_at: eb.ref('excluded.observed_at'),
+          updated_replicas: eb.ref('excluded.updated_replicas'),
+          restarts: eb.ref('excluded.restarts'),
+          details: eb.ref('excluded.details'),
+          changed_at: eb.ref('excluded.changed_at'),
         })))
         .execute(), {
         foreignKey: () => new ConflictError(`status of "${environment}": no such environment`),
@@ -66,10 +93,11 @@ export class StatusRepository {
     return this.list({ environment });
   }
 
-  async list(filter: { environment?: string; drift?: boolean } = {}): Promise<ServiceStatus[]> {
+  async list(filter: { environment?: string; environments?: readonly string[]; drift?: boolean } = {}): Promise<ServiceStatus[]> {
     const rows = await guard('list status', () => {
       let query = this.db.selectFrom('service_status').selectAll().orderBy('environment').orderBy('service');
       if (filter.environment !== undefined) query = query.where('environment', '=', filter.environment);
+      if (filter.environments !== undefined) query = query.where('environment', 'in', filter.environments.length > 0 ? [...filter.environments] : ['']);
       if (filter.drift !== undefined) query = query.where('drift', '=', filter.drift ? 1 : 0);
       return query.execute();
     });
@@ -87,5 +115,9 @@ function toStatus(row: Selectable<ServiceStatusTable>): ServiceStatus {
     revision: orUndefined(row.revision),
     drift: row.drift === 1,
     observedAt: row.observed_at,
+    updatedReplicas: row.updated_replicas,
+    restarts: row.restarts,
+    ...(row.details === null ? {} : { details: fromJson<ServiceDetails>(row.details) }),
+    ...(row.changed_at === null ? {} : { changedAt: row.changed_at }),
   };
 }

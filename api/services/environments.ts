@@ -10,7 +10,7 @@ import { changeVerdict } from '../../store/change-verdict.js';
 import { NotFoundError } from '../../store/errors.js';
 import { createEnvironment } from '../../store/changes.js';
 import type { EnvironmentRecord } from '../../store/environments.js';
-import type { Health, ServiceStatus } from '../../store/status.js';
+import { type Health, type ServiceStatus, worstHealth } from '../../store/status.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { OperationReservation } from '../starter.js';
@@ -31,9 +31,7 @@ export function environmentView(e: EnvironmentRecord) {
 
 /** The worst health among services; `unknown` before the observer has seen any. */
 export function overallHealth(services: ServiceStatus[]): Health {
-  const order: Health[] = ['unavailable', 'degraded', 'progressing', 'unknown', 'healthy'];
-  if (services.length === 0) return 'unknown';
-  return order.find((h) => services.some((s) => s.health === h)) ?? 'unknown';
+  return worstHealth(services.map((s) => s.health));
 }
 
 export interface Target {

@@ -9,6 +9,7 @@ import * as tokenOwners from './0004-token-owners.js';
 import * as clusterPlacement from './0005-cluster-placement.js';
 import * as clones from './0006-clones.js';
 import * as drillReports from './0007-drill-reports.js';
+import * as observer from './0008-observer.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0005-cluster-placement': clusterPlacement,
   '0006-clones': clones,
   '0007-drill-reports': drillReports,
+  '0008-observer': observer,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,0 +1,173 @@
+// The observer: every few seconds it reads the fleet from the catalog, takes (or renews) the
+// lease of each onboarded cluster, and runs a ClusterObserver for each cluster it holds, told
+// which environments live there and what each should look like (the render of its last
+// deploy). The ClusterObservers write status, drift and reachability back to the catalog.
+// Several observers may share one catalog: a cluster's lease lets only one of them write it.
+import { randomUUID } from 'node:crypto';
+import type { Manifest } from '../domain/manifest.js';
+import { render } from '../domain/render.js';
+import { clusterClients } from '../activities/cluster-client.js';
+import type { ClusterDirectory } from '../providers/cluster-directory.js';
+import { ServiceAccountTokens } from '../providers/kubernetes/service-account-tokens.js';
+import type { Catalog } from '../store/catalog.js';
+import type { EnvironmentRecord } from '../store/environments.js';
+import { LeaseLostError } from '../store/observations.js';
+import { ClusterObserver, type ObservedEnvironment } from './cluster-observer.js';
+import type { Snapshot } from './environment-snapshot.js';
+
+export interface ObserverLog {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface ObserverOptions {
+  catalog: Catalog;
+  clusters: ClusterDirectory;
+  /** This observer's name in leases; random by default. */
+  id?: string;
+  syncEveryMs?: number;
+  /** How long a lease lasts unless renewed; another observer takes the cluster after it lapses. */
+  leaseMs?: number;
+  probeEveryMs?: number;
+  log?: ObserverLog;
+  /** Called after each snapshot is written (tests, events). */
+  onSnapshot?(environment: string, snapshot: Snapshot): void;
+}
+
+/** Cluster states the observer watches: onboarded ones. */
+const OBSERVED_CLUSTER_STATES = new Set(['ready', 'degraded']);
+
+export class Observer {
+  readonly id: string;
+  private readonly observers = new Map<string, ClusterObserver>();
+  private readonly renders = new Map<string, Manifest[]>();
+  private readonly tokens = new ServiceAccountTokens();
+  private readonly warned = new Map<string, number>();
+  private readonly abort = new AbortController();
+  private loop: Promise<void> | undefined;
+
+  constructor(private readonly options: ObserverOptions) {
+    this.id = options.id ?? `observer-${randomUUID().slice(0, 8)}`;
+  }
+
+  /** Starts syncing; resolves after the first sync. */
+  async start(): Promise<void> {
+    await this.sync();
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+    await Promise.all([...this.observers.values()].map((o) => o.stop()));
+    this.observers.clear();
+    await this.options.catalog.observations.releaseLeases(this.id).catch(() => {});
+  }
+
+  /** The clusters this observer writes now. */
+  held(): string[] {
+    return [...this.observers.keys()].sort();
+  }
+
+  private async run(): Promise<void> {
+    const every = this.options.syncEveryMs ?? 2_000;
+    while (!this.abort.signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, every);
+        this.abort.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+      if (this.abort.signal.aborted) return;
+      await this.sync().catch((error: unknown) => this.warn('sync', `fleet sync failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+
+  private async sync(): Promise<void> {
+    const { catalog } = this.options;
+    const [clusters, environments, locks] = await Promise.all([catalog.clusters.list(), catalog.environments.list(), catalog.locks.list()]);
+    const locked = new Set(locks.map((l) => l.environment));
+    const now = Date.now();
+    const wanted = new Set<string>();
+    for (const cluster of clusters) {
+      if (!OBSERVED_CLUSTER_STATES.has(cluster.status)) continue;
+      const mine = await catalog.observations.acquireLease(cluster.name, this.id, new Date(now).toISOString(), new Date(now + (this.options.leaseMs ?? 15_000)).toISOString());
+      if (!mine) continue;
+      wanted.add(cluster.name);
+      const observer = this.observers.get(cluster.name) ?? (await this.observe(cluster.name));
+      if (!observer) continue;
+      const targets: ObservedEnvironment[] = [];
+      for (const env of environments) {
+        if (env.binding.cluster !== cluster.name || !env.deployed) continue;
+        const expected = await this.expected(env);
+        if (expected) targets.push({ name: env.binding.name, namespace: env.binding.namespace, expected: expected.manifests, changing: locked.has(env.binding.name), key: `${expected.key}|${locked.has(env.binding.name)}` });
+      }
+      observer.setEnvironments(targets);
+    }
+    for (const [name, observer] of this.observers) {
+      if (wanted.has(name)) continue;
+      this.observers.delete(name);
+      this.options.log?.info(`stopped observing cluster "${name}"`);
+      await observer.stop();
+    }
+  }
+
+  private async observe(cluster: string): Promise<ClusterObserver | undefined> {
+    const { catalog } = this.options;
+    let client;
+    try {
+      client = await clusterClients({ clusters: this.options.clusters, serviceAccountTokens: this.tokens }).agentClient(cluster);
+    } catch (error) {
+      this.warn(`client:${cluster}`, `cannot reach cluster "${cluster}" as Flotilla's agent: ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+    const observer: ClusterObserver = new ClusterObserver({
+      cluster,
+      client,
+      probeEveryMs: this.options.probeEveryMs,
+      write: async (environment, snapshot) => {
+        try {
+          await catalog.observations.writeEnvironment(this.id, { environment, cluster, ...snapshot, at: new Date().toISOString() });
+        } catch (error) {
+          if (error instanceof LeaseLostError) this.observers.delete(cluster);
+          throw error;
+        }
+        this.options.onSnapshot?.(environment, snapshot);
+      },
+      reachability: async (change) => {
+        await catalog.observations.setReachability(this.id, cluster, { ...change, at: new Date().toISOString() });
+        if (!change.reachable) this.options.log?.info(`cluster "${cluster}" is unreachable: ${change.message ?? 'no answer'}`);
+      },
+      warn: (message) => this.warn(`${cluster}:${message.slice(0, 60)}`, message),
+    });
+    this.observers.set(cluster, observer);
+    observer.start();
+    this.options.log?.info(`observing cluster "${cluster}"`);
+    return observer;
+  }
+
+  /** The render of the environment's last deploy, cached by what it depends on. */
+  private async expected(env: EnvironmentRecord): Promise<{ manifests: Manifest[]; key: string } | undefined> {
+    const deployed = env.deployed!;
+    const key = JSON.stringify([env.binding, deployed.revision, deployed.overridesVersion ?? null]);
+    const cached = this.renders.get(key);
+    if (cached) return { manifests: cached, key };
+    try {
+      const { catalog } = this.options;
+      const { spec } = await catalog.revisions.require(deployed.revision);
+      const overrides = deployed.overridesVersion === undefined ? env.overrides : await catalog.environments.overridesAt(env.binding.name, deployed.overridesVersion);
+      const manifests = render({ binding: env.binding, spec, overrides, revision: deployed.revision });
+      this.renders.set(key, manifests);
+      return { manifests, key };
+    } catch (error) {
+      this.warn(`render:${env.binding.name}`, `cannot render environment "${env.binding.name}": ${error instanceof Error ? error.message : String(error)}`);
+      return undefined;
+    }
+  }
+
+  /** At most one line a minute for the same trouble. */
+  private warn(key: string, message: string): void {
+    const last = this.warned.get(key) ?? 0;
+    if (Date.now() - last < 60_000) return;
+    this.warned.set(key, Date.now());
+    this.options.log?.warn(message);
+  }
+}
