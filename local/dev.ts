@@ -4,8 +4,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import { createApp } from '../api/app.js';
 import { ensureBootstrapToken } from '../api/bootstrap.js';
+import { createLogger } from '../api/http/logger.js';
 import { temporalStarter } from '../api/temporal.js';
 import { temporalSchedules } from '../api/temporal-schedules.js';
 import { LocalMasterKey } from '../store/crypto/local-master-key.js';
@@ -14,6 +16,7 @@ import { keyRingFromEnv, PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } fr
 import { openCatalog } from '../store/catalog.js';
 import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
 import { activityDeps } from '../worker/deps.js';
+import { temporalLogger } from '../worker/logging.js';
 import { runFlotillaWorker } from '../worker/worker.js';
 import { onboardCluster } from '../workflows/onboard-cluster.js';
 import { DEV_FLEET } from './dev-fleet.js';
@@ -28,6 +31,11 @@ const port = (name: string, fallback: number) => Number(process.env[name] ?? fal
 
 async function main(): Promise<void> {
   const started = Date.now();
+  // Logs for the person at the terminal (pretty, info and up; FLOTILLA_LOG_FORMAT and
+  // FLOTILLA_LOG_LEVEL change that): request lines and the SDK's chatter are debug, so what
+  // shows is warnings and operations' outcomes, and the banner below stays readable.
+  const apiLogger = createLogger({ name: 'flotilla-api' });
+  Runtime.install({ logger: temporalLogger(createLogger({ name: 'flotilla-worker' })) });
   const stateDir = process.env.FLOTILLA_STATE_DIR ?? join(projectRoot, '.flotilla', 'dev');
   mkdirSync(stateDir, { recursive: true });
   const toolchain = ensureToolchain();
@@ -81,6 +89,7 @@ async function main(): Promise<void> {
   const app = createApp({
     catalog, operations: temporalStarter(client, DEFAULT_TASK_QUEUE), schedules: temporalSchedules(client, DEFAULT_TASK_QUEUE),
     codec: { codec: dataConverter.payloadCodecs[0], namespace: temporal.namespace, corsOrigins: uiOrigins },
+    logger: apiLogger,
   });
   const firstToken = await ensureBootstrapToken(catalog);
   const apiPort = port('FLOTILLA_API_PORT', 8080);
@@ -88,8 +97,12 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));
   onShutdown('api', () => new Promise<void>((resolve) => server.close(() => resolve())));
 
+  // One write, set off by rules, so no log line lands inside it.
+  const rule = '─'.repeat(78);
+  const bold = (text: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${text}\x1b[0m` : text);
   console.log(`
-Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to start). Ctrl-C stops everything.
+${rule}
+${bold(`Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to start). Ctrl-C stops everything.`)}
 
   API          http://127.0.0.1:${apiPort}/v1/clusters
   Dashboard    http://127.0.0.1:${apiPort}/
@@ -98,7 +111,10 @@ Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to start). C
   Decrypted    temporal workflow show -w ID --address ${temporal.address} --codec-endpoint http://127.0.0.1:${apiPort}/v1/codec --codec-auth 'Bearer <admin token>'
   Clusters     ${fleet.clusters.map((c) => `${c.name} ${c.server}`).join('\n               ')}
   Admin token  ${firstToken ?? '(created on an earlier run; make more with POST /v1/tokens)'}
+  CLI          npx tsx cli/bin.ts login --server http://127.0.0.1:${apiPort} --token <admin token>
   kubectl      kubectl --kubeconfig ${fleet.cluster('local-dev').kubeconfigPath} get nodes
+  Logs         warnings and outcomes; FLOTILLA_LOG_LEVEL=debug adds every request, FLOTILLA_LOG_FORMAT=json for JSON
+${rule}
 `);
   await worker.running.catch(async (error: unknown) => {
     log(`worker stopped: ${String(error)}`);

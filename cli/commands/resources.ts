@@ -5,6 +5,7 @@ import { CliError, EXIT } from '../exit-codes.js';
 import { age, type Column, type Format, render, shortRev } from '../output.js';
 import { CLONE_COLUMNS, listClones, showClone } from './clone.js';
 import { listDrills, showDrill } from './drill.js';
+import { getDrift, getFleet } from './fleet.js';
 import { showPromotion } from './promote.js';
 
 interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
@@ -66,7 +67,7 @@ const ALIASES: Record<string, keyof typeof RESOURCES> = {
 
 function resource(name: string): keyof typeof RESOURCES {
   const r = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
-  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions, clones, drills)`, EXIT.usage);
+  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions, clones, drills, fleet, drift)`, EXIT.usage);
   return r;
 }
 
@@ -80,6 +81,14 @@ export async function get(ctx: CommandContext, kind: string, options: { format: 
     return;
   }
   if (DRILL_ALIASES.has(kind)) return options.name ? showDrill(ctx, options.name, options.format) : listDrills(ctx, options.format);
+  if (kind === 'fleet') {
+    if (options.name) throw new CliError('get fleet takes no name; -l/--selector picks clusters by label', EXIT.usage);
+    return getFleet(ctx, { selector: options.selector }, options.format);
+  }
+  if (kind === 'drift') {
+    if (options.name || options.selector) throw new CliError('get drift takes no name or selector', EXIT.usage);
+    return getDrift(ctx, options.format);
+  }
   if (CLONE_ALIASES.has(kind)) {
     if (options.selector) throw new CliError('-l/--selector applies to clusters only', EXIT.usage);
     if (!options.name) return listClones(ctx, options.format, false);

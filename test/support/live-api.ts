@@ -23,7 +23,8 @@ export interface LiveApi {
 export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: string): Promise<LiveApi> {
   const logs: string[] = [];
   const logName = `live-api-${process.pid}`;
-  const logger = createLogger({ level: 'info', destination: { write: (line: string) => void (logs.push(line), recordOutput(logName, line)) } });
+  // Debug: request lines too, so the leak scan reads them as it reads the rest.
+  const logger = createLogger({ level: 'debug', destination: { write: (line: string) => void (logs.push(line), recordOutput(logName, line)) } });
   // /v1/codec serves the client's own codec, as api/main.ts does.
   const [codec] = client.options.loadedDataConverter.payloadCodecs;
   const app = createApp({
