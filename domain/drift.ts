@@ -158,6 +158,8 @@ function compareObject(want: Record<string, unknown>, have: Record<string, unkno
 function compareValue(want: unknown, have: unknown, segments: PathSegment[], ignored: Set<string>, out: Difference[]): void {
   const path = formatPath(segments);
   if (ignored.has(path)) return;
+  // The API server drops empty lists and maps: an empty one rendered is one absent live.
+  if (isEmpty(want) && (have === undefined || have === null || isEmpty(have))) return;
   if (Array.isArray(want)) return compareList(want, have, segments, ignored, out);
   if (isRecord(want)) {
     if (!isRecord(have)) {
@@ -264,11 +266,20 @@ function elementOf(node: Record<string, unknown>, id: { readonly [key: string]: 
   return undefined;
 }
 
-/** Who put an extra object there: its newest writer other than Flotilla. */
+/**
+ * Who put an extra object there: whoever set its environment label (a `kubectl label` of a
+ * stray object), else its newest writer other than Flotilla.
+ */
 function creator(entries: readonly ManagedFieldsEntry[] | undefined): { changedBy?: string; changedAt?: string } {
+  const labelled = whoChanged(entries, ['metadata', 'labels', LABEL.environment]);
+  if (labelled.changedBy) return labelled;
   const others = (entries ?? []).filter((e) => e.manager && !FLOTILLA_MANAGERS.has(e.manager));
   const newest = others.sort((a, b) => (b.time ?? '').localeCompare(a.time ?? ''))[0];
   return newest ? { changedBy: newest.manager, ...(newest.time ? { changedAt: newest.time } : {}) } : {};
+}
+
+function isEmpty(value: unknown): boolean {
+  return Array.isArray(value) ? value.length === 0 : isRecord(value) && Object.keys(value).length === 0;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

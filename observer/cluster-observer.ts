@@ -1,6 +1,7 @@
 // Everything the observer does for one cluster: probe its API server for reachability, keep an
 // informer per watched kind in each environment namespace, and, shortly after any change,
 // hand each affected environment's snapshot to `write` (only when it differs from the last).
+import { setMaxListeners } from 'node:events';
 import type { Manifest } from '../domain/manifest.js';
 import type { KubeClient } from '../providers/kubernetes/client.js';
 import { probeApiServer } from '../providers/kubernetes/probe.js';
@@ -54,7 +55,9 @@ export class ClusterObserver {
   private lastSeenWrite = 0;
   private probeLoop: Promise<void> | undefined;
 
-  constructor(private readonly options: ClusterObserverOptions) {}
+  constructor(private readonly options: ClusterObserverOptions) {
+    setMaxListeners(0, this.abort.signal);
+  }
 
   get cluster(): string {
     return this.options.cluster;
@@ -99,6 +102,8 @@ export class ClusterObserver {
 
   private watchNamespace(namespace: string): void {
     const abort = new AbortController();
+    // Every informer of the namespace, and each of its waits, listens on this one signal.
+    setMaxListeners(0, abort.signal);
     const informers = WATCHED_KINDS.map((kind) => new Informer(() => this.options.client, {
       apiVersion: kind.apiVersion,
       kind: kind.kind,

@@ -89,7 +89,9 @@ describe('the observer', () => {
     await until('both environments observed healthy', async () => {
       const envs = (await Promise.all([fleetCluster(a.name), fleetCluster(b.name)])).flatMap((c) => c.environments);
       return [envA, envB].every((n) => envs.some((e) => e.name === n && e.health === 'healthy' && !e.drifted));
-    }, 60_000);
+    }, 60_000).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\ndrift: ${JSON.stringify(await drift(envA))}\nfleet: ${JSON.stringify(await fleetCluster(a.name))}\nobserver:\n${observer.output}`);
+    });
   });
   afterAll(async () => {
     await observer?.kill('SIGTERM');
@@ -171,14 +173,16 @@ describe('the observer', () => {
       expect(env.ageSeconds).toBeGreaterThanOrEqual(0);
       console.log(`[observer] ${b.name} unreachable ${Math.round(down)} ms after kwokctl stop returned`);
     } finally {
+      t0 = performance.now();
       await kwokctl(['start', 'cluster', '--name', b.name, '--wait', '120s']);
     }
+    const started = performance.now() - t0;
     t0 = performance.now();
     const up = await msUntil(`${b.name} fresh`, async () => {
       const c = await fleetCluster(b.name);
       return c.reachability.state === 'reachable' && !c.stale && c.environments.every((e) => !e.stale);
     }, t0, 10_000);
-    console.log(`[observer] ${b.name} fresh ${Math.round(up)} ms after kwokctl start returned`);
+    console.log(`[observer] ${b.name} fresh ${Math.round(up)} ms after kwokctl start returned (it took ${Math.round(started)} ms)`);
     expect((await fleetCluster(b.name)).status).toBe('ready');
   });
 

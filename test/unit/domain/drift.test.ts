@@ -90,6 +90,16 @@ describe('detectDrift', () => {
     expect(detectDrift({ expected: [deployment, service, secret], live: [liveDeployment(), liveService(), liveSecret()] })).toEqual([]);
   });
 
+  it('takes an empty list or map rendered as equal to one the API server left out', () => {
+    const withEmpty = structuredClone(deployment);
+    const container = (withEmpty.spec as Spec).template.spec.containers[0]!;
+    container.env = [];
+    container.args = [];
+    (withEmpty.spec as { template: { metadata: Record<string, unknown> } }).template.metadata.annotations = {};
+    const live = liveDeployment((d) => delete specOf(d).template.spec.containers[0]!.env);
+    expect(detectDrift({ expected: [withEmpty], live: [live] })).toEqual([]);
+  });
+
   it('reports a hand scale with the manager that made it', () => {
     const live = liveDeployment((d) => {
       specOf(d).replicas = 5;
@@ -137,8 +147,9 @@ describe('detectDrift', () => {
       metadata: {
         name: 'stray', namespace: 'shop', labels: { 'flotilla.dev/environment': 'shop-prod', 'app.kubernetes.io/managed-by': 'flotilla' },
         managedFields: [
-          { manager: 'kubectl-create', operation: 'Update', time: '2026-12-01T09:00:00Z' },
-          { manager: 'kubectl-label', operation: 'Update', time: '2026-12-01T13:00:00Z' },
+          // The same second: who set the environment label decides, not the order.
+          { manager: 'kubectl-label', operation: 'Update', time: '2026-12-01T13:00:00Z', fieldsV1: { 'f:metadata': { 'f:labels': { 'f:flotilla.dev/environment': {}, 'f:app.kubernetes.io/managed-by': {} } } } },
+          { manager: 'kubectl-create', operation: 'Update', time: '2026-12-01T13:00:00Z', fieldsV1: { 'f:data': { 'f:a': {} } } },
         ],
       },
       data: { a: 'b' },
