@@ -63,7 +63,7 @@ export interface DeployActivities {
   /** Reads the environment, its revision and the rules; evaluates the rules on the change. */
   planDeploy(input: { environment: string; revision?: string; overridesVersion?: number; at: string }): Promise<DeployPlan>;
   /** Renders the revision, fills secrets from the catalog, server-side applies it. */
-  applyRevision(input: RevisionTarget & { phase: DeployPhase }): Promise<ApplySummary>;
+  applyRevision(input: RevisionTarget & { phase: DeployPhase; force?: boolean }): Promise<ApplySummary>;
   /** Deletes the environment's objects that the revision no longer renders. */
   pruneRevision(input: RevisionTarget): Promise<{ deleted: string[] }>;
   /** Waits until the revision's workloads are rolled out (or fail, with the pods' reasons); heartbeats. */

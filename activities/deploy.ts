@@ -134,7 +134,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       };
     },
 
-    async applyRevision({ environment, revision, overridesVersion, phase }) {
+    async applyRevision({ environment, revision, overridesVersion, phase, force }) {
       const loaded = await load(environment, revision, overridesVersion);
       const { values, versions } = await secrets(environment, loaded.environment.spec.databases);
       let manifests: Manifest[];
@@ -161,6 +161,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
           namespace: binding.namespace, environment: binding.name, labels: manifests.find((m) => m.kind === 'Namespace')?.metadata.labels, signal: context.cancellationSignal,
         });
         const applied = await serverSideApply(client, markNamespace(manifests, claim, binding.name), {
+          ...(force ? { force: true } : {}),
           signal: context.cancellationSignal,
           onProgress: ({ applied: n, total }) => context.heartbeat({ applied: n, total }),
         });

@@ -3,6 +3,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
+import type { CloudAdapters } from '../providers/cloud/adapters.js';
+import { ConnectionClusterDirectory } from '../providers/cloud/directory.js';
 import { IDEMPOTENCY_LEASE_MS } from '../store/idempotency.js';
 import { GLOBAL_SCOPE } from '../store/secrets.js';
 import { authenticate } from './auth.js';
@@ -23,11 +25,13 @@ export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export function createApp(deps: AppDeps): Express {
   const logger = deps.logger ?? createLogger();
+  const cloud: CloudAdapters = { ...deps.cloud, readKubeconfig: (name) => deps.catalog.secrets.require(GLOBAL_SCOPE, name) };
   const api: ApiDeps = {
     catalog: deps.catalog,
     operations: deps.operations,
     ...(deps.schedules ? { schedules: deps.schedules } : {}),
-    cloud: { ...deps.cloud, readKubeconfig: (name) => deps.catalog.secrets.require(GLOBAL_SCOPE, name) },
+    cloud,
+    clusters: deps.clusters ?? new ConnectionClusterDirectory({ connectionOf: async (name) => (await deps.catalog.clusters.get(name))?.connection, adapters: cloud }),
     logger,
     limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES, idempotencyLeaseMs: deps.idempotencyLeaseMs ?? IDEMPOTENCY_LEASE_MS },
     now: deps.now ?? (() => new Date()),

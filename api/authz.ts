@@ -19,6 +19,9 @@ export interface Principal {
 
 export const ACTIONS = {
   read: 'viewer',
+  // Unlike `read`, bound by a token's tiers: a log line carries whatever a service printed
+  // (customer data, a leaked token), so a dev-scoped viewer reads no prod logs.
+  'logs.read': 'viewer',
   'environment.write': 'operator',
   'environment.deploy': 'operator',
   'clone.create': 'operator',
@@ -55,7 +58,8 @@ export function authorize(principal: Principal, action: Action, tiers: readonly 
   if (action !== 'read' && principal.tiers) {
     const outside = tiers.filter((t) => !principal.tiers!.includes(t));
     if (outside.length > 0) {
-      return { allowed: false, reason: `this token may change tiers ${principal.tiers.join(', ')} only, not ${[...new Set(outside)].join(', ')}` };
+      const verb = action === 'logs.read' ? 'read' : 'change';
+      return { allowed: false, reason: `this token may ${verb} tiers ${principal.tiers.join(', ')} only, not ${[...new Set(outside)].join(', ')}` };
     }
   }
   return { allowed: true };

@@ -3,6 +3,7 @@
 import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { CloudAdapters } from '../providers/cloud/adapters.js';
+import type { ClusterDirectory } from '../providers/cluster-directory.js';
 import type { Catalog } from '../store/catalog.js';
 import type { RateLimitOptions } from './http/rate-limit.js';
 import type { ScheduleClient } from './schedule-client.js';
@@ -16,6 +17,11 @@ export interface AppDeps {
   schedules?: ScheduleClient;
   /** Cloud adapters for discovery; kubeconfig discovery reads catalog secrets by itself. */
   cloud?: Omit<CloudAdapters, 'readKubeconfig'>;
+  /**
+   * How the API reaches a registered cluster to read it (logs, as the agent). By default the
+   * catalog's connections through `cloud` (kubeconfig clusters need no adapter).
+   */
+  clusters?: ClusterDirectory;
   logger?: Logger;
   /** Body size limit (default 1 MB). */
   bodyBytes?: number;
@@ -41,12 +47,16 @@ export interface CodecServerOptions {
   corsOrigins?: readonly string[];
 }
 
+/** What starting an operation needs (api/services/operations.ts), also outside a request (the observer's heals). */
+export type StartDeps = Pick<ApiDeps, 'catalog' | 'operations' | 'logger' | 'now'>;
+
 /** AppDeps with defaults filled in, as routes see them. */
 export interface ApiDeps {
   catalog: Catalog;
   operations: OperationStarter;
   schedules?: ScheduleClient;
   cloud: CloudAdapters;
+  clusters: ClusterDirectory;
   logger: Logger;
   limits: { bodyBytes: number; idempotencyLeaseMs: number };
   now: () => Date;

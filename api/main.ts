@@ -7,6 +7,7 @@ import { openCatalog } from '../store/catalog.js';
 import { MASTER_KEY_ENV } from '../store/crypto/local-master-key.js';
 import { dataConverterFromEnv } from '../temporal/data-converter.js';
 import { readSettings, TemporalSettings } from '../worker/config.js';
+import { activityDeps } from '../worker/deps.js';
 import { createApp } from './app.js';
 import { deliverBootstrapToken, ensureBootstrapToken } from './bootstrap.js';
 import { createLogger } from './http/logger.js';
@@ -54,6 +55,8 @@ const app = createApp({
   rateLimit: { max: settings.FLOTILLA_RATE_LIMIT, windowMs: 60_000 },
   idempotencyLeaseMs: settings.FLOTILLA_IDEMPOTENCY_LEASE_SECONDS * 1000,
   codec: { codec: dataConverter.payloadCodecs[0], namespace: settings.TEMPORAL_NAMESPACE, corsOrigins: settings.FLOTILLA_CODEC_CORS_ORIGINS },
+  // Reads of clusters (logs) reach every provider's clusters as the worker does, with the same ambient cloud credentials.
+  clusters: activityDeps({ catalog }).clusters,
 });
 const server = app.listen(settings.PORT, settings.HOST, () => {
   logger.info({ url: `http://${settings.HOST}:${settings.PORT}/v1` }, 'api listening');

@@ -59,6 +59,9 @@ function response(spec: ResponseSpec): JsonSchema {
   return {
     description: spec.description,
     ...(spec.schema ? { content: { 'application/json': { schema: schemaOf(spec.schema, 'output') } } } : {}),
+    ...(spec.content
+      ? { content: Object.fromEntries(Object.entries(spec.content).map(([type, schema]) => [type, { schema: schemaOf(schema, 'output') }])) }
+      : {}),
     ...(spec.headers
       ? { headers: Object.fromEntries(Object.entries(spec.headers).map(([name, description]) => [name, { description, schema: { type: 'string' } }])) }
       : {}),

@@ -19,11 +19,28 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** A streamed answer instead of `body` (logs): the headers go at once, then what it writes. */
+  stream?: (out: ReplyStream) => Promise<void>;
+}
+
+/** Where a streamed answer writes. */
+export interface ReplyStream {
+  /** Resolves once the chunk is handed on (waiting while the client is slow); false when the client has gone. */
+  write(chunk: string): Promise<boolean>;
+  /** Aborted when the client goes away: stop reading upstream. */
+  signal: AbortSignal;
+}
+
+export interface ResponseContent {
+  /** Documented as this body per media type (non-JSON answers such as a stream of lines). */
+  [mediaType: string]: z.ZodType;
 }
 
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** Media types other than JSON, each with its schema (instead of `schema`). */
+  content?: ResponseContent;
   /** Header name → description. */
   headers?: Record<string, string>;
 }
@@ -138,7 +155,7 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
         const { status, body, location } = claim.response;
         res.setHeader('Idempotent-Replayed', 'true');
         if (location) res.setHeader('Location', location);
-        send(res, { status, body });
+        await send(res, { status, body }, deps);
         return;
       }
       idempotency = { principal: principal.id, key };
@@ -174,7 +191,7 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
         status: reply.status, body: reply.body, location: reply.headers?.Location,
       });
     }
-    send(res, reply);
+    await send(res, reply, deps);
   } catch (error) {
     const mapped = toApiError(error);
     const status = mapped?.status ?? 500;
@@ -184,11 +201,41 @@ async function runRoute(route: AnyRoute, deps: ApiDeps, parser: express.RequestH
   }
 }
 
-function send(res: Response, reply: Reply): void {
+async function send(res: Response, reply: Reply, deps: ApiDeps): Promise<void> {
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   res.status(reply.status);
-  if (reply.body === undefined) res.end();
+  if (reply.stream) await stream(res, reply.stream, deps);
+  else if (reply.body === undefined) res.end();
   else res.json(reply.body);
+}
+
+/**
+ * Sends the headers, then lets the producer write until it is done or the client goes. Once the
+ * headers are out no error status can follow, so a producer reports its failures in the stream;
+ * anything it throws is logged and the stream just ends.
+ */
+async function stream(res: Response, produce: NonNullable<Reply['stream']>, deps: ApiDeps): Promise<void> {
+  const gone = new AbortController();
+  res.on('close', () => gone.abort());
+  res.flushHeaders();
+  const write = (chunk: string) => new Promise<boolean>((resolve) => {
+    if (res.destroyed || res.writableEnded) return resolve(false);
+    if (res.write(chunk)) return resolve(true);
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve(!res.destroyed);
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+  try {
+    await produce({ write, signal: gone.signal });
+  } catch (error) {
+    deps.logger.error({ err: error }, 'streamed answer failed');
+  } finally {
+    if (!res.writableEnded) res.end();
+  }
 }
 
 /** Runs the body parser inside the route, so that a malformed body of a mutation is audited too. */

@@ -6,7 +6,7 @@ import {
 } from '../domain/cluster.js';
 import { CLONE_PURPOSES, CLONE_STATES, CloneRequest, DATA_MODES, Ttl } from '../domain/clone.js';
 import { DrillObjectives, HttpCheck } from '../domain/drill.js';
-import { AppSpec, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
+import { AppSpec, DriftPolicy, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
 import { RULE_NAMES, Rules } from '../domain/rules.js';
 import { SCHEDULE_KINDS, ScheduleRequest } from '../domain/schedule.js';
@@ -218,6 +218,7 @@ export const EnvironmentView = EnvironmentBinding.extend({
   overridesVersion: z.number().int(),
   currentRevision: z.string().optional(),
   deployed: Deployment.optional(),
+  driftPolicy: DriftPolicy,
   generation: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),

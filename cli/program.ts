@@ -4,8 +4,10 @@ import { apply } from './commands/apply.js';
 import { changeTtl, clone, type CloneOptions, teardown } from './commands/clone.js';
 import { deploy } from './commands/deploy.js';
 import { drill, type DrillOptions } from './commands/drill.js';
+import { status, watch } from './commands/fleet.js';
 import { listSecrets, setSecret } from './commands/secret.js';
 import { login } from './commands/login.js';
+import { LOG_OUTPUTS, logs, type LogsOptions } from './commands/logs.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
 import { createSchedule, getSchedules, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
@@ -37,13 +39,34 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .action((o: { filename: string; output: string }) => apply(ctx, { file: o.filename, format: parseFormat(o.output) }));
 
   program.command('get')
-    .description('List clusters, environments, operations, promotions or clones; with a name, just that one (a promotion: its stages × targets)')
-    .argument('<resource>', 'clusters | environments | operations | promotions | clones | drills')
+    .description('List clusters, environments, operations, promotions, clones or drills; with a name, just that one (a promotion: its stages × targets); `get fleet`: clusters × environments with live health, drift and staleness; `get drift`: what differs from the last deploy')
+    .argument('<resource>', 'clusters | environments | operations | promotions | clones | drills | fleet | drift')
     .argument('[name]', 'one of them (a promotion: its id)')
     .option('-l, --selector <labels>', 'clusters with these labels, e.g. tier=prod,geo=eu')
     .addOption(outputOption())
     .action((resource: string, name: string | undefined, o: { output: string; selector?: string }) =>
       get(ctx, resource, { format: parseFormat(o.output), selector: o.selector, name }));
+
+  program.command('status')
+    .description("An environment's live status: its services' replicas, health and revision, drift from its last deploy, its cluster's reachability")
+    .argument('<environment>')
+    .addOption(outputOption())
+    .action((environment: string, o: { output: string }) => status(ctx, environment, parseFormat(o.output)));
+
+  program.command('watch')
+    .description('The fleet (clusters × environments) as a live table, redrawn when it changes; Ctrl-C to stop')
+    .option('-l, --selector <labels>', 'clusters with these labels, e.g. tier=prod,geo=eu')
+    .option('--tier <tier>', 'environments of this tier')
+    .option('--application <application>', 'environments of this application')
+    .option('--health <health>', 'healthy | progressing | degraded | unavailable | unknown | drifted | stale')
+    .option('--interval <seconds>', 'seconds between refreshes', '2')
+    .action(async (o: { selector?: string; tier?: string; application?: string; health?: string; interval: string }) => {
+      const seconds = Number(o.interval);
+      if (!Number.isFinite(seconds) || seconds < 0.5) throw new CliError('--interval must be a number of seconds, at least 0.5', EXIT.usage);
+      const stop = new AbortController();
+      process.once('SIGINT', () => stop.abort());
+      await watch(ctx, { selector: o.selector, tier: o.tier, application: o.application, health: o.health }, { intervalMs: seconds * 1000, clear: process.stdout.isTTY, signal: stop.signal });
+    });
 
   program.command('describe')
     .description('Show one cluster, environment, promotion or clone in full')
@@ -66,6 +89,20 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .addOption(outputOption())
     .action((environment: string, o: { revision?: string; wait?: boolean; output: string }) =>
       deploy(ctx, environment, { revision: o.revision, wait: o.wait, format: parseFormat(o.output) }));
+
+  program.command('logs')
+    .description("The logs of an environment's pods, merged, each line prefixed [cluster/pod]; printed as they arrive")
+    .argument('<environment>')
+    .option('-s, --service <service>', 'only this service (default: every service)')
+    .option('-f, --follow', 'keep printing new lines until Ctrl-C or --timeout')
+    .option('--since <duration>', 'only lines newer than this (30s, 10m, 2h)')
+    .option('--tail <n>', "lines from the end of each container's log to start with (default 100, at most 5000)")
+    .option('--all-clusters', 'also the other environments of the same application and tier (their own clusters)')
+    .option('--timestamps', 'start each line with the time it was written')
+    .option('--timeout <duration>', 'end after this long (default 5m, at most 30m)')
+    .option('--limit-bytes <n>', 'end after this many bytes of log (at most 4 MiB, the default)')
+    .addOption(new Option('-o, --output <format>', 'text, or json: the API\'s events, one per line').choices([...LOG_OUTPUTS]).default('text'))
+    .action((environment: string, o: LogsOptions) => logs(ctx, environment, o));
 
   const secret = program.command('secret').description("An environment's secret values (stored encrypted; never printed)");
   secret.command('set')

@@ -179,6 +179,14 @@ export const EnvironmentBinding = z.strictObject({
 });
 export type EnvironmentBinding = z.infer<typeof EnvironmentBinding>;
 
+/**
+ * What the observer does when an environment's live objects drift from its last deploy:
+ * `report` it (the default), or `heal` it by deploying the same revision again.
+ */
+export const DRIFT_POLICIES = ['report', 'heal'] as const;
+export const DriftPolicy = z.enum(DRIFT_POLICIES);
+export type DriftPolicy = z.infer<typeof DriftPolicy>;
+
 /** The `kind: Environment` document of `flotilla apply -f`. */
 export const EnvironmentDocument = z.strictObject({
   apiVersion: z.literal(API_VERSION),
@@ -193,6 +201,7 @@ export const EnvironmentDocument = z.strictObject({
     namespace: DnsLabel.optional(),
     app: AppSpec,
     overrides: Overrides.default({ replicas: {}, resources: {}, hostnames: {}, config: {} }),
+    driftPolicy: DriftPolicy.optional(),
   }),
 }).superRefine((doc, ctx) => {
   // The namespace defaults to the environment's name: check the one it will really use.
@@ -207,14 +216,16 @@ export interface Environment {
   binding: EnvironmentBinding;
   spec: AppSpec;
   overrides: Overrides;
+  driftPolicy?: DriftPolicy;
 }
 
 export function environmentFromDocument(doc: EnvironmentDocument): Environment {
-  const { application, tier, residency, cluster, namespace, app, overrides } = doc.spec;
+  const { application, tier, residency, cluster, namespace, app, overrides, driftPolicy } = doc.spec;
   return {
     binding: { name: doc.metadata.name, application, tier, residency, cluster, namespace: namespace ?? doc.metadata.name },
     spec: app,
     overrides,
+    ...(driftPolicy ? { driftPolicy } : {}),
   };
 }
 

@@ -5,7 +5,8 @@
 // behind Toxiproxy (local/toxiproxy.ts): the cluster's kubeconfig goes through the proxy, so
 // latency and network faults can be set per cluster (fleet.faults(name)), while kwokctl's own
 // components keep the direct kubeconfig. KWOK serves port-forwards too: forwardPod makes a
-// simulated pod's port reach a real local server (a container database's pod, a real PostgreSQL).
+// simulated pod's port reach a real local server (a container database's pod, a real PostgreSQL),
+// and logs: serviceLogFile gives a service's pods a log file (local/pod-logs.ts).
 import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
@@ -19,6 +20,7 @@ import { KubeClient } from '../providers/kubernetes/client.js';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
 import { openPortForward } from '../providers/kubernetes/port-forward.js';
 import { KWOK_STAGES_FILE } from './kwok-faults.js';
+import { serviceLogFile } from './pod-logs.js';
 import { onShutdown } from './shutdown.js';
 import { cacheDir, requireToxiproxy, type Toolchain } from './toolchain.js';
 import { startToxiproxy, type ToxiproxyClient, type ToxiproxyProxy, type ToxiproxyServer } from './toxiproxy.js';
@@ -154,6 +156,8 @@ export class LocalFleet {
       // Port-forwards into simulated pods reach real local servers (forwardPod): KWOK serves
       // them from these resources. Only these kinds become CRDs: Stages still come from --config.
       '--enable-crds', 'PortForward', '--enable-crds', 'ClusterPortForward',
+      // `kubectl logs` of a simulated pod reads a file (serviceLogFile, local/pod-logs.ts).
+      '--enable-crds', 'ClusterLogs',
       // Never touch the user's ~/.kube/config.
       '--kubeconfig', join(this.workdir, 'kubeconfig.merged.yaml'),
       '--disable-qps-limits',
@@ -255,6 +259,14 @@ export class LocalFleet {
       await core.deleteNamespacedPod({ namespace: PROBE.namespace, name: PROBE.pod, gracePeriodSeconds: 0 }).catch(() => {});
       await unforwardPod(this.toolchain.kubectl, kubeconfigPath, PROBE).catch(() => {});
     }
+  }
+
+  /**
+   * Gives every pod of a service real logs: the path of a file that `kubectl logs` (and Flotilla)
+   * then read for the service's container; append to it with appendLogLines (local/pod-logs.ts).
+   */
+  async serviceLogFile(name: string, namespace: string, service: string): Promise<string> {
+    return serviceLogFile(this.toolchain.kubectl, this.cluster(name).kubeconfigPath, { namespace, service });
   }
 
   /** Stops a cluster's processes, keeping its state: it becomes unreachable. */

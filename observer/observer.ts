@@ -14,6 +14,8 @@ import type { EnvironmentRecord } from '../store/environments.js';
 import { LeaseLostError } from '../store/observations.js';
 import { ClusterObserver, type ObservedEnvironment } from './cluster-observer.js';
 import type { Snapshot } from './environment-snapshot.js';
+import { HealPolicy, type HealPolicyOptions } from './heal.js';
+import type { ObjectDrift } from '../domain/drift.js';
 
 export interface ObserverLog {
   info(message: string): void;
@@ -32,6 +34,12 @@ export interface ObserverOptions {
   log?: ObserverLog;
   /** Called after each snapshot is written (tests, events). */
   onSnapshot?(environment: string, snapshot: Snapshot): void;
+  /**
+   * Starts the deploy that heals an environment whose driftPolicy is `heal` (observer/heal.ts
+   * startHeal); resolves to its operation id. Without it, drift is only reported.
+   */
+  heal?(environment: EnvironmentRecord, drift: readonly ObjectDrift[]): Promise<string>;
+  healPolicy?: HealPolicyOptions;
 }
 
 /** Cluster states the observer watches: onboarded ones. */
@@ -45,9 +53,14 @@ export class Observer {
   private readonly warned = new Map<string, number>();
   private readonly abort = new AbortController();
   private loop: Promise<void> | undefined;
+  private readonly healPolicy: HealPolicy;
+  /** The environments and the locked ones as of the last sync. */
+  private environments = new Map<string, EnvironmentRecord>();
+  private locked = new Set<string>();
 
   constructor(private readonly options: ObserverOptions) {
     this.id = options.id ?? `observer-${randomUUID().slice(0, 8)}`;
+    this.healPolicy = new HealPolicy(options.healPolicy);
   }
 
   /** Starts syncing; resolves after the first sync. */
@@ -85,6 +98,9 @@ export class Observer {
     const { catalog } = this.options;
     const [clusters, environments, locks] = await Promise.all([catalog.clusters.list(), catalog.environments.list(), catalog.locks.list()]);
     const locked = new Set(locks.map((l) => l.environment));
+    this.environments = new Map(environments.map((e) => [e.binding.name, e]));
+    this.locked = locked;
+    await this.settleHeals();
     const now = Date.now();
     const wanted = new Set<string>();
     for (const cluster of clusters) {
@@ -131,6 +147,7 @@ export class Observer {
           throw error;
         }
         this.options.onSnapshot?.(environment, snapshot);
+        if (snapshot.drift.length > 0) await this.maybeHeal(environment, snapshot.drift);
       },
       reachability: async (change) => {
         await catalog.observations.setReachability(this.id, cluster, { ...change, at: new Date().toISOString() });
@@ -142,6 +159,40 @@ export class Observer {
     observer.start();
     this.options.log?.info(`observing cluster "${cluster}"`);
     return observer;
+  }
+
+  /**
+   * Heals a drifted environment that asks for it, when HealPolicy allows: against the
+   * environment as the catalog has it now (a deploy may have just ended), never while an
+   * operation holds it.
+   */
+  private async maybeHeal(name: string, drift: readonly ObjectDrift[]): Promise<void> {
+    const { heal } = this.options;
+    const known = this.environments.get(name);
+    if (!heal || known?.driftPolicy !== 'heal' || this.locked.has(name)) return;
+    if (!this.healPolicy.shouldHeal(name, drift, Date.now())) return;
+    const env = await this.options.catalog.environments.get(name);
+    if (!env?.deployed || env.driftPolicy !== 'heal' || env.deployed.revision !== known.deployed?.revision || env.deployed.overridesVersion !== known.deployed?.overridesVersion) return;
+    this.healPolicy.started(name, Date.now());
+    try {
+      const operationId = await heal(env, drift);
+      this.healPolicy.running(name, operationId);
+      this.options.log?.info(`healing drift of environment "${name}" (${drift.length} object(s)): operation ${operationId}`);
+    } catch (error) {
+      this.healPolicy.finished(name);
+      this.warn(`heal:${name}`, `could not heal environment "${name}": ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  /** Heals whose operation ended free their environment for the next one. */
+  private async settleHeals(): Promise<void> {
+    for (const { environment, operationId } of this.healPolicy.inFlight()) {
+      const op = await this.options.catalog.operations.get(operationId);
+      if (op && !['running', 'waiting', 'paused'].includes(op.state)) {
+        this.healPolicy.finished(environment);
+        this.options.log?.info(`heal of environment "${environment}" ended: ${op.outcome ?? op.state}${op.message ? ` (${op.message})` : ''}`);
+      }
+    }
   }
 
   /** The render of the environment's last deploy, cached by what it depends on. */

@@ -2,7 +2,7 @@
 // runs now, and its own overrides.
 import type { Selectable } from 'kysely';
 import { canonicalJson } from '../domain/canonical.js';
-import { EnvironmentBinding, Overrides, type OverridesInput, type Tier } from '../domain/environment.js';
+import { type DriftPolicy, EnvironmentBinding, Overrides, type OverridesInput, type Tier } from '../domain/environment.js';
 import { fromJson, nowIso, orUndefined, toIso, toJson } from './columns.js';
 import { ConflictError, guard, NotFoundError } from './errors.js';
 import type { EnvironmentsTable } from './schema.js';
@@ -26,6 +26,8 @@ export interface EnvironmentRecord {
   currentRevision?: string;
   /** The revision last deployed, and when and by whom. */
   deployed?: Deployment;
+  /** What the observer does about drift. */
+  driftPolicy: DriftPolicy;
   generation: number;
   createdAt: string;
   updatedAt: string;
@@ -37,6 +39,7 @@ export interface NewEnvironment {
   currentRevision?: string;
   /** Who set the first overrides version. */
   author?: string;
+  driftPolicy?: DriftPolicy;
 }
 
 export interface EnvironmentFilter {
@@ -65,6 +68,7 @@ export class EnvironmentRepository {
       deployed_overrides_version: null,
       overrides: toJson(Overrides.parse(input.overrides ?? {})),
       overrides_version: 1,
+      drift_policy: input.driftPolicy ?? 'report',
       generation: 1,
       created_at: at,
       updated_at: at,
@@ -150,6 +154,10 @@ export class EnvironmentRepository {
     });
   }
 
+  async setDriftPolicy(name: string, driftPolicy: DriftPolicy, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+    return this.update(name, { drift_policy: driftPolicy }, expect);
+  }
+
   /** The overrides as they were at a version. */
   async overridesAt(name: string, version: number): Promise<Overrides> {
     const row = await guard('read overrides', () => this.db.selectFrom('overrides_versions').select('overrides')
@@ -205,6 +213,7 @@ function toRecord(row: Selectable<EnvironmentsTable>): EnvironmentRecord {
         by: row.deployed_by ?? 'unknown',
       }
       : undefined,
+    driftPolicy: row.drift_policy as DriftPolicy,
     generation: row.generation,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

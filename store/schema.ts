@@ -37,6 +37,8 @@ export interface EnvironmentsTable {
   overrides: string;
   /** Bumped on every overrides change; overrides_versions keeps each version. */
   overrides_version: number;
+  /** report | heal (domain/environment.ts DriftPolicy). */
+  drift_policy: string;
   generation: number;
   created_at: string;
   updated_at: string;

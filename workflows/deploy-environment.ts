@@ -32,6 +32,11 @@ export interface DeployInput {
   lockedBy?: string;
   /** The revision the environment should run afterwards, when not the deployed one (a rollback restores it). */
   desired?: string;
+  /**
+   * Take back fields someone else changed by hand (server-side apply with force): a heal of
+   * drift (observer/heal.ts). Off otherwise, so a deploy over hand edits fails and says whose.
+   */
+  takeOwnership?: boolean;
 }
 
 export interface DeployResult {
@@ -132,17 +137,19 @@ async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
     );
   }
   const target: RevisionTarget = { environment: plan.environment, revision: plan.revision, overridesVersion: plan.overridesVersion };
+  // Absent unless asked: the activity input of every earlier deploy stays as it was (replay).
+  const force = input.takeOwnership ? { force: true } : {};
 
   // A migration starts only once its database answers; Deployments change only after migrations.
   if (plan.hasDatabases) {
-    await applyRevision({ ...target, phase: 'databases' });
+    await applyRevision({ ...target, phase: 'databases', ...force });
     await wait(target, 'databases');
   }
   if (plan.hasMigrations) {
-    await applyRevision({ ...target, phase: 'migrations' });
+    await applyRevision({ ...target, phase: 'migrations', ...force });
     await wait(target, 'migrations');
   }
-  const applied = await applyRevision({ ...target, phase: 'all' });
+  const applied = await applyRevision({ ...target, phase: 'all', ...force });
   const workloads = await wait(target, 'all');
   // Prune last (as Argo CD's PruneLast): what the old revision had keeps serving until the new one is ready.
   const { deleted } = await pruneRevision(target);

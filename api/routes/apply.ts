@@ -202,13 +202,18 @@ async function applyEnvironment(tx: CatalogRepositories, doc: EnvironmentDoc, by
   const env = environmentFromDocument(doc);
   const existing = await tx.environments.get(name);
   if (!existing) {
-    const { revision } = await createEnvironment(inTx, { binding: env.binding, spec: env.spec, overrides: env.overrides, author: by });
+    const { revision } = await createEnvironment(inTx, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, author: by });
     return { kind: 'Environment', name, action: 'created', revision: revision.id };
   }
   const spec = await changeSpec(inTx, name, env.spec, { author: by });
   let action: Result['action'] = spec.changed ? 'configured' : 'unchanged';
   if (canonicalJson(existing.overrides) !== canonicalJson(env.overrides)) {
     await tx.environments.setOverrides(name, env.overrides, { author: by });
+    action = 'configured';
+  }
+  const driftPolicy = env.driftPolicy ?? 'report';
+  if (existing.driftPolicy !== driftPolicy) {
+    await tx.environments.setDriftPolicy(name, driftPolicy);
     action = 'configured';
   }
   return { kind: 'Environment', name, action, revision: spec.revision.id };

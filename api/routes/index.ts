@@ -8,7 +8,9 @@ import { clusterRoutes } from './clusters.js';
 import { codecRoutes } from './codec.js';
 import { drillRoutes } from './drills.js';
 import { environmentRoutes } from './environments.js';
+import { fleetRoutes } from './fleet.js';
 import { healthRoutes } from './health.js';
+import { logRoutes } from './logs.js';
 import { operationRoutes } from './operations.js';
 import { promotionRoutes } from './promotions.js';
 import { providerRoutes } from './providers.js';
@@ -22,6 +24,8 @@ export const ROUTES: readonly AnyRoute[] = [
   ...clusterRoutes,
   ...providerRoutes,
   ...environmentRoutes,
+  ...fleetRoutes,
+  ...logRoutes,
   ...secretRoutes,
   ...rulesRoutes,
   ...tokenRoutes,

@@ -23,6 +23,7 @@ export function environmentView(e: EnvironmentRecord) {
     overridesVersion: e.overridesVersion,
     currentRevision: e.currentRevision,
     deployed: e.deployed,
+    driftPolicy: e.driftPolicy,
     generation: e.generation,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
@@ -89,7 +90,7 @@ export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument
   const env = environmentFromDocument(doc);
   await checkRules(deps.catalog, env, { kind: 'edit', at: deps.now(), rules });
   await requireNamespaceFree(deps.catalog, env.binding, namespacePath(doc));
-  return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, author: by });
+  return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, author: by });
 }
 
 /** Resolves `sha256:…` or a short form to a revision this environment has had. */

@@ -4,12 +4,12 @@
 // the operation in flight. A lock whose operation no longer runs in Temporal (its workflow was
 // terminated, or its start never happened) is stale and taken over.
 import { EnvironmentBusyError } from '../../store/locks.js';
-import type { ApiDeps } from '../deps.js';
+import type { StartDeps } from '../deps.js';
 
 /** A lock whose operation Temporal does not know is taken over only after this: its start may be under way. */
 export const STALE_AFTER_MS = 30_000;
 
-export async function lockEnvironments(deps: ApiDeps, environments: string[], operationId: string): Promise<void> {
+export async function lockEnvironments(deps: StartDeps, environments: string[], operationId: string): Promise<void> {
   try {
     await deps.catalog.locks.acquire(environments, operationId);
   } catch (error) {
@@ -25,11 +25,11 @@ export async function lockEnvironments(deps: ApiDeps, environments: string[], op
 }
 
 /** Releases what lockEnvironments took when the start itself failed. */
-export async function unlockEnvironments(deps: ApiDeps, operationId: string): Promise<void> {
+export async function unlockEnvironments(deps: StartDeps, operationId: string): Promise<void> {
   await deps.catalog.locks.release(operationId);
 }
 
-async function staleHolders(deps: ApiDeps, busy: EnvironmentBusyError): Promise<string[]> {
+async function staleHolders(deps: StartDeps, busy: EnvironmentBusyError): Promise<string[]> {
   if (!deps.operations.describe) return [];
   const now = deps.now().getTime();
   const stale: string[] = [];

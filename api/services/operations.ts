@@ -10,7 +10,7 @@ import type { QueryDefinition } from '@temporalio/common';
 import type { Tier } from '../../domain/environment.js';
 import type { OperationKind, OperationRecord } from '../../store/operations.js';
 import type { Action } from '../authz.js';
-import type { ApiDeps } from '../deps.js';
+import type { ApiDeps, StartDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import type { Reply } from '../route.js';
 import { OperationAlreadyRunningError, OperationNotFoundError, type OperationReservation } from '../starter.js';
@@ -35,7 +35,7 @@ export interface OperationRequest {
  * (not started twice), one it does not know is started under it.
  */
 export async function startOperation(
-  deps: ApiDeps, request: OperationRequest & { locks?: string[] }, reservation?: OperationReservation,
+  deps: StartDeps, request: OperationRequest & { locks?: string[] }, reservation?: OperationReservation,
 ): Promise<{ operationId: string; runId: string }> {
   const op = reservation?.earlier !== undefined ? { ...request, id: reservation.earlier } : request;
   if (reservation?.earlier !== undefined) {
@@ -62,7 +62,7 @@ export async function startOperation(
   return { operationId: started.workflowId, runId: started.runId };
 }
 
-async function record(deps: ApiDeps, op: OperationRequest, id: string): Promise<void> {
+async function record(deps: StartDeps, op: OperationRequest, id: string): Promise<void> {
   await deps.catalog.operations.record({ id, kind: op.kind, environments: op.environments, clusters: op.clusters, requestedBy: op.requestedBy });
 }
 

@@ -7,6 +7,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('service_status').addColumn('restarts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema.alterTable('service_status').addColumn('details', 'text').execute();
   await db.schema.alterTable('service_status').addColumn('changed_at', 'text').execute();
+  await db.schema.alterTable('environments').addColumn('drift_policy', 'text', (c) => c.notNull().defaultTo('report')).execute();
   await db.schema.createTable('environment_observations')
     .addColumn('environment', 'text', (c) => c.primaryKey().references('environments.name').onDelete('cascade'))
     .addColumn('cluster', 'text', (c) => c.notNull())
@@ -36,6 +37,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('observer_leases').execute();
   await db.schema.dropTable('cluster_observations').execute();
   await db.schema.dropTable('environment_observations').execute();
+  await db.schema.alterTable('environments').dropColumn('drift_policy').execute();
   for (const column of ['changed_at', 'details', 'restarts', 'updated_replicas']) {
     await db.schema.alterTable('service_status').dropColumn(column).execute();
   }

@@ -378,7 +378,8 @@ describe('reading live state', () => {
     const logs = await podLogs(c, { namespace, labelSelector: { 'app.kubernetes.io/name': 'web' }, tailLines: 10 });
     expect(logs.map((l) => `${l.pod}/${l.container}`)).toEqual(pods.items.map((p) => `${p.metadata.name}/web`).sort());
     // KWOK simulates pods without containers, and its kubelet endpoint serves no logs unless a
-    // ClusterLogs resource maps them to files (the local fleet configures none). So the API
+    // ClusterLogs resource maps them to files (local/pod-logs.ts makes one only where a test asks:
+    // none covers this namespace; test/integration/logs.test.ts reads real lines). So the API
     // server answers 400 "no logs found" — exactly what `kubectl logs` shows. On a real
     // cluster the same call returns the lines; here the honest assertion is the error path.
     for (const log of logs) {

@@ -33,6 +33,7 @@ const run = Math.random().toString(36).slice(2, 7);
 const taskQueue = `observer-${run}`;
 const envA = `obs-a-${run}`;
 const envB = `obs-b-${run}`;
+const envHeal = `obs-heal-${run}`;
 const observerId = `observer-it-${run}`;
 
 const SPEC: AppSpecInput = {
@@ -52,7 +53,10 @@ describe('the observer', () => {
   let api: LiveApi;
   let observer: ObserverProcess;
   let dir: string;
-  const observerEnv = () => ({ FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, FLOTILLA_OBSERVER_ID: observerId });
+  const observerEnv = () => ({
+    FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, FLOTILLA_OBSERVER_ID: observerId,
+    TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), FLOTILLA_TASK_QUEUE: taskQueue,
+  });
   const k = (args: string[], env: Record<string, string> = {}) =>
     exec(toolchain.kubectl, ['--kubeconfig', a.kubeconfigPath, '-n', envA, ...args], { env: { ...process.env, ...env } });
   const kwokctl = (args: string[]) =>
@@ -80,15 +84,16 @@ describe('the observer', () => {
     client = await tierClient();
     worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
     api = await startLiveApi(tc.catalog, client, taskQueue);
-    for (const [name, cluster] of [[envA, a.name], [envB, b.name]] as const) {
-      await createEnvironment(tc.catalog, { binding: { name, application: 'shop', tier: 'staging', cluster, namespace: name }, spec: SPEC, author: 'setup' });
+    for (const [name, cluster] of [[envA, a.name], [envB, b.name], [envHeal, a.name]] as const) {
+      const driftPolicy = name === envHeal ? 'heal' as const : undefined;
+      await createEnvironment(tc.catalog, { binding: { name, application: 'shop', tier: 'staging', cluster, namespace: name }, spec: SPEC, driftPolicy, author: 'setup' });
       await client.workflow.execute(deployEnvironment, { taskQueue, workflowId: `deploy-${name}`, args: [{ environment: name, requestedBy: 'setup', rolloutTimeoutSeconds: 120 }] });
     }
     observer = startObserverProcess(observerEnv());
     await observer.ready;
     await until('both environments observed healthy', async () => {
       const envs = (await Promise.all([fleetCluster(a.name), fleetCluster(b.name)])).flatMap((c) => c.environments);
-      return [envA, envB].every((n) => envs.some((e) => e.name === n && e.health === 'healthy' && !e.drifted));
+      return [envA, envB, envHeal].every((n) => envs.some((e) => e.name === n && e.health === 'healthy' && !e.drifted));
     }, 60_000).catch(async (error: unknown) => {
       throw new Error(`${String(error)}\ndrift: ${JSON.stringify(await drift(envA))}\nfleet: ${JSON.stringify(await fleetCluster(a.name))}\nobserver:\n${observer.output}`);
     });
@@ -158,6 +163,28 @@ describe('the observer', () => {
     expect(all).toHaveLength(20);
     expect(p50).toBeLessThanOrEqual(2_000);
     expect(max).toBeLessThanOrEqual(5_000);
+  });
+
+  it('heals a `driftPolicy: heal` environment back to its revision within 10 s, once', async () => {
+    const replicas = async () => Number((await exec(toolchain.kubectl, ['--kubeconfig', a.kubeconfigPath, '-n', envHeal, 'get', 'deployment', 'web', '-o', 'jsonpath={.spec.replicas}'])).stdout);
+    const heals = async (env: string) => (await tc.catalog.operations.list({ kind: 'deploy', environment: env })).items.filter((o) => o.id.startsWith('heal-'));
+    const t0 = performance.now();
+    await exec(toolchain.kubectl, ['--kubeconfig', a.kubeconfigPath, '-n', envHeal, 'scale', 'deployment/web', '--replicas=3']);
+    const healed = await msUntil('the heal', async () => (await replicas()) === 1 && (await heals(envHeal)).some((h) => h.state === 'completed') && (await drift(envHeal)) === undefined, t0, 10_000);
+    console.log(`[observer] ${envHeal} back at its revision ${Math.round(healed)} ms after kubectl scale`);
+    // Settled: still one heal, its deploy of the same revision, audited as the observer's.
+    await new Promise((r) => setTimeout(r, 4_000));
+    const done = await heals(envHeal);
+    expect(done).toHaveLength(1);
+    expect(done[0]).toMatchObject({ state: 'completed', outcome: 'completed', requestedBy: 'system:observer' });
+    expect(await replicas()).toBe(1);
+    const audit = await tc.catalog.audit.query({ action: 'environment.heal' });
+    expect(audit.items.map((e) => [e.actor, e.target, e.operationId])).toEqual([['system:observer', `environment/${envHeal}`, done[0]!.id]]);
+    // The kubectl history of revisions did not move: the heal deployed the deployed revision.
+    const env = await tc.catalog.environments.require(envHeal);
+    expect(env.deployed?.revision).toBe(env.currentRevision);
+    // A report-only environment was never healed, for all its drift above.
+    expect(await heals(envA)).toEqual([]);
   });
 
   it('marks a stopped cluster unreachable within 10 s, keeps its last state visible as stale, and is fresh within 10 s of its start', async () => {

@@ -15,6 +15,7 @@ const may = (role: Role, action: Action, tiers?: Principal['tiers']) => authoriz
  */
 const MAY: Record<Action, readonly Role[]> = {
   read: ['viewer', 'operator', 'release-manager', 'admin'],
+  'logs.read': ['viewer', 'operator', 'release-manager', 'admin'],
   'environment.write': ['operator', 'release-manager', 'admin'],
   'environment.deploy': ['operator', 'release-manager', 'admin'],
   'clone.create': ['operator', 'release-manager', 'admin'],
@@ -90,6 +91,13 @@ describe('authorize', () => {
   it('lets a tier-scoped principal read everything', () => {
     expect(authorize(principal('viewer', ['dev']), 'read', ['prod'])).toEqual({ allowed: true });
     expect(authorize(principal('operator', []), 'read', ['dev', 'staging', 'prod']).allowed).toBe(true);
+  });
+
+  it('binds reading logs to the scope, unlike other reads: a dev-scoped viewer reads dev logs, not prod ones', () => {
+    expect(authorize(principal('viewer', ['dev']), 'logs.read', ['dev'])).toEqual({ allowed: true });
+    expect(authorize(principal('viewer', ['dev']), 'logs.read', ['prod'])).toEqual({ allowed: false, reason: 'this token may read tiers dev only, not prod' });
+    expect(authorize(principal('admin', ['dev', 'staging']), 'logs.read', ['dev', 'prod']).allowed).toBe(false);
+    expect(authorize(principal('viewer'), 'logs.read', ['prod']).allowed).toBe(true);
   });
 
   it('checks the role before the scope, and explains a missing role', () => {

@@ -20,6 +20,8 @@ const ADMIN: Who[] = ['admin'];
 /** Admins, scoped ones included, on things of their tiers. */
 const DEV_ADMINS: Who[] = ['admin', 'dev-admin'];
 const RELEASE: Who[] = ['release-manager', 'admin'];
+/** Every unscoped token: reads bound by tiers (logs) of a tier no scope here covers. */
+const UNSCOPED_READERS: Who[] = ['viewer', 'operator', 'release-manager', 'admin'];
 
 interface Case {
   name: string;
@@ -115,6 +117,13 @@ const CASES: Case[] = [
   { name: 'GET /environments/{name}/secrets', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/secrets' }) },
   { name: 'GET /environments/{name}/revisions', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/revisions' }) },
   { name: 'GET /environments/{a}/diff/{b}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/diff/base-prod' }) },
+  { name: 'GET /environments/{name}/status', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/status' }) },
+  { name: 'GET /fleet', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/fleet' }) },
+  { name: 'GET /drift', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/drift' }) },
+  // Logs, unlike other reads, are bound by a token's tiers. The clusters here cannot be reached:
+  // the answer is still 200, with an error event for the cluster (test/unit/api/logs.test.ts).
+  { name: 'GET /environments/{name}/logs (dev)', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/logs' }) },
+  { name: 'GET /environments/{name}/logs (prod)', allowed: UNSCOPED_READERS, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/logs?scope=application' }) },
   { name: 'POST /environments (dev)', allowed: OPERATORS, ok: 201, request: async () => ({ method: 'POST', path: '/v1/environments', body: shopEnvironment({ name: fresh('new-dev'), tier: 'dev', cluster: 'dev-1' }) }) },
   { name: 'POST /environments (prod)', allowed: UNSCOPED_OPERATORS, ok: 201, request: async () => ({ method: 'POST', path: '/v1/environments', body: shopEnvironment({ name: fresh('new-prod'), tier: 'prod', cluster: 'prod-1' }) }) },
   ...(['dev', 'prod'] as const).flatMap((tier): Case[] => {
@@ -328,6 +337,18 @@ describe('authorisation matrix', { timeout: 30_000 }, () => {
       expect(res.body.items.filter((e) => prodOrOrganisation(e.target) && e.actor !== 'dev-admin')).toEqual([]);
       const everything = await api.request<{ items: unknown[] }>('GET', '/v1/audit?limit=500');
       expect(everything.body.items.length).toBeGreaterThan(res.body.items.length);
+    });
+
+    it('a dev-scoped viewer reads dev logs but no prod logs, neither directly nor across the application', async () => {
+      const devViewer = await api.token('viewer', ['dev'], 'dev-viewer');
+      expect((await api.request('GET', '/v1/environments/base-dev/logs', { token: devViewer })).status).toBe(200);
+      for (const query of ['', '?scope=application', '?service=web&follow=true']) {
+        const res = await api.request<{ error: { message: string } }>('GET', `/v1/environments/base-prod/logs${query}`, { token: devViewer });
+        expect(res.status, query).toBe(403);
+        expect(res.body.error.message).toBe('this token may read tiers dev only, not prod');
+      }
+      // Its other reads of prod are not bound by the scope.
+      expect((await api.request('GET', '/v1/environments/base-prod', { token: devViewer })).status).toBe(200);
     });
 
     it('an operator cannot create any token, least of all an admin one', async () => {
