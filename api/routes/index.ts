@@ -10,6 +10,7 @@ import { drillRoutes } from './drills.js';
 import { environmentRoutes } from './environments.js';
 import { fleetRoutes } from './fleet.js';
 import { healthRoutes } from './health.js';
+import { meRoutes } from './me.js';
 import { logRoutes } from './logs.js';
 import { operationRoutes } from './operations.js';
 import { promotionRoutes } from './promotions.js';
@@ -29,6 +30,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...secretRoutes,
   ...rulesRoutes,
   ...tokenRoutes,
+  ...meRoutes,
   ...auditRoutes,
   ...operationRoutes,
   ...promotionRoutes,

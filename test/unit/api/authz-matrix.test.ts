@@ -119,6 +119,7 @@ const CASES: Case[] = [
   { name: 'GET /environments/{a}/diff/{b}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/diff/base-prod' }) },
   { name: 'GET /environments/{name}/status', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/status' }) },
   { name: 'GET /fleet', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/fleet' }) },
+  { name: 'GET /me', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/me' }) },
   { name: 'GET /drift', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/drift' }) },
   // Logs, unlike other reads, are bound by a token's tiers. The clusters here cannot be reached:
   // the answer is still 200, with an error event for the cluster (test/unit/api/logs.test.ts).
