@@ -17,6 +17,7 @@ import { requestId } from './http/request-id.js';
 import { buildOpenApi } from './openapi.js';
 import { mountRoute } from './route.js';
 import { ROUTES } from './routes/index.js';
+import { FleetEventHub } from './services/events.js';
 
 export type { AppDeps } from './deps.js';
 export const API_VERSION = '1.0.0';
@@ -36,6 +37,11 @@ export function createApp(deps: AppDeps): Express {
     limits: { bodyBytes: deps.bodyBytes ?? BODY_LIMIT_BYTES, idempotencyLeaseMs: deps.idempotencyLeaseMs ?? IDEMPOTENCY_LEASE_MS },
     now: deps.now ?? (() => new Date()),
     codec: deps.codec,
+    events: new FleetEventHub({
+      catalog: deps.catalog,
+      now: deps.now ?? (() => new Date()),
+      onError: (error) => logger.warn({ err: error }, 'event poller failed; trying again'),
+    }),
   };
   const document = buildOpenApi(ROUTES, { version: API_VERSION });
   const publicPaths = new Set(ROUTES.filter((r) => !r.action).map((r) => `${r.method} ${r.path}`));

@@ -4,6 +4,7 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { Logger } from 'pino';
 import type { CloudAdapters } from '../providers/cloud/adapters.js';
 import type { ClusterDirectory } from '../providers/cluster-directory.js';
+import type { FleetEventHub } from './services/events.js';
 import type { Catalog } from '../store/catalog.js';
 import type { RateLimitOptions } from './http/rate-limit.js';
 import type { ScheduleClient } from './schedule-client.js';
@@ -61,4 +62,6 @@ export interface ApiDeps {
   limits: { bodyBytes: number; idempotencyLeaseMs: number };
   now: () => Date;
   codec?: CodecServerOptions;
+  /** GET /v1/events' one poller of the catalog. */
+  events: FleetEventHub;
 }

@@ -173,6 +173,13 @@ export class OperationRepository {
     return { ...page, items: await this.withSubjects(page.items) };
   }
 
+  /** Operations recorded or changed at or after `at`, oldest change first (at most `limit`). */
+  async changedSince(at: string, limit = 200): Promise<OperationRecord[]> {
+    const rows = await guard('list operations', () => this.db.selectFrom('operations').selectAll()
+      .where('updated_at', '>=', at).orderBy('updated_at').orderBy('id').limit(limit).execute());
+    return this.withSubjects(rows);
+  }
+
   private async withSubjects(rows: Selectable<OperationsTable>[]): Promise<OperationRecord[]> {
     if (rows.length === 0) return [];
     const subjects = await guard('list operations', () => this.db.selectFrom('operation_subjects').selectAll()

@@ -8,6 +8,7 @@ import { clusterRoutes } from './clusters.js';
 import { codecRoutes } from './codec.js';
 import { drillRoutes } from './drills.js';
 import { environmentRoutes } from './environments.js';
+import { eventRoutes } from './events.js';
 import { fleetRoutes } from './fleet.js';
 import { healthRoutes } from './health.js';
 import { meRoutes } from './me.js';
@@ -26,6 +27,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...providerRoutes,
   ...environmentRoutes,
   ...fleetRoutes,
+  ...eventRoutes,
   ...logRoutes,
   ...secretRoutes,
   ...rulesRoutes,

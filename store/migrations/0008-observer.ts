@@ -18,6 +18,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('observed_at', 'text', (c) => c.notNull())
     .addColumn('changed_at', 'text', (c) => c.notNull())
     .execute();
+  // GET /v1/events asks for operations changed since its last look.
+  await db.schema.createIndex('operations_updated_at').on('operations').columns(['updated_at', 'id']).execute();
   await db.schema.createTable('cluster_observations')
     .addColumn('cluster', 'text', (c) => c.primaryKey())
     .addColumn('reachable', 'integer', (c) => c.notNull())
@@ -36,6 +38,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('observer_leases').execute();
   await db.schema.dropTable('cluster_observations').execute();
+  await db.schema.dropIndex('operations_updated_at').execute();
   await db.schema.dropTable('environment_observations').execute();
   await db.schema.alterTable('environments').dropColumn('drift_policy').execute();
   for (const column of ['changed_at', 'details', 'restarts', 'updated_replicas']) {

@@ -120,6 +120,7 @@ const CASES: Case[] = [
   { name: 'GET /environments/{name}/status', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/status' }) },
   { name: 'GET /fleet', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/fleet' }) },
   { name: 'GET /me', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/me' }) },
+  { name: 'GET /events', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/events?timeout=1' }) },
   { name: 'GET /drift', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/drift' }) },
   // Logs, unlike other reads, are bound by a token's tiers. The clusters here cannot be reached:
   // the answer is still 200, with an error event for the cluster (test/unit/api/logs.test.ts).
