@@ -90,8 +90,14 @@ export const DRIFT_IGNORE_RULES: readonly DriftIgnoreRule[] = [
  */
 const COMPARED_KINDS = new Set(['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Ingress']);
 
-/** Keys that identify an element of a list, tried in order. */
-const LIST_KEYS: readonly (readonly string[])[] = [['name'], ['containerPort', 'protocol'], ['port', 'protocol'], ['containerPort'], ['port'], ['mountPath'], ['key']];
+/** Keys that identify an element of a list, tried in order (a dotted key reads a nested field: volumeClaimTemplates). */
+const LIST_KEYS: readonly (readonly string[])[] = [['name'], ['metadata.name'], ['containerPort', 'protocol'], ['port', 'protocol'], ['containerPort'], ['port'], ['mountPath'], ['key']];
+
+function keyValue(element: unknown, key: string): unknown {
+  let value: unknown = element;
+  for (const part of key.split('.')) value = isRecord(value) ? value[part] : undefined;
+  return value;
+}
 
 export interface DriftInput {
   /** The render of the environment's deployed revision with its deployed overrides. */
@@ -180,11 +186,11 @@ function compareList(want: unknown[], have: unknown, segments: PathSegment[], ig
     if (!Array.isArray(have) || JSON.stringify(want) !== JSON.stringify(have)) out.push({ segments, drift: { path, expected: want, ...(have === undefined ? {} : { actual: have }) } });
     return;
   }
-  const idOf = (element: unknown): Record<string, string | number> => Object.fromEntries(keys.map((k) => [k, (element as Record<string, string | number>)[k]!]));
+  const idOf = (element: unknown): Record<string, string | number> => Object.fromEntries(keys.map((k) => [k, keyValue(element, k) as string | number]));
   const matched = new Set<number>();
   for (const element of want) {
     const id = idOf(element);
-    const index = have.findIndex((h, i) => !matched.has(i) && isRecord(h) && keys.every((k) => h[k] === id[k]));
+    const index = have.findIndex((h, i) => !matched.has(i) && isRecord(h) && keys.every((k) => keyValue(h, k) === id[k]));
     const at = [...segments, id];
     if (index < 0) {
       out.push({ segments: at, drift: { path: formatPath(at), expected: element } });
@@ -203,7 +209,7 @@ function compareList(want: unknown[], have: unknown, segments: PathSegment[], ig
 /** The keys that identify every element of a list of objects, or undefined for other lists. */
 function listKeys(list: unknown[]): readonly string[] | undefined {
   if (list.length === 0 || !list.every(isRecord)) return undefined;
-  return LIST_KEYS.find((keys) => list.every((e) => keys.every((k) => (e as Record<string, unknown>)[k] !== undefined)));
+  return LIST_KEYS.find((keys) => list.every((e) => keys.every((k) => keyValue(e, k) !== undefined)));
 }
 
 function sameScalar(want: unknown, have: unknown, segments: PathSegment[]): boolean {

@@ -1,6 +1,7 @@
 // The dev command: the whole system on its embedded default. Provisions the toolchain, starts
 // the Temporal dev server (SQLite file, web UI), a local fleet of three clusters, the worker
 // and the API with the dashboard; stops everything on Ctrl-C.
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -22,6 +23,7 @@ import { onboardCluster } from '../workflows/onboard-cluster.js';
 import { DEV_FLEET } from './dev-fleet.js';
 import { LocalFleet } from './fleet.js';
 import { registerKubeconfigClusters } from './register.js';
+import { stopProcess } from './process.js';
 import { onShutdown, shutdown } from './shutdown.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 import { ensureToolchain, projectRoot } from './toolchain.js';
@@ -57,10 +59,9 @@ async function main(): Promise<void> {
   // The catalog: a SQLite file beside the Temporal one; its master key is generated once.
   const keyFile = join(stateDir, 'master.key');
   if (!process.env.FLOTILLA_MASTER_KEY && !existsSync(keyFile)) writeFileSync(keyFile, LocalMasterKey.generate(), { mode: 0o600 });
-  const catalog = await openCatalog({
-    url: process.env.FLOTILLA_CATALOG_URL ?? `sqlite://${join(stateDir, 'catalog.db')}`,
-    masterKey: process.env.FLOTILLA_MASTER_KEY ?? readFileSync(keyFile, 'utf8').trim(),
-  });
+  const catalogUrl = process.env.FLOTILLA_CATALOG_URL ?? `sqlite://${join(stateDir, 'catalog.db')}`;
+  const masterKey = process.env.FLOTILLA_MASTER_KEY ?? readFileSync(keyFile, 'utf8').trim();
+  const catalog = await openCatalog({ url: catalogUrl, masterKey });
   onShutdown('catalog', () => catalog.close());
   // Every Temporal payload is encrypted; the dev key ring is made once, like the master key.
   const payloadKeysFile = join(stateDir, 'payload-keys.json');
@@ -76,6 +77,24 @@ async function main(): Promise<void> {
     dataConverter,
   });
   onShutdown('worker', () => worker.stop());
+
+  // The observer: its own process, as in production (worker/observer.ts), over the same catalog.
+  const observer = spawn(process.execPath, ['--import', 'tsx', join(projectRoot, 'worker', 'observer.ts')], {
+    cwd: projectRoot,
+    stdio: ['ignore', 'inherit', 'inherit'],
+    env: {
+      ...process.env,
+      FLOTILLA_CATALOG_URL: catalogUrl,
+      FLOTILLA_MASTER_KEY: masterKey,
+      [PAYLOAD_KEYS_ENV]: process.env[PAYLOAD_KEYS_ENV] ?? payloadKeysFile,
+      TEMPORAL_ADDRESS: temporal.address,
+      TEMPORAL_NAMESPACE: temporal.namespace,
+      FLOTILLA_TASK_QUEUE: DEFAULT_TASK_QUEUE,
+      FLOTILLA_OBSERVER_ID: process.env.FLOTILLA_OBSERVER_ID ?? 'observer-dev',
+    },
+  });
+  observer.once('exit', (code, signal) => log(`observer exited (${code ?? signal}); live status and drift stop updating until the dev command restarts`));
+  onShutdown('observer', () => stopProcess(observer));
 
   // Onboard every local cluster, as registering one through the API would.
   const client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace, dataConverter });
@@ -110,6 +129,7 @@ ${bold(`Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to s
   Temporal     ${temporal.address}  (task queue "${DEFAULT_TASK_QUEUE}"; payloads encrypted with ${process.env[PAYLOAD_KEYS_ENV] ? PAYLOAD_KEYS_ENV : payloadKeysFile})
   Decrypted    temporal workflow show -w ID --address ${temporal.address} --codec-endpoint http://127.0.0.1:${apiPort}/v1/codec --codec-auth 'Bearer <admin token>'
   Clusters     ${fleet.clusters.map((c) => `${c.name} ${c.server}`).join('\n               ')}
+  Observer     live status, drift and reachability of every onboarded cluster (pid ${observer.pid}): flotilla get fleet, flotilla watch
   Admin token  ${firstToken ?? '(created on an earlier run; make more with POST /v1/tokens)'}
   CLI          npx tsx cli/bin.ts login --server http://127.0.0.1:${apiPort} --token <admin token>
   kubectl      kubectl --kubeconfig ${fleet.cluster('local-dev').kubeconfigPath} get nodes

@@ -86,8 +86,13 @@ export class Observer {
     const every = this.options.syncEveryMs ?? 2_000;
     while (!this.abort.signal.aborted) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, every);
-        this.abort.signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          this.abort.signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, every);
+        this.abort.signal.addEventListener('abort', done, { once: true });
       });
       if (this.abort.signal.aborted) return;
       await this.sync().catch((error: unknown) => this.warn('sync', `fleet sync failed: ${error instanceof Error ? error.message : String(error)}`));

@@ -183,6 +183,21 @@ describe('detectDrift', () => {
     ]);
   });
 
+  it('matches volumeClaimTemplates by their name, ignoring what the API server adds', () => {
+    const statefulSet: Manifest = {
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'shop', labels },
+      spec: { volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '5Gi' } } } }] },
+    };
+    const live = (storage: string): LiveManifest => ({
+      apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { name: 'db', namespace: 'shop', labels: { ...labels } },
+      spec: { volumeClaimTemplates: [{ kind: 'PersistentVolumeClaim', apiVersion: 'v1', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage } }, volumeMode: 'Filesystem' }, status: { phase: 'Pending' } }] },
+    });
+    expect(detectDrift({ expected: [statefulSet], live: [live('5Gi')] })).toEqual([]);
+    expect(detectDrift({ expected: [statefulSet], live: [live('9Gi')] })[0]!.fields).toEqual([
+      { path: 'spec.volumeClaimTemplates[metadata.name=data].spec.resources.requests.storage', expected: '5Gi', actual: '9Gi' },
+    ]);
+  });
+
   it('compares quantities by value, not by spelling', () => {
     const live = liveDeployment((d) => {
       (specOf(d).template.spec.containers[0]!.resources as { requests: Record<string, string> }).requests.cpu = '250m';
