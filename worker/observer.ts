@@ -16,6 +16,12 @@ import { readSettings, TemporalSettings } from './config.js';
 import { activityDeps, openWorkerCatalog } from './deps.js';
 
 const settings = readSettings(TemporalSettings);
+
+function seconds(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 3 || n > 600) throw new Error(`FLOTILLA_OBSERVER_LEASE_SECONDS must be 3 to 600, not "${text}"`);
+  return n;
+}
 const logger = createLogger({ name: 'flotilla-observer' });
 const catalog = await openWorkerCatalog();
 const { clusters } = activityDeps({ catalog });
@@ -34,6 +40,8 @@ const observer = new Observer({
   catalog,
   clusters,
   id: process.env.FLOTILLA_OBSERVER_ID || undefined,
+  // How long another observer waits for a dead one's clusters (default 15 s).
+  ...(process.env.FLOTILLA_OBSERVER_LEASE_SECONDS ? { leaseMs: seconds(process.env.FLOTILLA_OBSERVER_LEASE_SECONDS) * 1000 } : {}),
   log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
   heal: async (environment, drift) => startHeal((await connect()).deps, environment, drift),
 });

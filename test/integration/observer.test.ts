@@ -56,6 +56,8 @@ describe('the observer', () => {
   const observerEnv = () => ({
     FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, FLOTILLA_OBSERVER_ID: observerId,
     TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), FLOTILLA_TASK_QUEUE: taskQueue,
+    // A dead observer's clusters go to another after 6 s rather than 15: the handover test waits it out.
+    FLOTILLA_OBSERVER_LEASE_SECONDS: '6',
   });
   const k = (args: string[], env: Record<string, string> = {}) =>
     exec(toolchain.kubectl, ['--kubeconfig', a.kubeconfigPath, '-n', envA, ...args], { env: { ...process.env, ...env } });
@@ -235,7 +237,7 @@ describe('the observer', () => {
       expect(leases.filter((l) => [a.name, b.name].includes(l.cluster)).map((l) => l.holder)).toEqual([observerId, observerId]);
       expect((await tc.catalog.observations.clusters()).map((c) => c.observer)).toEqual([observerId, observerId]);
       await observer.kill('SIGKILL');
-      // After the dead one's lease lapses (15 s), the second writes both clusters.
+      // After the dead one's lease lapses (6 s here), the second writes both clusters.
       await until('the second observer to take over', async () => (await tc.catalog.observations.clusters()).every((c) => c.observer === `second-${run}`), 30_000);
       const t0 = performance.now();
       await k(['scale', 'deployment/web', '--replicas=2']);
