@@ -108,6 +108,7 @@ export class Observer {
     await this.settleHeals();
     const now = Date.now();
     const wanted = new Set<string>();
+    const rendered = new Set<string>();
     for (const cluster of clusters) {
       if (!OBSERVED_CLUSTER_STATES.has(cluster.status)) continue;
       const mine = await catalog.observations.acquireLease(cluster.name, this.id, new Date(now).toISOString(), new Date(now + (this.options.leaseMs ?? 15_000)).toISOString());
@@ -119,10 +120,13 @@ export class Observer {
       for (const env of environments) {
         if (env.binding.cluster !== cluster.name || !env.deployed) continue;
         const expected = await this.expected(env);
+        if (expected) rendered.add(expected.key);
         if (expected) targets.push({ name: env.binding.name, namespace: env.binding.namespace, expected: expected.manifests, changing: locked.has(env.binding.name), key: `${expected.key}|${locked.has(env.binding.name)}` });
       }
       observer.setEnvironments(targets);
     }
+    // Renders of revisions no environment runs any more go.
+    for (const key of this.renders.keys()) if (!rendered.has(key)) this.renders.delete(key);
     for (const [name, observer] of this.observers) {
       if (wanted.has(name)) continue;
       this.observers.delete(name);
