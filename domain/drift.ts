@@ -13,19 +13,12 @@ import { LABEL, MANAGED_BY, SECRETS_CHECKSUM_ANNOTATION } from './labels.js';
 import type { Manifest } from './manifest.js';
 
 /** A live object as the observer keeps it: a manifest with its metadata as the cluster has it. */
-export interface LiveManifest {
-  apiVersion: string;
-  kind: string;
-  metadata: {
-    name: string;
-    namespace?: string;
-    labels?: Record<string, string>;
-    annotations?: Record<string, string>;
+export interface LiveManifest extends Manifest {
+  metadata: Manifest['metadata'] & {
     ownerReferences?: unknown[];
     managedFields?: ManagedFieldsEntry[];
     [field: string]: unknown;
   };
-  [field: string]: unknown;
 }
 
 export interface ManagedFieldsEntry {

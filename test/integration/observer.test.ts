@@ -22,7 +22,7 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
-import { startObserverProcess, type ObserverProcess } from '../support/observer-process.js';
+import { startObserverProcess, type WorkerProcess as ObserverProcess } from '../support/worker-process.js';
 import { tierClient } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);

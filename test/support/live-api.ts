@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Client } from '@temporalio/client';
-import { createApp } from '../../api/app.js';
+import { type AppDeps, createApp } from '../../api/app.js';
 import { createLogger } from '../../api/http/logger.js';
 import { temporalStarter } from '../../api/temporal.js';
 import { temporalSchedules } from '../../api/temporal-schedules.js';
@@ -20,7 +20,8 @@ export interface LiveApi {
   close(): Promise<void>;
 }
 
-export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: string): Promise<LiveApi> {
+/** `options` overrides the app's dependencies (the browser tier serves the dashboard: `webRoot`, `dashboard`). */
+export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: string, options: Partial<AppDeps> = {}): Promise<LiveApi> {
   const logs: string[] = [];
   const logName = `live-api-${process.pid}`;
   // Debug: request lines too, so the leak scan reads them as it reads the rest.
@@ -30,6 +31,7 @@ export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: 
   const app = createApp({
     catalog, operations: temporalStarter(client, taskQueue), schedules: temporalSchedules(client, taskQueue), logger, rateLimit: { max: 0, windowMs: 60_000 }, webRoot: '/nonexistent',
     ...(codec ? { codec: { codec, namespace: client.options.namespace } } : {}),
+    ...options,
   });
   const server: Server = createServer(recordingResponses('live-api', app)).listen(0, '127.0.0.1');
   await new Promise<void>((resolve, reject) => server.once('listening', resolve).once('error', reject));

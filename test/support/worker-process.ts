@@ -1,5 +1,5 @@
-// The worker as a separate OS process (worker/main.ts), so a test can kill it with SIGKILL
-// the way a crash would, and start another.
+// Flotilla's processes (worker/main.ts, worker/observer.ts) as separate OS processes, so a test
+// can kill one with SIGKILL the way a crash would, and start another.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { projectRoot } from '../../local/toolchain.js';
 import { OutputTail } from '../../local/process.js';
@@ -8,30 +8,31 @@ import { captureOutput } from './leak-registry.js';
 export interface WorkerProcess {
   child: ChildProcess;
   output: OutputTail;
-  /** Resolves once the worker polls its task queue. */
+  /** Resolves once the process says it is ready. */
   ready: Promise<void>;
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+/** Runs `script` under tsx; `ready` once a line of its stdout matches `readyLine`. */
+export function startNodeProcess(name: string, script: string, readyLine: RegExp, env: Record<string, string>): WorkerProcess {
   // `node --import tsx` runs one process (the tsx CLI would add a parent that SIGKILL misses).
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: projectRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output = new OutputTail(80);
   // All of it, for the leak scan (the tail is for error messages).
-  captureOutput('worker', child);
+  captureOutput(name, child);
   const ready = new Promise<void>((resolve, reject) => {
-    const onData = (d: Buffer) => {
+    child.stdout!.on('data', (d: Buffer) => {
       output.push(d);
-      if (/worker on /.test(d.toString())) resolve();
-    };
-    child.stdout!.on('data', onData);
+      if (readyLine.test(d.toString())) resolve();
+    });
     child.stderr!.on('data', (d: Buffer) => output.push(d));
-    child.once('exit', (code, signal) => reject(new Error(`worker exited (${code ?? signal}) before it was ready:\n${output}`)));
+    child.once('exit', (code, signal) => reject(new Error(`${name} exited (${code ?? signal}) before it was ready:\n${output}`)));
   });
+  ready.catch(() => {});
   return {
     child,
     output,
@@ -43,4 +44,13 @@ export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
         child.kill(signal);
       }),
   };
+}
+
+export function startWorkerProcess(env: Record<string, string>): WorkerProcess {
+  return startNodeProcess('worker', 'worker/main.ts', /worker on /, env);
+}
+
+/** The observer, as the dev command runs it; ready once it has synced the fleet once. */
+export function startObserverProcess(env: Record<string, string>): WorkerProcess {
+  return startNodeProcess('observer', 'worker/observer.ts', /observer \S+ running/, { FLOTILLA_LOG_FORMAT: 'json', ...env });
 }
