@@ -134,7 +134,14 @@ export class ObservationRepository {
       const { environment: _key, ...update } = row;
       await guard('write environment observation', () => trx.insertInto('environment_observations').values(row)
         .onConflict((oc) => oc.column('environment').doUpdateSet(update)).execute());
-      await new StatusRepository(trx).replace(snapshot.environment, snapshot.services);
+      const status = new StatusRepository(trx);
+      // A service's changedAt moves only when something of it changed.
+      const previous = new Map((await status.forEnvironment(snapshot.environment)).map((s) => [s.service, s]));
+      await status.replace(snapshot.environment, snapshot.services.map((s) => {
+        const was = previous.get(s.service);
+        const same = was !== undefined && serviceValues(was) === serviceValues(s);
+        return { ...s, observedAt: at, changedAt: same ? (was.changedAt ?? at) : at };
+      }));
     });
   }
 
@@ -152,6 +159,10 @@ export class ObservationRepository {
     const row = await guard('read environment observation', () => this.db.selectFrom('environment_observations').selectAll().where('environment', '=', name).executeTakeFirst());
     return row ? toEnvironmentObservation(row) : undefined;
   }
+}
+
+function serviceValues(s: Omit<ServiceStatusInput, 'observedAt' | 'changedAt'>): string {
+  return JSON.stringify([s.health, s.desiredReplicas, s.readyReplicas, s.updatedReplicas ?? 0, s.restarts ?? 0, s.revision ?? null, s.drift, s.details ?? null]);
 }
 
 async function requireLease(trx: CatalogDb, cluster: string, holder: string, at: string): Promise<void> {

@@ -136,6 +136,21 @@ describe('observer leases', () => {
   });
   afterAll(async () => api?.close());
 
+  it('moves an environment\'s and a service\'s changedAt only when something of it changed', async () => {
+    const { observations, status } = api.catalog;
+    expect(await observations.acquireLease('c-1', 'w', at(100), at(200))).toBe(true);
+    const web = { service: 'web', desiredReplicas: 2, readyReplicas: 1, updatedReplicas: 2, restarts: 0, health: 'progressing' as const, drift: false };
+    const snapshot = { environment: 'shop-c', cluster: 'c-1', health: 'progressing' as const, drift: [] };
+    await observations.writeEnvironment('w', { ...snapshot, services: [web], at: at(101) });
+    await observations.writeEnvironment('w', { ...snapshot, services: [web], at: at(102) });
+    expect(await status.forEnvironment('shop-c')).toMatchObject([{ service: 'web', observedAt: at(102), changedAt: at(101) }]);
+    expect(await observations.environment('shop-c')).toMatchObject({ observedAt: at(102), changedAt: at(101) });
+    await observations.writeEnvironment('w', { ...snapshot, health: 'healthy', services: [{ ...web, readyReplicas: 2, health: 'healthy' }], at: at(103) });
+    expect(await status.forEnvironment('shop-c')).toMatchObject([{ service: 'web', readyReplicas: 2, changedAt: at(103) }]);
+    expect(await observations.environment('shop-c')).toMatchObject({ health: 'healthy', changedAt: at(103) });
+    await observations.releaseLeases('w');
+  });
+
   it('lets one holder write a cluster until its lease lapses, then the next', async () => {
     const { observations } = api.catalog;
     expect(await observations.acquireLease('c-1', 'a', at(0), at(15))).toBe(true);
