@@ -457,7 +457,7 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
         }
         await db.insertInto('operations').values({ id: 'old-op', kind: 'deploy', state: 'completed', requested_by: 'alice', started_at: at, finished_at: at, updated_at: at }).execute();
 
-        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports']);
+        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports', '0008-observer']);
       } finally {
         await old.close();
       }
@@ -465,6 +465,8 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       const migrated = await openCatalog({ url: oldUrl, masterKey });
       try {
         const deployed = await migrated.environments.require('old-deployed');
+        // 0008: environments made before drift policies only report drift.
+        expect(deployed.driftPolicy).toBe('report');
         expect(deployed).toMatchObject({ overridesVersion: 1, overrides: { replicas: { web: 4 } }, deployed: { overridesVersion: 1, by: 'worker' } });
         const fresh = await migrated.environments.require('old-fresh');
         expect(fresh.overridesVersion).toBe(1);
