@@ -1,6 +1,7 @@
 // One catalog suite, run against every database the catalog supports (see
 // test/integration/catalog-*.test.ts). Tests share one catalog per database and keep apart by
 // unique names, which keeps the suite fast on two cores.
+import { LeaseLostError } from '../../store/observations.js';
 import { randomBytes } from 'node:crypto';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -730,6 +731,39 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
       expect(await catalog.status.forEnvironment(env)).toMatchObject([{ service: 'web', readyReplicas: 3, health: 'healthy', revision: undefined }]);
       await expect(catalog.status.replace(unique('missing'), [{ service: 'web', readyReplicas: 0, desiredReplicas: 1, health: 'unknown', drift: false }]))
         .rejects.toBeInstanceOf(ConflictError);
+    });
+  });
+
+  describe('observations', () => {
+    it('a lease keeps a cluster to one observer until it lapses; snapshots and reachability keep their since', async () => {
+      const c = await cluster();
+      const env = await environment(c);
+      const obs = catalog.observations;
+      const t = (s: number) => new Date(Date.parse('2026-06-01T00:00:00.000Z') + s * 1000).toISOString();
+      expect(await obs.acquireLease(c, 'a', t(0), t(15))).toBe(true);
+      expect(await obs.acquireLease(c, 'b', t(1), t(16))).toBe(false);
+      await expect(obs.setReachability('b', c, { reachable: true, at: t(1) })).rejects.toBeInstanceOf(LeaseLostError);
+      await obs.setReachability('a', c, { reachable: true, at: t(1) });
+      await obs.setReachability('a', c, { reachable: true, at: t(3) });
+      await obs.setReachability('a', c, { reachable: false, at: t(5), message: 'no answer' });
+      expect((await obs.clusters()).find((x) => x.cluster === c)).toEqual({ cluster: c, reachable: false, since: t(5), lastSeenAt: t(3), message: 'no answer', observer: 'a' });
+      const drift = [{ kind: 'Deployment', name: 'web', reason: 'deleted' as const, fields: [] }];
+      const web = { service: 'web', desiredReplicas: 1, readyReplicas: 0, updatedReplicas: 0, restarts: 0, health: 'unavailable' as const, drift: true };
+      await obs.writeEnvironment('a', { environment: env, cluster: c, health: 'unavailable', drift, services: [web], at: t(6) });
+      await obs.writeEnvironment('a', { environment: env, cluster: c, health: 'unavailable', drift, services: [web], at: t(7) });
+      expect(await obs.environment(env)).toMatchObject({ health: 'unavailable', drift, driftSince: t(6), observedAt: t(7), changedAt: t(6) });
+      expect((await obs.environments({ drifted: true })).map((e) => e.environment)).toContain(env);
+      // Lapsed at 15 s: b takes it over, and a may not write any more.
+      expect(await obs.acquireLease(c, 'b', t(16), t(31))).toBe(true);
+      await expect(obs.writeEnvironment('a', { environment: env, cluster: c, health: 'healthy', drift: [], services: [], at: t(17) })).rejects.toBeInstanceOf(LeaseLostError);
+      await obs.writeEnvironment('b', { environment: env, cluster: c, health: 'healthy', drift: [], services: [], at: t(17) });
+      expect(await obs.environment(env)).toMatchObject({ health: 'healthy', drift: [], driftSince: undefined });
+      expect((await obs.environments({ drifted: true })).map((e) => e.environment)).not.toContain(env);
+      await obs.releaseLeases('b');
+      expect((await obs.leases()).filter((l) => l.cluster === c)).toEqual([]);
+      // An environment's observations go with it.
+      await catalog.environments.remove(env);
+      expect(await obs.environment(env)).toBeUndefined();
     });
   });
 
