@@ -19,6 +19,8 @@ export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** `body` already serialised (a cached answer): sent as JSON as it is. */
+  json?: string;
   /** A streamed answer instead of `body` (logs): the headers go at once, then what it writes. */
   stream?: (out: ReplyStream) => Promise<void>;
 }
@@ -205,6 +207,7 @@ async function send(res: Response, reply: Reply, deps: ApiDeps): Promise<void> {
   for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
   res.status(reply.status);
   if (reply.stream) await stream(res, reply.stream, deps);
+  else if (reply.json !== undefined) res.type('application/json').send(reply.json);
   else if (reply.body === undefined) res.end();
   else res.json(reply.body);
 }

@@ -155,6 +155,23 @@ export class ObservationRepository {
     return rows.map(toEnvironmentObservation);
   }
 
+  /**
+   * Changes whenever anything the fleet view shows changed: the newest write and the row count
+   * of every table it reads (a count catches deletions).
+   */
+  async version(): Promise<string> {
+    const stamp = (table: 'clusters' | 'environments', column: 'updated_at') =>
+      this.db.selectFrom(table).select((eb) => [eb.fn.max(column).as('at'), eb.fn.countAll().as('n')]).executeTakeFirst();
+    const rows = await guard('read observation version', () => Promise.all([
+      stamp('clusters', 'updated_at'),
+      stamp('environments', 'updated_at'),
+      this.db.selectFrom('environment_observations').select((eb) => [eb.fn.max('observed_at').as('at'), eb.fn.countAll().as('n')]).executeTakeFirst(),
+      this.db.selectFrom('cluster_observations').select((eb) => [eb.fn.max('last_seen_at').as('at'), eb.fn.max('since').as('since'), eb.fn.countAll().as('n')]).executeTakeFirst(),
+      this.db.selectFrom('service_status').select((eb) => [eb.fn.max('observed_at').as('at'), eb.fn.countAll().as('n')]).executeTakeFirst(),
+    ]));
+    return JSON.stringify(rows);
+  }
+
   async environment(name: string): Promise<EnvironmentObservation | undefined> {
     const row = await guard('read environment observation', () => this.db.selectFrom('environment_observations').selectAll().where('environment', '=', name).executeTakeFirst());
     return row ? toEnvironmentObservation(row) : undefined;

@@ -3,7 +3,7 @@
 import { defineRoute, type Reply } from '../route.js';
 import { DriftItemView, DriftQuery, EnvironmentStatusView, FleetQuery, FleetView } from '../fleet-schemas.js';
 import { list, NameParam } from '../schemas.js';
-import { driftList, environmentStatus, etagOf, fleetView, notModified } from '../services/fleet.js';
+import { driftList, environmentStatus, fleetAnswer, notModified } from '../services/fleet.js';
 
 export const fleetRoutes = [
   defineRoute({
@@ -16,10 +16,9 @@ export const fleetRoutes = [
       304: { description: 'unchanged since the ETag given' },
     },
     async handler({ query }, ctx): Promise<Reply> {
-      const body = await fleetView(ctx.deps.catalog, query, ctx.deps.now());
-      const etag = etagOf(body);
+      const { json, etag } = await fleetAnswer(ctx.deps.catalog, query, ctx.deps.now());
       if (notModified(ctx.header('if-none-match'), etag)) return { status: 304, headers: { ETag: etag } };
-      return { status: 200, body, headers: { ETag: etag, 'Cache-Control': 'no-cache' } };
+      return { status: 200, json, headers: { ETag: etag, 'Cache-Control': 'no-cache' } };
     },
   }),
   defineRoute({

@@ -6,7 +6,7 @@
 import type { Catalog } from '../../store/catalog.js';
 import type { ReplyStream } from '../route.js';
 import type { OperationRecord } from '../../store/operations.js';
-import { etagOf, fleetView } from './fleet.js';
+import { fleetAnswer, type fleetView } from './fleet.js';
 
 export type FleetEvent =
   | { type: 'fleet'; data: { etag: string; summary: unknown } }
@@ -30,6 +30,7 @@ export class FleetEventHub {
   private drift = new Map<string, number>();
   private operationsSince: string | undefined;
   private readonly seenOperations = new Map<string, string>();
+  private parsed: { etag: string; view: FleetViewBody } | undefined;
 
   constructor(private readonly options: EventHubOptions) {}
 
@@ -45,14 +46,20 @@ export class FleetEventHub {
 
   /** The current fleet ETag, for a listener's first event. */
   async current(): Promise<Extract<FleetEvent, { type: 'fleet' }>> {
-    const view = await fleetView(this.options.catalog, {}, this.options.now());
-    const etag = etagOf(view);
+    const { etag, view } = await this.fleet();
     // A poller's baseline is what its first listener was told: changes after it are events.
     if (this.etag === undefined && this.timer) {
       this.etag = etag;
       this.drift = driftOf(view);
     }
     return { type: 'fleet', data: { etag, summary: view.summary } };
+  }
+
+  /** The fleet as GET /v1/fleet answers it now (its cached answer when nothing changed). */
+  private async fleet(): Promise<{ etag: string; view: FleetViewBody }> {
+    const answer = await fleetAnswer(this.options.catalog, {}, this.options.now());
+    if (this.parsed?.etag !== answer.etag) this.parsed = { etag: answer.etag, view: JSON.parse(answer.json) as FleetViewBody };
+    return this.parsed;
   }
 
   private start(): void {
@@ -77,8 +84,7 @@ export class FleetEventHub {
 
   private async tick(): Promise<void> {
     const { catalog } = this.options;
-    const view = await fleetView(catalog, {}, this.options.now());
-    const etag = etagOf(view);
+    const { etag, view } = await this.fleet();
     const first = this.etag === undefined;
     if (etag !== this.etag) {
       this.etag = etag;
@@ -103,7 +109,9 @@ export class FleetEventHub {
   }
 }
 
-function driftOf(view: Awaited<ReturnType<typeof fleetView>>): Map<string, number> {
+type FleetViewBody = Awaited<ReturnType<typeof fleetView>>;
+
+function driftOf(view: FleetViewBody): Map<string, number> {
   return new Map(view.clusters.flatMap((c) => c.environments.map((e) => [e.name, e.driftedObjects] as const)));
 }
 

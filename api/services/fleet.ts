@@ -152,7 +152,40 @@ export async function fleetView(catalog: Catalog, query: FleetQuery, now: Date):
 
 /** A strong validator of a JSON answer: the same body, the same tag. */
 export function etagOf(body: unknown): string {
-  return `"${createHash('sha256').update(JSON.stringify(body)).digest('base64url').slice(0, 27)}"`;
+  return etagOfText(JSON.stringify(body));
+}
+
+function etagOfText(text: string): string {
+  return `"${createHash('sha256').update(text).digest('base64url').slice(0, 27)}"`;
+}
+
+/** The fleet view as sent: its JSON text and ETag. */
+export interface FleetAnswer {
+  json: string;
+  etag: string;
+}
+
+/** The last answers per catalog, by filters, with the catalog version and second they were built for. */
+const answers = new WeakMap<Catalog, Map<string, { version: string; answer: FleetAnswer }>>();
+const MAX_CACHED_FILTERS = 32;
+
+/**
+ * fleetView, serialised once, and built again only when the catalog changed (a few aggregate
+ * reads tell: ObservationRepository.version) or the second turned (ages are in seconds).
+ * A dashboard per person and scripts polling then cost a version check each, not the view.
+ */
+export async function fleetAnswer(catalog: Catalog, query: FleetQuery, now: Date): Promise<FleetAnswer> {
+  let cache = answers.get(catalog);
+  if (!cache) answers.set(catalog, (cache = new Map()));
+  const key = JSON.stringify(query);
+  const version = `${await catalog.observations.version()}|${Math.floor(now.getTime() / 1000)}`;
+  const hit = cache.get(key);
+  if (hit?.version === version) return hit.answer;
+  const json = JSON.stringify(await fleetView(catalog, query, now));
+  const answer = { json, etag: etagOfText(json) };
+  if (cache.size >= MAX_CACHED_FILTERS && !cache.has(key)) cache.clear();
+  cache.set(key, { version, answer });
+  return answer;
 }
 
 /** Whether an If-None-Match header names this tag (or `*`). */
