@@ -25,6 +25,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard runs in the browser (its own tsconfig: web/tsconfig.json).
+    files: ['web/**/*.{ts,tsx}'],
+    languageOptions: { globals: { ...globals.browser } },
+  },
+  {
     files: ['workflows/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {

@@ -14,7 +14,9 @@ export default defineConfig({
       {
         test: {
           name: 'integration',
-          include: ['test/integration/**/*.test.ts'],
+          // test/browser: the dashboard (web/dist) in headless Chromium against the real API,
+          // worker and observer, on the same Temporal server and fleet.
+          include: ['test/integration/**/*.test.ts', 'test/browser/**/*.test.ts'],
           environment: 'node',
           // leak-setup: every secret stored and token issued is a canary of the leak scan (test/leak-scan/).
           setupFiles: ['test/setup-logging.ts', 'test/support/leak-setup.ts'],

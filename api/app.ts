@@ -1,6 +1,7 @@
 // The Express app factory: request id, logs, rate limit, bearer auth, the /v1 routes (each
 // declared once in routes/), the OpenAPI document, one error mapper.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Express } from 'express';
 import type { CloudAdapters } from '../providers/cloud/adapters.js';
@@ -21,8 +22,22 @@ import { FleetEventHub } from './services/events.js';
 
 export type { AppDeps } from './deps.js';
 export const API_VERSION = '1.0.0';
-export const defaultWebRoot = fileURLToPath(new URL('../web/static/', import.meta.url));
+/** The dashboard's build (web/, built by scripts/web-build.sh during setup). */
+export const defaultWebRoot = fileURLToPath(new URL('../web/dist/', import.meta.url));
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/**
+ * What the dashboard reads at start (GET /dashboard-config.json, public): where the Temporal UI
+ * is, to link each operation to its workflow. From deps.dashboard, else FLOTILLA_TEMPORAL_UI_URL
+ * (or the dev server's UI on FLOTILLA_TEMPORAL_UI_PORT, 8233) and the codec's namespace or
+ * TEMPORAL_NAMESPACE; FLOTILLA_TEMPORAL_UI_URL=off hides the links.
+ */
+export function dashboardConfig(deps: Pick<AppDeps, 'dashboard' | 'codec'>, env: NodeJS.ProcessEnv = process.env): { temporalUi?: string; namespace: string } {
+  const fromEnv = env.FLOTILLA_TEMPORAL_UI_URL ?? `http://127.0.0.1:${env.FLOTILLA_TEMPORAL_UI_PORT ?? '8233'}`;
+  const ui = deps.dashboard?.temporalUi ?? fromEnv;
+  const namespace = deps.dashboard?.namespace ?? deps.codec?.namespace ?? env.TEMPORAL_NAMESPACE ?? 'default';
+  return { ...(ui && ui !== 'off' ? { temporalUi: ui.replace(/\/+$/, '') } : {}), namespace };
+}
 
 export function createApp(deps: AppDeps): Express {
   const logger = deps.logger ?? createLogger();
@@ -68,8 +83,23 @@ export function createApp(deps: AppDeps): Express {
   for (const route of ROUTES) mountRoute(v1, route, api);
   app.use('/v1', v1);
 
+  // The dashboard: its files, what it needs to link operations to the Temporal UI, and
+  // index.html for every other GET outside /v1 (its client-side routes, e.g. /environments/x).
   const webRoot = deps.webRoot ?? defaultWebRoot;
-  if (existsSync(webRoot)) app.use(express.static(webRoot));
+  const dashboard = dashboardConfig(deps);
+  app.get('/dashboard-config.json', (_req, res) => {
+    res.set('Cache-Control', 'no-cache').json(dashboard);
+  });
+  if (existsSync(join(webRoot, 'index.html'))) {
+    app.use(express.static(webRoot, { index: 'index.html', setHeaders: (res, file) => {
+      // Hashed assets never change; index.html must be read again to find new ones.
+      res.setHeader('Cache-Control', /[\\/]assets[\\/]/.test(file) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    } }));
+    app.get(/^(?!\/v1(\/|$)).*/, (req, res, next) => {
+      if (!req.accepts('html')) return next();
+      res.set('Cache-Control', 'no-cache').sendFile('index.html', { root: webRoot });
+    });
+  }
 
   app.use(notFound);
   app.use(errorMapper(logger));

@@ -32,6 +32,8 @@ export interface AppDeps {
   rateLimit?: RateLimitOptions;
   /** Folder of the built dashboard; served at / when present. */
   webRoot?: string;
+  /** What the dashboard links to (GET /dashboard-config.json): the Temporal UI's base URL ('off': no links) and namespace. */
+  dashboard?: { temporalUi?: string; namespace?: string };
   /** The clock rules are evaluated at (freeze windows). */
   now?: () => Date;
   /** The Temporal payload codec, served at /v1/codec/{encode,decode}; those answer 503 without it. */

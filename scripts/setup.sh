@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Everything a fresh clone needs before it runs: npm packages (from npm's cache in the home
-# folder when it has them) and the real binaries (scripts/toolchain.sh, cached by version).
+# folder when it has them), the dashboard's build (scripts/web-build.sh, when web/ changed),
+# the real binaries (scripts/toolchain.sh, cached by version) and Chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,3 +19,9 @@ if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules
 fi
 
 bash scripts/toolchain.sh
+
+# The dashboard that the API serves (web/dist); rebuilt only when its sources changed.
+bash scripts/web-build.sh
+
+# Chromium for the browser tests (Debian's package; installed when missing and we are root).
+bash scripts/chromium.sh >/dev/null

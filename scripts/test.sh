@@ -2,6 +2,7 @@
 # The whole test suite on a fresh clone: set-up, type check, lint, then the unit tier (no
 # servers), the integration tier (real Temporal dev server, real local clusters) and the fault
 # suite (its own Temporal server and fleet behind Toxiproxy, faults injected while operations run).
+# The integration tier includes the browser tests (the dashboard in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$SECONDS
@@ -12,6 +13,7 @@ trap 'rm -rf "$results"' EXIT
 
 echo "[test] type check" >&2
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p web/tsconfig.json
 echo "[test] lint" >&2
 npx eslint --max-warnings 0 .
 

@@ -1,7 +1,10 @@
-// Starts the real parts once for the integration tier: the Temporal dev server (or
-// TEMPORAL_ADDRESS) and a local fleet of two clusters. Fails loudly when a part cannot start.
+// Starts the real parts once for the integration tier (test/browser too): the dashboard's build
+// (scripts/web-build.sh, a no-op when web/ did not change), Chromium (scripts/chromium.sh:
+// Debian's package), the Temporal dev server (or TEMPORAL_ADDRESS) and a local fleet of two
+// clusters. Fails loudly when a part cannot start.
 // Every Temporal payload is encrypted, as in production: a payload key ring for the run (or
 // FLOTILLA_PAYLOAD_KEYS when set) is exported to the test files and the worker processes they start.
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +12,7 @@ import type { TestProject } from 'vitest/node';
 import type { Tier } from '../../domain/environment.js';
 import { LocalFleet } from '../../local/fleet.js';
 import { temporalFromEnvOrStart } from '../../local/temporal-dev-server.js';
-import { ensureToolchain, type Toolchain } from '../../local/toolchain.js';
+import { ensureToolchain, projectRoot, type Toolchain } from '../../local/toolchain.js';
 import { keyRingFromEnv, PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
 import { startTierLeakScan } from '../leak-scan/tier.js';
 
@@ -22,12 +25,17 @@ declare module 'vitest' {
     clusters: { name: string; kubeconfigPath: string; kubeconfig: string; labels: Record<string, string>; allowedTiers: Tier[] }[];
     /** FLOTILLA_PAYLOAD_KEYS of the run (also in every test file's environment). */
     payloadKeys: string;
+    /** The Chromium binary playwright-core drives (test/browser). */
+    chromium: string;
   }
 }
 
 export default async function setup(project: TestProject) {
   const log = (m: string) => console.error(`[integration] ${m}`);
   const toolchain = ensureToolchain();
+  const script = (name: string) => execFileSync('bash', [join(projectRoot, 'scripts', name)], { cwd: projectRoot, stdio: ['ignore', 'pipe', 'inherit'] }).toString().trim();
+  script('web-build.sh');
+  const chromium = script('chromium.sh');
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-it-'));
   const ownKeys = !process.env[PAYLOAD_KEYS_ENV];
   if (ownKeys) {
@@ -55,6 +63,7 @@ export default async function setup(project: TestProject) {
   project.provide('temporalAddress', temporal.address);
   project.provide('temporalNamespace', temporal.namespace);
   project.provide('payloadKeys', process.env[PAYLOAD_KEYS_ENV]!);
+  project.provide('chromium', chromium);
   // Both clusters are prod clusters that an admin also opened to the pre-production tiers the
   // tests put beside prod (domain/placement.ts): a tier-dev environment lands on them only so.
   const allowedTiers: Tier[] = ['dev', 'staging'];
