@@ -12,6 +12,7 @@ import type { PromoteInput } from '../../../workflows/promote-types.js';
 import { kubeconfigCluster } from '../../support/api-server.js';
 import { shopEnvironment } from '../../support/fixtures.js';
 import { startWorkflowApi, type WorkflowApi } from '../../support/workflow-api.js';
+import { until } from '../../support/wait.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: { path: string; message: string }[] } };
 type View = PromotionState & { workflowStatus?: string };
@@ -80,6 +81,8 @@ describe('/v1/promotions', { timeout: 30_000 }, () => {
       expect(call.args).toEqual([{ ...twoStages, failurePolicy: 'pause', approvalTimeoutSeconds: 600, revision, requestedBy: 'alice' } satisfies PromoteInput]);
       // The workflow runs: it plans, then waits for the first stage's approval and says so in the index.
       await awaitingApproval(id, 'eu');
+      // The workflow's query turns first; its report to the index is an activity just after.
+      await until('the index to say waiting', async () => (await api.catalog.operations.require(id)).state === 'waiting', 10_000);
       expect(await api.catalog.operations.require(id)).toMatchObject({
         kind: 'promotion', state: 'waiting', requestedBy: 'alice',
         environments: expect.arrayContaining(['shop-staging', 'shop-prod', 'shop-prod-eu']),
