@@ -136,6 +136,11 @@ export const TtlBody = z.strictObject({
 }).refine((b) => [b.extend, b.until, b.cancel].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of extend, until or cancel' });
 
 export const NameParam = z.strictObject({ name: DnsLabel });
+
+/** One server-sent event as a client parses it (what schemathesis checks a text/event-stream against). */
+export function sseEvent(types: readonly [string, ...string[]], data: string) {
+  return z.looseObject({ event: z.enum(types), data: z.string().describe(data) });
+}
 export const IdParam = z.strictObject({ id: z.string().min(1).max(255).regex(/^[A-Za-z0-9._:/-]+$/, 'is not an id') });
 
 const Limit = z.string().regex(/^[1-9][0-9]{0,3}$/, 'must be a positive integer').transform(Number).optional();

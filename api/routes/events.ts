@@ -2,6 +2,7 @@
 // dashboard and `flotilla watch`; each names state to read again (api/services/events.ts).
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
+import { sseEvent } from '../schemas.js';
 import { streamEvents } from '../services/events.js';
 
 const EventsQuery = z.strictObject({
@@ -16,7 +17,7 @@ export const eventRoutes = [
     summary: 'Server-sent events: `hello`, then `fleet` {etag, summary} when GET /v1/fleet would answer differently, `drift` {environment, drifted, objects}, `operation` {id, kind, state, outcome, updatedAt}; `: keep-alive` comments every 15 s; ends after `timeout` seconds (an hour by default).',
     action: 'read', query: EventsQuery,
     responses: {
-      200: { description: 'an event stream', content: { 'text/event-stream': z.string().describe('`event: <type>` then `data: <JSON>`, a blank line between events') } },
+      200: { description: 'an event stream', content: { 'text/event-stream': sseEvent(['hello', 'fleet', 'drift', 'operation'], 'the event\'s JSON') } },
     },
     async handler({ query }, ctx) {
       return {

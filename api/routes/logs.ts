@@ -2,7 +2,7 @@
 // (api/services/logs.ts reads them; log-format.ts says how each Accept header is answered).
 import { z } from 'zod';
 import { defineRoute } from '../route.js';
-import { NameParam } from '../schemas.js';
+import { NameParam, sseEvent } from '../schemas.js';
 import { LOG_MEDIA_TYPES, negotiateLogFormat } from '../services/log-format.js';
 import { LogsQuery } from '../services/log-query.js';
 import { planLogs, streamLogs } from '../services/logs.js';
@@ -18,7 +18,7 @@ export const logRoutes = [
       200: {
         description: 'a stream of events: `line`, `error` (a cluster or container that could not be read; the others go on), and one `end`',
         content: {
-          [LOG_MEDIA_TYPES.sse]: z.string().describe('`event: line|error|end` then `data: <event as JSON>`'),
+          [LOG_MEDIA_TYPES.sse]: sseEvent(['line', 'error', 'end'], 'the event as JSON'),
           [LOG_MEDIA_TYPES.ndjson]: z.string().describe('one JSON event per line: {type: line, environment, cluster, pod, container, time, line} | {type: error, environment, cluster, pod?, container?, reason, message} | {type: end, reason: complete|timeout|byte-limit, message, lines, bytes, dropped?}'),
           'text/plain': z.string().describe('`[cluster/pod] line`; `! [cluster/pod] Reason: message` for an error; `-- end: why (N lines, B bytes)` last'),
         },

@@ -2,7 +2,8 @@
 // the API and against kubectl: hand changes made with kubectl (scale, edit of an image, delete of
 // a managed Service, label of a stray object) appear in GET /v1/drift with the field, the value
 // and the kubectl command that made them — timed over 20 trials; a stopped cluster turns
-// unreachable within 10 s with its last state still shown, marked stale, and fresh again within
+// unreachable within 10 s (a cluster of its own, stopped with kwokctl: the tier's shared two stay
+// up) with its last state still shown, marked stale, and fresh again within
 // 10 s of its start; a killed observer, restarted, reports the drift made while it was down; a
 // second observer never writes a cluster the first holds, and takes over when the first dies.
 import { execFile } from 'node:child_process';
@@ -14,7 +15,7 @@ import { promisify } from 'node:util';
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AppSpecInput } from '../../domain/environment.js';
-import { cacheDir } from '../../local/toolchain.js';
+import { LocalFleet } from '../../local/fleet.js';
 import { createEnvironment } from '../../store/changes.js';
 import { activityDeps } from '../../worker/deps.js';
 import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
@@ -28,7 +29,7 @@ import { tierClient } from '../support/tier-temporal.js';
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
 type Cluster = ReturnType<typeof inject<'clusters'>>[number];
-const [a, b] = inject('clusters') as [Cluster, Cluster];
+const [a] = inject('clusters') as [Cluster];
 const run = Math.random().toString(36).slice(2, 7);
 const taskQueue = `observer-${run}`;
 const envA = `obs-a-${run}`;
@@ -53,6 +54,9 @@ describe('the observer', () => {
   let api: LiveApi;
   let observer: ObserverProcess;
   let dir: string;
+  /** A cluster of this test's own, which it stops and starts (the tier's shared two stay up for the other files). */
+  let ownFleet: LocalFleet;
+  let b: { name: string };
   const observerEnv = () => ({
     FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, FLOTILLA_OBSERVER_ID: observerId,
     TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), FLOTILLA_TASK_QUEUE: taskQueue,
@@ -61,8 +65,6 @@ describe('the observer', () => {
   });
   const k = (args: string[], env: Record<string, string> = {}) =>
     exec(toolchain.kubectl, ['--kubeconfig', a.kubeconfigPath, '-n', envA, ...args], { env: { ...process.env, ...env } });
-  const kwokctl = (args: string[]) =>
-    exec(toolchain.kwokctl, args, { env: { ...process.env, KWOK_WORKDIR: join(cacheDir(), 'fleet'), KWOK_KUBE_VERSION: toolchain.versions.kubernetes } });
 
   const drift = async (env: string): Promise<DriftItem | undefined> =>
     (await api.request<{ items: DriftItem[] }>('GET', '/v1/drift')).body.items.find((i) => i.environment === env);
@@ -81,7 +83,10 @@ describe('the observer', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'observer-it-'));
-    tc = await testCatalog([a, b]);
+    ownFleet = await LocalFleet.create({ toolchain, clusters: [{ name: `obs-${run}`, labels: { tier: 'prod', geo: 'eu' } }] });
+    const own = ownFleet.clusters[0]!;
+    b = own;
+    tc = await testCatalog([a, { name: own.name, kubeconfig: own.kubeconfig, labels: own.labels, allowedTiers: ['staging'] }]);
     for (const c of [a, b]) await tc.catalog.clusters.updateStatus(c.name, { status: 'ready' });
     client = await tierClient();
     worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
@@ -106,6 +111,7 @@ describe('the observer', () => {
     await worker?.stop();
     await client?.connection.close();
     await tc?.close();
+    await ownFleet?.delete();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -191,7 +197,7 @@ describe('the observer', () => {
 
   it('marks a stopped cluster unreachable within 10 s, keeps its last state visible as stale, and is fresh within 10 s of its start', async () => {
     let t0 = performance.now();
-    await kwokctl(['stop', 'cluster', '--name', b.name]);
+    await ownFleet.stop(b.name);
     try {
       const down = await msUntil(`${b.name} unreachable`, async () => (await fleetCluster(b.name)).reachability.state === 'unreachable', t0, 10_000);
       const stale = await fleetCluster(b.name);
@@ -203,7 +209,7 @@ describe('the observer', () => {
       console.log(`[observer] ${b.name} unreachable ${Math.round(down)} ms after kwokctl stop returned`);
     } finally {
       t0 = performance.now();
-      await kwokctl(['start', 'cluster', '--name', b.name, '--wait', '120s']);
+      await ownFleet.start(b.name);
     }
     const started = performance.now() - t0;
     t0 = performance.now();
