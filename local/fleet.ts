@@ -20,7 +20,7 @@ import { KubeClient } from '../providers/kubernetes/client.js';
 import { kubeConfigFromYaml } from '../providers/kubernetes/kubeconfig.js';
 import { openPortForward } from '../providers/kubernetes/port-forward.js';
 import { KWOK_STAGES_FILE } from './kwok-faults.js';
-import { serviceLogFile } from './pod-logs.js';
+import { kubectlWithInput, serviceLogFile } from './pod-logs.js';
 import { onShutdown } from './shutdown.js';
 import { cacheDir, requireToxiproxy, type Toolchain } from './toolchain.js';
 import { startToxiproxy, type ToxiproxyClient, type ToxiproxyProxy, type ToxiproxyServer } from './toxiproxy.js';
@@ -364,16 +364,6 @@ export async function forwardPod(kubectl: string, kubeconfigPath: string, forwar
 /** Removes what forwardPod made (no error when it is gone). */
 export async function unforwardPod(kubectl: string, kubeconfigPath: string, forward: Pick<PodForward, 'namespace' | 'pod'>): Promise<void> {
   await kubectlWithInput(kubectl, ['--kubeconfig', kubeconfigPath, 'delete', 'clusterportforward', podForwardName(forward), '--ignore-not-found'], '', `delete ClusterPortForward ${podForwardName(forward)}`);
-}
-
-function kubectlWithInput(kubectl: string, args: string[], input: string, what: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const child = execFile(kubectl, args, { timeout: 60_000 }, (error, _stdout, stderr) => {
-      if (error) reject(new Error(`kubectl ${what} failed: ${stderr.trim() || error.message}`));
-      else resolve();
-    });
-    child.stdin?.end(input);
-  });
 }
 
 /** One connection through a port-forward to the probe pod: what it reads before the end. */

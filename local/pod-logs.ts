@@ -87,7 +87,8 @@ export function criTimestamp(at: Date = new Date()): string {
   return `${at.toISOString().slice(0, 19)}.${nanos}Z`;
 }
 
-function kubectlWithInput(kubectl: string, args: string[], input: string, what: string): Promise<void> {
+/** Runs kubectl with `input` on stdin; fails with its stderr. */
+export function kubectlWithInput(kubectl: string, args: string[], input: string, what: string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const child = execFile(kubectl, args, { timeout: 60_000 }, (error, _stdout, stderr) => {
       if (error) reject(new Error(`kubectl ${what} failed: ${stderr.trim() || error.message}`));
