@@ -1,3 +1,4 @@
+import type { CloudAdapters } from '../providers/cloud/adapters.js';
 import { CatalogDatabaseConnector } from '../providers/databases/catalog-connector.js';
 import type { DatabaseConnector } from '../providers/databases/connector.js';
 import type { Catalog } from '../store/catalog.js';
@@ -5,12 +6,14 @@ import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js
 import { createCloneActivities } from './clone.js';
 import { createDataCopyActivities } from './data-copy.js';
 import { createDeployActivities } from './deploy.js';
+import { createDiscoveryActivities } from './discovery.js';
 import { createDrillActivities } from './drill.js';
 import { createKubernetesActivities } from './kubernetes.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createOperationActivities } from './operations.js';
 import { createPromotionActivities } from './promotion.js';
 import { createScheduleActivities } from './schedule.js';
+import { createTeardownActivities } from './teardown.js';
 
 export interface ActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
@@ -18,6 +21,8 @@ export interface ActivityDeps extends KubernetesActivityDeps {
   databases?: DatabaseConnector;
   /** Folder with pg_dump and pg_restore (default FLOTILLA_PG_BIN, else the newest /usr/lib/postgresql/*\/bin). */
   pgBin?: string;
+  /** The worker's cloud adapters, for discovery (activities/discovery.ts); discovery fails without them. */
+  cloud?: CloudAdapters;
 }
 
 /** Every activity the worker registers, wired to its dependencies. */
@@ -33,6 +38,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createDataCopyActivities({ catalog: deps.catalog, databases, ...(deps.pgBin ? { pgBin: deps.pgBin } : {}) }),
     ...createDrillActivities({ ...deps, databases }),
     ...createScheduleActivities(deps),
+    ...createDiscoveryActivities(deps),
+    ...createTeardownActivities(deps),
   };
 }
 

@@ -136,6 +136,11 @@ export const TtlBody = z.strictObject({
 }).refine((b) => [b.extend, b.until, b.cancel].filter((x) => x !== undefined).length === 1, { message: 'give exactly one of extend, until or cancel' });
 
 export const NameParam = z.strictObject({ name: DnsLabel });
+/** A yes/no query parameter: true, false, 1 or 0. */
+export const QueryFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const TeardownQuery = z.strictObject({
+  deleteData: QueryFlag.default(false).describe("Also delete the environment's PersistentVolumeClaims (its container databases' data)."),
+});
 
 /** One server-sent event as a client parses it (what schemathesis checks a text/event-stream against). */
 export function sseEvent(types: readonly [string, ...string[]], data: string) {
@@ -385,6 +390,27 @@ export const PromotionView = z.object({
   workflowStatus: z.string().optional(),
 });
 
+/** The teardownEnvironment workflow's `teardownState` query. */
+export const TeardownView = z.object({
+  environment: z.string(),
+  phase: z.enum(['planning', 'awaiting-approval', 'removing', 'forgetting', 'completed', 'rejected', 'cancelled']),
+  requestedBy: z.string(),
+  deleteData: z.boolean(),
+  approval: z.object({
+    fourEyes: z.boolean(),
+    needed: z.number().int(),
+    approvals: z.array(z.object({ by: z.string(), at: z.string(), comment: z.string().optional() })),
+    approvedBy: z.string().optional(),
+    rejectedBy: z.string().optional(),
+    comment: z.string().optional(),
+    at: z.string().optional(),
+  }).optional(),
+  deleted: z.array(z.string()).optional(),
+  keptClaims: z.array(z.string()).optional(),
+  namespace: z.enum(['deleted', 'kept', 'foreign', 'absent']).optional(),
+  message: z.string().optional(),
+});
+
 const DataPlanView = z.object({ database: z.string(), engine: z.string(), location: z.enum(['container', 'external']), mode: z.enum(DATA_MODES) });
 const CopySummaryView = z.object({
   database: z.string(), mode: z.enum(DATA_MODES), tables: z.number().int(), rows: z.number().int(), bytes: z.number().int(),
@@ -473,3 +499,48 @@ export const ScheduleView = z.object({
   createdAt: z.string().optional(),
   lastRun: ScheduledRunView.extend({ status: z.string(), result: z.unknown().optional() }).optional(),
 });
+
+// ── cloud import (POST /v1/providers/{provider}/import) ─────────────────────────────────
+
+/** What to import beside the account: every cluster found, or these (the provider's names), with extra labels. */
+const ImportSelection = {
+  /** Every cluster the account has; or give `names`. */
+  all: z.boolean().optional(),
+  /** The clusters to import, by their name in the provider. */
+  names: z.array(z.string().min(1).max(253)).min(1).max(500).optional(),
+  /** Labels every imported cluster gets, over those from the cloud's tags. */
+  labels: Labels.optional(),
+  /** Tiers the imported clusters accept beyond their `tier` label's. */
+  allowedTiers: ClusterPlacementSpec.shape.allowedTiers.optional(),
+};
+export const IMPORT_BODIES = {
+  eks: DISCOVER_ACCOUNTS.eks.extend(ImportSelection),
+  gke: DISCOVER_ACCOUNTS.gke.extend(ImportSelection),
+  aks: DISCOVER_ACCOUNTS.aks.extend(ImportSelection),
+  kubeconfig: DISCOVER_ACCOUNTS.kubeconfig.extend(ImportSelection),
+} as const;
+export type ImportBody = z.infer<(typeof IMPORT_BODIES)[keyof typeof IMPORT_BODIES]>;
+export const ImportClustersBody = z.union([IMPORT_BODIES.eks, IMPORT_BODIES.gke, IMPORT_BODIES.aks, IMPORT_BODIES.kubeconfig]);
+
+/** A discovered cluster as the API shows it: the candidate, its endpoint and the cloud's tags. */
+export const DiscoveredView = CandidateView.extend({
+  endpoint: z.string().optional(),
+  tags: z.record(z.string(), z.string()).optional(),
+});
+
+export const ImportResult = z.object({
+  results: z.array(z.object({
+    /** The Flotilla cluster name. */
+    name: z.string(),
+    /** Its name in the provider. */
+    cloudName: z.string(),
+    region: z.string().optional(),
+    /** created: registered now, onboarding started; unchanged: already registered with this connection. */
+    action: z.enum(['created', 'unchanged']),
+    operationId: z.string().optional(),
+    labels: z.record(z.string(), z.string()),
+    /** Tags that gave no label, and why. */
+    skippedTags: z.array(z.object({ tag: z.string(), reason: z.string() })).optional(),
+  })),
+});
+export type ImportResult = z.infer<typeof ImportResult>;

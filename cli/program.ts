@@ -2,6 +2,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from './commands/apply.js';
 import { changeTtl, clone, type CloneOptions, teardown } from './commands/clone.js';
+import { discoverClusters, importClusters, IMPORT_PROVIDERS, type ImportOptions } from './commands/cluster-import.js';
 import { deploy } from './commands/deploy.js';
 import { drill, type DrillOptions } from './commands/drill.js';
 import { status, watch } from './commands/fleet.js';
@@ -10,6 +11,7 @@ import { login } from './commands/login.js';
 import { LOG_OUTPUTS, logs, type LogsOptions } from './commands/logs.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
+import { teardownEnvironment } from './commands/lifecycle.js';
 import { createSchedule, getSchedules, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
@@ -67,6 +69,25 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
       process.once('SIGINT', () => stop.abort());
       await watch(ctx, { selector: o.selector, tier: o.tier, application: o.application, health: o.health }, { intervalMs: seconds * 1000, clear: process.stdout.isTTY, signal: stop.signal });
     });
+
+  const cluster = program.command('cluster').description("A cloud account's clusters: discover them, import them (the worker looks, with its credentials)");
+  const accountFlags = (c: Command) => c
+    .argument('<provider>', IMPORT_PROVIDERS.join(' | '))
+    .option('--region <region>', 'eks: a region to search, repeatable or comma-separated (the worker\'s default region when left out); gke: a region or zone', (v: string, p: string[] = []) => [...p, v])
+    .option('--role-arn <arn>', 'eks: an IAM role to assume (another account); the clusters are reached through it too')
+    .option('--project <id>', 'gke: the project')
+    .option('--subscription <id>', 'aks: the subscription id')
+    .option('--resource-group <name>', 'aks: only this resource group')
+    .option('--kubeconfig-secret <name>', 'kubeconfig: the catalog secret holding the kubeconfig')
+    .addOption(outputOption());
+  accountFlags(cluster.command('discover').description('List the clusters of a cloud account that could be registered'))
+    .action((provider: string, o: Omit<ImportOptions, 'format'> & { output: string }) => discoverClusters(ctx, provider, { ...o, format: parseFormat(o.output) }));
+  accountFlags(cluster.command('import').description('Register clusters of a cloud account (--all, or by name) with labels from their tags, and onboard each; already registered ones are unchanged'))
+    .argument('[names...]', 'the clusters to import, by their name in the provider')
+    .option('--all', 'every cluster of the account')
+    .option('--label <key=value>', 'a label for every imported cluster, over the tags\'; repeatable', (v: string, p: string[] = []) => [...p, v])
+    .option('--allowed-tiers <tiers>', 'tiers the clusters accept beyond their tier label\'s, comma-separated')
+    .action((provider: string, names: string[], o: Omit<ImportOptions, 'format'> & { output: string }) => importClusters(ctx, provider, names, { ...o, format: parseFormat(o.output) }));
 
   program.command('describe')
     .description('Show one cluster, environment, promotion or clone in full')
@@ -137,9 +158,9 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
   for (const approve of [true, false]) {
     program.command(approve ? 'approve' : 'reject')
       .description(approve
-        ? 'Approve the stage of a promotion that awaits approval (not as its requester when four eyes apply)'
-        : 'Reject the stage awaiting approval: the promotion rolls back what it changed and ends')
-      .argument('<id>', 'the promotion id')
+        ? 'Approve the promotion stage or teardown that awaits approval (not as its requester when four eyes apply)'
+        : 'Reject what awaits approval: a promotion rolls back what it changed; a teardown removes nothing')
+      .argument('<id>', 'the operation id (promote-… or teardown-…)')
       .option('--comment <text>', 'why')
       .addOption(outputOption())
       .action((id: string, o: { comment?: string; output: string }) => decide(ctx, id, approve, { comment: o.comment, format: parseFormat(o.output) }));
@@ -237,13 +258,15 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .action((id: string, o: { extend?: string; until?: string; cancel?: boolean }) => changeTtl(ctx, id, o));
 
   program.command('delete')
-    .description('Tear a clone down now: everything Flotilla made for it, its copied data, its environment')
-    .argument('<resource>', 'clone')
-    .argument('<id>', 'the clone id (clone-NAME-N)')
+    .description('Tear down an environment (every object Flotilla created for it, then its catalog entry) or a clone')
+    .argument('<resource>', 'environment | clone')
+    .argument('<name>', 'the environment name, or the clone id (clone-NAME-N)')
+    .option('--delete-data', "environments: also delete the PersistentVolumeClaims (the databases' data)")
     .option('--wait', 'follow the teardown until it ends')
-    .action((kind: string, id: string, o: { wait?: boolean }) => {
-      if (kind !== 'clone' && kind !== 'clones') throw new CliError(`flotilla delete works on clones only, not "${kind}"`, EXIT.usage);
-      return teardown(ctx, id, o);
+    .action((kind: string, name: string, o: { wait?: boolean; deleteData?: boolean }) => {
+      if (kind === 'clone' || kind === 'clones') return teardown(ctx, name, o);
+      if (kind === 'environment' || kind === 'environments' || kind === 'env') return teardownEnvironment(ctx, name, o);
+      throw new CliError(`flotilla delete works on environments and clones, not "${kind}"`, EXIT.usage);
     });
 
   return program;

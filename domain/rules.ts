@@ -146,17 +146,23 @@ export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict
     }
   }
 
+  const approval = approvalFor(rules, change.targets.map((t) => t.binding.tier));
+
+  const violations = found.filter((v) => v.severity === 'error');
+  return { allowed: violations.length === 0, violations, warnings: found.filter((v) => v.severity === 'warning'), approval };
+}
+
+/** The strictest approval the rules ask for a change to environments of these tiers. */
+export function approvalFor(rules: Rules, tiers: readonly Tier[]): RulesVerdict['approval'] {
   const approval = { required: 0, fourEyes: false, tiers: [] as Tier[] };
-  for (const tier of new Set(change.targets.map((t) => t.binding.tier))) {
+  for (const tier of new Set(tiers)) {
     const ask = rules.approvals[tier];
     if (!ask || ask.required === 0) continue;
     approval.required = Math.max(approval.required, ask.required);
     approval.fourEyes ||= ask.fourEyes;
     approval.tiers.push(tier);
   }
-
-  const violations = found.filter((v) => v.severity === 'error');
-  return { allowed: violations.length === 0, violations, warnings: found.filter((v) => v.severity === 'warning'), approval };
+  return approval;
 }
 
 function checkCopy(rule: NonNullable<Rules['scrubbedCopies']>, target: ChangeTarget, copy: DataCopy): Violation[] {

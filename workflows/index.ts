@@ -7,3 +7,5 @@ export { cloneExpiry } from './clone-expiry.js';
 export { teardownClone } from './teardown-clone.js';
 export { drDrill } from './dr-drill.js';
 export { complianceClone } from './compliance-clone.js';
+export { teardownEnvironment } from './teardown-environment.js';
+export { discoverClusters } from './discover-clusters.js';

@@ -90,6 +90,38 @@ export const resumeSignal = defineSignal<[{ by: string }]>('resume');
 /** Cancel: roll back every target changed so far, then end as `cancelled` (a native Temporal cancel does the same). */
 export const cancelSignal = defineSignal<[{ by: string; reason?: string }]>('cancel');
 
+// ---- environment teardown -----------------------------------------------------------------
+
+/** An approval a single-step operation waits for (a teardown): as a promotion stage's. */
+export interface ApprovalState {
+  fourEyes: boolean;
+  /** How many distinct approvers it takes. */
+  needed: number;
+  approvals: { by: string; at: string; comment?: string }[];
+  approvedBy?: string;
+  rejectedBy?: string;
+  comment?: string;
+  at?: string;
+}
+
+export interface TeardownState {
+  environment: string;
+  phase: 'planning' | 'awaiting-approval' | 'removing' | 'forgetting' | 'completed' | 'rejected' | 'cancelled';
+  requestedBy: string;
+  deleteData: boolean;
+  approval?: ApprovalState;
+  /** What the cluster said it removed, once it has. */
+  deleted?: string[];
+  keptClaims?: string[];
+  namespace?: 'deleted' | 'kept' | 'foreign' | 'absent';
+  message?: string;
+}
+
+export const teardownStateQuery = defineQuery<TeardownState>('teardownState');
+/** Approve or reject a teardown waiting for approval; refused as approveUpdate is. */
+export const approveTeardownUpdate = defineUpdate<TeardownState, [ApprovalDecision]>('approveTeardown');
+export const rejectTeardownUpdate = defineUpdate<TeardownState, [ApprovalDecision]>('rejectTeardown');
+
 // ---- clones -----------------------------------------------------------------------------
 
 export type ClonePhaseName =

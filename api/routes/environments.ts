@@ -7,17 +7,17 @@ import { DnsLabel } from '../../domain/names.js';
 import { EnvironmentDocument } from '../../domain/environment.js';
 import { changeSpec } from '../../store/changes.js';
 import type { Catalog } from '../../store/catalog.js';
-import { EnvironmentBusyError } from '../../store/locks.js';
 import { badRequest } from '../errors.js';
 import { defineRoute } from '../route.js';
 import {
   AppSpec, DeployBody, DiffView, EnvironmentDetail, EnvironmentQuery, EnvironmentView, HistoryView, list, NameParam,
-  OperationAccepted, Overrides, page, PageQuery, SpecChanged,
+  OperationAccepted, Overrides, page, PageQuery, SpecChanged, TeardownQuery,
 } from '../schemas.js';
 import {
   checkRules, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
 } from '../services/environments.js';
 import { accepted } from '../services/operations.js';
+import { startEnvironmentTeardown } from '../services/teardown.js';
 import { rawName } from './common.js';
 
 const target = ({ params }: { params: Record<string, string> }) => `environment/${params.name ?? '?'}`;
@@ -160,17 +160,16 @@ export const environmentRoutes = [
   }),
   defineRoute({
     method: 'delete', path: '/environments/{name}', operationId: 'deleteEnvironment', tag: 'environments',
-    summary: 'Remove an environment with its history, status and secrets.',
-    action: 'environment.write', params: NameParam,
-    audit: { action: 'environment.delete', target },
-    responses: { 204: { description: 'removed' } },
-    async handler({ params }, ctx) {
+    summary: 'Tear the environment down: starts teardownEnvironment, which removes every object Flotilla created for it (its PersistentVolumeClaims only with deleteData=true), waits until the cluster confirms, then removes the catalog entry (revisions and audit stay). 409 while a promotion, clone or drill involves it; a second request while one runs answers with that one.',
+    action: 'environment.write', params: NameParam, query: TeardownQuery, idempotent: true,
+    audit: { action: 'environment.teardown', target },
+    responses: { 202: { description: 'teardown started (or already under way)', schema: OperationAccepted, headers: { Location: 'the operation' } } },
+    async handler({ params, query }, ctx) {
       const env = await ctx.deps.catalog.environments.require(params.name);
       ctx.authorize('environment.write', [env.binding.tier]);
-      const held = await ctx.deps.catalog.locks.heldBy([params.name]);
-      if (held.length > 0) throw new EnvironmentBusyError(held);
-      await ctx.deps.catalog.environments.remove(params.name);
-      return { status: 204 };
+      const operationId = await startEnvironmentTeardown(ctx.deps, env, { deleteData: query.deleteData, by: ctx.principal.name }, ctx.reservation);
+      ctx.audit({ operationId, details: { deleteData: query.deleteData } });
+      return accepted(operationId);
     },
   }),
 ];

@@ -1,8 +1,14 @@
 // /v1/operations: the operations index (filterable) and one operation with Temporal's view.
 import type { OperationState } from '../../store/operations.js';
 import { defineRoute } from '../route.js';
-import { CancelBody, IdParam, OperationAccepted, OperationDetail, OperationQuery, OperationView, page } from '../schemas.js';
+import { z } from 'zod';
+import { ApiError } from '../errors.js';
+import {
+  ApprovalBody, CancelBody, IdParam, OperationAccepted, OperationDetail, OperationQuery, OperationView, page, PromotionView, TeardownView,
+} from '../schemas.js';
 import { accepted, cancelOperation, cancelPermission } from '../services/operations.js';
+import { decide, decisionTiers } from '../services/promotions.js';
+import { decideTeardown, teardownTiers } from '../services/teardown.js';
 
 const FROM_TEMPORAL: Record<string, OperationState> = {
   RUNNING: 'running',
@@ -62,4 +68,35 @@ export const operationRoutes = [
       return accepted(record.id);
     },
   }),
+  decisionRoute(true),
+  decisionRoute(false),
 ];
+
+/**
+ * Approve or reject whatever operation waits for approval: a promotion's stage or a teardown
+ * of a gated tier. The workflow decides who may (an approver role, four eyes, once each).
+ */
+function decisionRoute(approve: boolean) {
+  const what = approve ? 'approve' : 'reject';
+  return defineRoute({
+    method: 'post', path: `/operations/{id}/${what}`, operationId: `${what}Operation`, tag: 'operations',
+    summary: approve
+      ? 'Approve the promotion stage or teardown waiting for approval: refused for the requester under four eyes (403) and when nothing waits (409).'
+      : 'Reject what waits for approval: a promotion rolls back what it changed; a teardown ends removing nothing.',
+    action: 'promotion.approve', params: IdParam, body: ApprovalBody, bodyOptional: true,
+    audit: { action: `operation.${what}`, target: ({ params }) => `operation/${params.id ?? '?'}` },
+    responses: { 200: { description: 'the operation after the decision', schema: z.union([PromotionView, TeardownView]) } },
+    async handler({ params, body }, ctx) {
+      const record = await ctx.deps.catalog.operations.require(params.id);
+      ctx.audit({ operationId: record.id, details: body.comment !== undefined ? { comment: body.comment } : undefined });
+      if (record.kind !== 'promotion' && record.kind !== 'teardown') {
+        throw new ApiError(409, 'not_awaiting_approval', `a ${record.kind} never waits for approval`);
+      }
+      ctx.authorize('promotion.approve', record.kind === 'promotion' ? await decisionTiers(ctx.deps, record, 'awaiting') : await teardownTiers(ctx.deps, record));
+      const state = record.kind === 'promotion'
+        ? await decide(ctx.deps, record, approve, ctx.principal, body.comment)
+        : await decideTeardown(ctx.deps, record, approve, ctx.principal, body.comment);
+      return { status: 200, body: state };
+    },
+  });
+}

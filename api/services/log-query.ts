@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../../domain/clone.js';
 import { DnsLabel } from '../../domain/names.js';
+import { QueryFlag } from '../schemas.js';
 
 export const LOG_LIMITS = {
   /** Lines from the end of each container's log to start with. */
@@ -36,20 +37,19 @@ const duration = (min: number, max: number) => z.string()
     return seconds;
   });
 
-const flag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const LogsQuery = z.strictObject({
   service: DnsLabel.optional().describe('Only the pods of this service (the default: every service of the environment).'),
   since: duration(1, LOG_LIMITS.sinceSeconds.max).optional().describe('Only lines newer than this ("10m", "2h", or seconds).'),
   tail: integer(0, LOG_LIMITS.tail.max).default(LOG_LIMITS.tail.default)
     .describe(`Lines from the end of each container's log to start with (0 to ${LOG_LIMITS.tail.max}; default ${LOG_LIMITS.tail.default}; 0 with follow: new lines only).`),
-  follow: flag.default(false).describe('Keep the answer open and send lines as they are written, until `timeout`.'),
+  follow: QueryFlag.default(false).describe('Keep the answer open and send lines as they are written, until `timeout`.'),
   scope: z.enum(['environment', 'application']).default('environment')
     .describe('`application`: also the other environments of the same application and tier (on their own clusters), merged.'),
   timeout: duration(LOG_LIMITS.timeoutSeconds.min, LOG_LIMITS.timeoutSeconds.max).default(LOG_LIMITS.timeoutSeconds.default)
     .describe(`End the answer after this long ("30s", "5m"; default 5m, at most 30m).`),
   limitBytes: integer(1, LOG_LIMITS.bytes.max).default(LOG_LIMITS.bytes.default)
     .describe(`End the answer after this many bytes of log text (at most ${LOG_LIMITS.bytes.max}, the default).`),
-  timestamps: flag.default(false).describe('Start each plain-text line with the time the container wrote it (JSON events always carry it).'),
+  timestamps: QueryFlag.default(false).describe('Start each plain-text line with the time the container wrote it (JSON events always carry it).'),
 });
 export type LogsQuery = z.infer<typeof LogsQuery>;

@@ -194,16 +194,17 @@ export async function waitForPromotion(ctx: CommandContext, id: string, interval
   }
 }
 
+/** Approves or rejects what waits for approval: a promotion's stage or a teardown. */
 export async function decide(ctx: CommandContext, id: string, approve: boolean, options: { comment?: string; format: Format }): Promise<void> {
-  const { body } = await ctx.client().request<PromotionView>('POST', `${path(id)}/${approve ? 'approve' : 'reject'}`, {
+  const { body } = await ctx.client().request<PromotionView | { environment: string }>('POST', `/v1/operations/${encodeURIComponent(id)}/${approve ? 'approve' : 'reject'}`, {
     json: options.comment !== undefined ? { comment: options.comment } : {},
   });
   if (options.format !== 'table') {
     ctx.io.out(render(body, options.format, [], []));
     return;
   }
-  // The workflow takes the decision up after answering: follow with "get promotion ID".
-  ctx.io.out(`promotion ${id} ${approve ? 'approved' : 'rejected'}`);
+  // The workflow takes the decision up after answering: follow with "get promotion ID" (or "get operation ID").
+  ctx.io.out(`${'stages' in body ? 'promotion' : 'teardown'} ${id} ${approve ? 'approved' : 'rejected'}`);
 }
 
 export async function signal(ctx: CommandContext, id: string, what: 'pause' | 'resume' | 'cancel', options: { reason?: string }): Promise<void> {

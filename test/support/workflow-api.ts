@@ -25,14 +25,17 @@ import { temporalStarter } from '../../api/temporal.js';
 import { createDeployActivities } from '../../activities/deploy.js';
 import { createCloneActivities } from '../../activities/clone.js';
 import { createDrillActivities } from '../../activities/drill.js';
+import { createDiscoveryActivities } from '../../activities/discovery.js';
 import type { DataCopyActivities } from '../../activities/data-copy-types.js';
 import type { Activities } from '../../activities/index.js';
 import { createOnboardingActivities } from '../../activities/onboarding.js';
 import { createOperationActivities } from '../../activities/operations.js';
 import { createPromotionActivities } from '../../activities/promotion.js';
 import { createScheduleActivities } from '../../activities/schedule.js';
+import { createTeardownActivities } from '../../activities/teardown.js';
 import type { ClusterDirectory } from '../../providers/cluster-directory.js';
 import type { Catalog } from '../../store/catalog.js';
+import { GLOBAL_SCOPE } from '../../store/secrets.js';
 import { cancelSignal, promotionStateQuery, type PromotionState } from '../../workflows/messages.js';
 import { startTestApi, type TestApi } from './api-server.js';
 import { MemorySchedules } from './memory-schedules.js';
@@ -95,6 +98,7 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
   const onboarding = createOnboardingActivities(deps);
   const clones = createCloneActivities(deps);
   const schedules = createScheduleActivities(deps);
+  const teardown = createTeardownActivities(deps);
   const drills = createDrillActivities({ ...deps, databases: { open: () => Promise.reject(new Error('unit tests reach no database')) } });
   return {
     // The catalog: real.
@@ -112,6 +116,10 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     saveDrillReport: drills.saveDrillReport,
     previousClones: schedules.previousClones,
     writeScheduledClone: schedules.writeScheduledClone,
+    // Discovery: real for kubeconfig secrets in the catalog; no cloud adapters.
+    discoverClusters: createDiscoveryActivities({ cloud: { readKubeconfig: (secret) => catalog.secrets.require(GLOBAL_SCOPE, secret) } }).discoverClusters,
+    planTeardown: teardown.planTeardown,
+    forgetEnvironment: teardown.forgetEnvironment,
     // Clusters: stubs that succeed.
     async applyRevision() {
       return { created: 1, configured: 0, unchanged: 0 };
@@ -124,6 +132,9 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     },
     async removeDeployment() {
       return { deleted: [], namespaceDeleted: false };
+    },
+    async removeEnvironmentObjects() {
+      return { deleted: [], keptClaims: [], namespace: 'deleted' as const };
     },
     async checkHealth() {
       return { healthy: true };

@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../../../api/authz.js';
 import type { Tier } from '../../../domain/environment.js';
-import { kubeconfigCluster } from '../../support/api-server.js';
+import { GLOBAL_SCOPE } from '../../../store/secrets.js';
+import { kubeconfigCluster, testKubeconfig } from '../../support/api-server.js';
 import { shopEnvironment } from '../../support/fixtures.js';
 import { startWorkflowApi, type WorkflowApi } from '../../support/workflow-api.js';
 
@@ -112,6 +113,14 @@ const CASES: Case[] = [
     },
   },
   { name: 'POST /providers/kubeconfig/discover', allowed: ADMIN, ok: 200, request: async () => ({ method: 'POST', path: '/v1/providers/kubeconfig/discover', body: { kubeconfigSecret: 'dev-1-kubeconfig' } }) },
+  {
+    name: 'POST /providers/kubeconfig/import', allowed: ADMIN, ok: 200,
+    request: async (api) => {
+      const name = fresh('imported');
+      await api.catalog.secrets.put(GLOBAL_SCOPE, `${name}-kubeconfig`, testKubeconfig(name));
+      return { method: 'POST', path: '/v1/providers/kubeconfig/import', body: { kubeconfigSecret: `${name}-kubeconfig`, all: true } };
+    },
+  },
   { name: 'GET /environments', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments' }) },
   { name: 'GET /environments/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod' }) },
   { name: 'GET /environments/{name}/secrets', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/secrets' }) },
@@ -152,7 +161,7 @@ const CASES: Case[] = [
         },
       },
       { name: `POST /environments/{name}/deploy (${tier})`, allowed, ok: 202, request: async (api) => ({ method: 'POST', path: `/v1/environments/${await env(api, tier)}/deploy` }) },
-      { name: `DELETE /environments/{name} (${tier})`, allowed, ok: 204, request: async (api) => ({ method: 'DELETE', path: `/v1/environments/${await env(api, tier)}` }) },
+      { name: `DELETE /environments/{name} (${tier})`, allowed, ok: 202, request: async (api) => ({ method: 'DELETE', path: `/v1/environments/${await env(api, tier)}` }) },
       {
         name: `POST /apply Environment (${tier})`, allowed, ok: 200,
         request: async () => ({ method: 'POST', path: '/v1/apply', raw: JSON.stringify(shopEnvironment({ name: fresh(`apply-${tier}`), tier, cluster: `${tier}-1` })), headers: { 'content-type': 'application/json' } }),
@@ -234,6 +243,11 @@ const CASES: Case[] = [
   ...(['pause', 'resume', 'cancel'] as const).map((what): Case => ({
     name: `POST /promotions/{id}/${what}`, allowed: RELEASE, ok: 202,
     request: async (api) => ({ method: 'POST', path: `/v1/promotions/${await promotion(api)}/${what}` }),
+  })),
+  // The generic decision routes (promotions and teardowns): who may approve promotions.
+  ...(['approve', 'reject'] as const).map((what): Case => ({
+    name: `POST /operations/{id}/${what}`, allowed: RELEASE, ok: 200,
+    request: async (api) => ({ method: 'POST', path: `/v1/operations/${await promotion(api)}/${what}`, body: { comment: 'matrix' } }),
   })),
   // A native cancel of a promotion: who may control promotions.
   { name: 'POST /operations/{id}/cancel', allowed: RELEASE, ok: 202, request: async (api) => ({ method: 'POST', path: `/v1/operations/${await promotion(api)}/cancel`, body: { reason: 'matrix' } }) },

@@ -72,6 +72,9 @@ function activitiesOf(s: Scenario, calls: Calls): AllActivities {
     async setClusterStatus() {},
     async previousClones() { throw new Error('not used'); },
     async writeScheduledClone() { throw new Error('not used'); },
+    async planTeardown() { throw new Error('not used'); },
+    async removeEnvironmentObjects() { throw new Error('not used'); },
+    async forgetEnvironment() { throw new Error('not used'); },
     ...s.stubs,
   } satisfies AllActivities;
   return recorded(calls, stubs);

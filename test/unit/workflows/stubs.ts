@@ -10,10 +10,11 @@ import type { OnboardingActivities } from '../../../activities/onboarding-types.
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../../../activities/promotion-types.js';
 import type { ScheduleActivities } from '../../../activities/schedule-types.js';
+import type { TeardownActivities } from '../../../activities/teardown-types.js';
 import type { RulesVerdict } from '../../../domain/rules.js';
 
 export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities & CloneActivities & DataCopyActivities & DrillActivities
-  & ScheduleActivities;
+  & ScheduleActivities & TeardownActivities;
 type AnyActivity = (input: never) => Promise<unknown>;
 
 export interface Call {
@@ -210,6 +211,7 @@ export const ACTIVITY_NAMES = [
   'probeCluster', 'installBaseline', 'removeBaseline', 'readCapacity', 'setClusterStatus',
   'planClone', 'markClone', 'forgetCloneEnvironment', 'checkDataPolicy', 'copyDatabase', 'dropClonedData',
   'validateClone', 'saveDrillReport', 'previousClones', 'writeScheduledClone',
+  'planTeardown', 'removeEnvironmentObjects', 'forgetEnvironment',
 ] as const satisfies readonly (keyof AllActivities)[];
 // Fails to compile when an activity is added to a contract but not to the list above.
 const everyActivityListed: Exclude<keyof AllActivities, (typeof ACTIVITY_NAMES)[number]> extends never ? true : never = true;
