@@ -38,7 +38,7 @@ const { acquireEnvironments, releaseEnvironments, reportOperation } = proxyActiv
 // the removal runs again from the top (every step of it is idempotent).
 const { removeEnvironmentObjects } = proxyActivities<TeardownActivities>({
   startToCloseTimeout: '10 minutes',
-  heartbeatTimeout: '30 seconds',
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 

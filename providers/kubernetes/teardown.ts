@@ -63,7 +63,7 @@ export async function teardownEnvironment(client: KubeClient, options: TeardownO
     onProgress: (d) => options.onProgress?.(`deleted ${d.kind}/${d.name}`),
   });
   const claims = await environmentClaims(client, namespace, environment, signal);
-  const deletedClaims = options.deleteData ? await deleteClaims(client, claims, signal) : [];
+  const deletedClaims = options.deleteData ? await deleteClaims(client, namespace, claims, signal) : [];
   await waitUntilGone(client, options);
   const keptClaims = options.deleteData ? [] : claims.map((c) => c.metadata.name);
   const kept = new Set(keptClaims.map((name) => `${PVC_KIND.kind}/${name}`));
@@ -98,15 +98,15 @@ export async function environmentClaims(client: KubeClient, namespace: string, e
   });
 }
 
-async function deleteClaims(client: KubeClient, claims: readonly LiveObject[], signal?: AbortSignal): Promise<string[]> {
+async function deleteClaims(client: KubeClient, namespace: string, claims: readonly LiveObject[], signal?: AbortSignal): Promise<string[]> {
   const deleted: string[] = [];
   for (const claim of claims) {
     if (claim.metadata.deletionTimestamp !== undefined) continue;
     try {
-      await client.request('DELETE', await client.path(claim), {
+      await client.request('DELETE', await client.path({ ...PVC_KIND, namespace, name: claim.metadata.name }), {
         body: { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: claim.metadata.uid ? { uid: claim.metadata.uid } : undefined }, signal,
       });
-      deleted.push(`${PVC_KIND.kind}/${claim.metadata.namespace ?? ''}/${claim.metadata.name}`);
+      deleted.push(`${PVC_KIND.kind}/${namespace}/${claim.metadata.name}`);
     } catch (error) {
       if (!isNotFound(error) && (error as { code?: number }).code !== 409) throw error;
     }
