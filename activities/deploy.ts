@@ -110,6 +110,9 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
         throw error;
       }
+      if ((await catalog.clusters.get(binding.cluster))?.status === 'offboarded') {
+        throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is offboarded`, 'ClusterOffboarded');
+      }
       const misplaced = verdict.violations.filter((v) => PLACEMENT_FAILURES[v.rule] !== undefined);
       if (misplaced.length > 0) {
         throw ApplicationFailure.nonRetryable(

@@ -9,6 +9,7 @@ import { createDeployActivities } from './deploy.js';
 import { createDiscoveryActivities } from './discovery.js';
 import { createDrillActivities } from './drill.js';
 import { createKubernetesActivities } from './kubernetes.js';
+import { createOffboardingActivities } from './offboarding.js';
 import { createOnboardingActivities } from './onboarding.js';
 import { createOperationActivities } from './operations.js';
 import { createPromotionActivities } from './promotion.js';
@@ -31,6 +32,7 @@ export function createActivities(deps: ActivityDeps) {
   return {
     ...createKubernetesActivities(deps),
     ...createOnboardingActivities(deps),
+    ...createOffboardingActivities(deps),
     ...createDeployActivities(deps),
     ...createPromotionActivities(deps),
     ...createOperationActivities(deps),

@@ -138,6 +138,10 @@ export const TtlBody = z.strictObject({
 export const NameParam = z.strictObject({ name: DnsLabel });
 /** A yes/no query parameter: true, false, 1 or 0. */
 export const QueryFlag = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+export const OffboardQuery = z.strictObject({
+  drain: QueryFlag.default(false).describe('Tear down the environments bound to the cluster first (else the offboarding is refused while there are any).'),
+  deleteData: QueryFlag.default(false).describe("With drain: delete the environments' PersistentVolumeClaims too."),
+});
 export const TeardownQuery = z.strictObject({
   deleteData: QueryFlag.default(false).describe("Also delete the environment's PersistentVolumeClaims (its container databases' data)."),
 });
@@ -460,11 +464,15 @@ export const TtlView = z.object({
 
 export const ApplyResult = z.object({
   results: z.array(z.object({
-    kind: z.enum(['Cluster', 'Environment', 'Rules']),
+    kind: z.enum(['Application', 'Cluster', 'Environment', 'Rules']),
     name: z.string(),
-    action: z.enum(['created', 'configured', 'unchanged']),
+    /** deploying: a tracking environment this apply did not name, deployed because its application changed. */
+    action: z.enum(['created', 'configured', 'unchanged', 'deploying']),
+    /** A cluster's onboarding, or the deploy that carries an application change to a tracking environment. */
     operationId: z.string().optional(),
     revision: z.string().optional(),
+    /** Why a tracking environment was not deployed (busy, a freeze window, stopped). */
+    message: z.string().optional(),
   })),
 });
 
@@ -522,9 +530,8 @@ export const IMPORT_BODIES = {
 export type ImportBody = z.infer<(typeof IMPORT_BODIES)[keyof typeof IMPORT_BODIES]>;
 export const ImportClustersBody = z.union([IMPORT_BODIES.eks, IMPORT_BODIES.gke, IMPORT_BODIES.aks, IMPORT_BODIES.kubeconfig]);
 
-/** A discovered cluster as the API shows it: the candidate, its endpoint and the cloud's tags. */
+/** A discovered cluster as the API shows it: the candidate and the cloud's tags. */
 export const DiscoveredView = CandidateView.extend({
-  endpoint: z.string().optional(),
   tags: z.record(z.string(), z.string()).optional(),
 });
 

@@ -28,6 +28,11 @@ export interface OperationDescription {
 export interface OperationStarter {
   /** Starts `workflowType` with `args` under the business-key id `workflowId`. */
   start(workflowType: string, args: unknown[], workflowId: string): Promise<StartedOperation>;
+  /**
+   * Starts a short workflow and waits for its result (discovery: the work that needs the
+   * worker's credentials), at most `timeoutMs` (then it fails). Its failure is thrown as WorkflowRunError.
+   */
+  execute?(workflowType: string, args: unknown[], workflowId: string, options?: { timeoutMs?: number }): Promise<unknown>;
   /** The run's state, or undefined when Temporal does not know the id. */
   describe?(workflowId: string): Promise<OperationDescription | undefined>;
   /** Runs a query; OperationNotFoundError when Temporal does not know the id. */
@@ -73,6 +78,14 @@ export class OperationNotFoundError extends Error {
 /** Thrown by starters when a workflow refuses an Update: its validator's (or handler's) message and failure type. */
 export class UpdateRejectedError extends Error {
   override readonly name = 'UpdateRejectedError';
+  constructor(readonly workflowId: string, message: string, readonly type?: string) {
+    super(message);
+  }
+}
+
+/** Thrown by `execute` when the workflow failed: its innermost failure's message and type. */
+export class WorkflowRunError extends Error {
+  override readonly name = 'WorkflowRunError';
   constructor(readonly workflowId: string, message: string, readonly type?: string) {
     super(message);
   }

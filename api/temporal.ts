@@ -1,11 +1,11 @@
 // The OperationStarter over a real Temporal client: workflows are started by type name, so
 // the API does not import (or bundle) workflow code.
-import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, WorkflowExecutionAlreadyStartedError, WorkflowFailedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow/codec-helpers.js';
 import {
   OperationAlreadyRunningError, type OperationDescription, OperationNotFoundError, type OperationStarter, type StartedOperation,
-  UpdateRejectedError,
+  UpdateRejectedError, WorkflowRunError,
 } from './starter.js';
 
 /** Temporal's "no such (open) run" as the starter's own error; anything else unchanged. */
@@ -21,6 +21,22 @@ export function temporalStarter(client: Client, taskQueue: string): OperationSta
         return { workflowId: handle.workflowId, runId: handle.firstExecutionRunId };
       } catch (error) {
         if (error instanceof WorkflowExecutionAlreadyStartedError) throw new OperationAlreadyRunningError(workflowId);
+        throw error;
+      }
+    },
+    async execute(workflowType: string, args: unknown[], workflowId: string, options?: { timeoutMs?: number }): Promise<unknown> {
+      try {
+        return await client.workflow.execute(workflowType, {
+          taskQueue, workflowId, args, ...(options?.timeoutMs ? { workflowExecutionTimeout: options.timeoutMs } : {}),
+        });
+      } catch (error) {
+        if (error instanceof WorkflowExecutionAlreadyStartedError) throw new OperationAlreadyRunningError(workflowId);
+        if (error instanceof WorkflowFailedError) {
+          let cause: unknown = error;
+          while (cause instanceof Error && cause.cause) cause = cause.cause;
+          const message = cause instanceof Error ? cause.message : error.message;
+          throw new WorkflowRunError(workflowId, message, cause instanceof ApplicationFailure ? cause.type ?? undefined : undefined);
+        }
         throw error;
       }
     },

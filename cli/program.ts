@@ -11,7 +11,7 @@ import { login } from './commands/login.js';
 import { LOG_OUTPUTS, logs, type LogsOptions } from './commands/logs.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
-import { teardownEnvironment } from './commands/lifecycle.js';
+import { offboardCluster, teardownEnvironment } from './commands/lifecycle.js';
 import { createSchedule, getSchedules, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
@@ -258,15 +258,17 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .action((id: string, o: { extend?: string; until?: string; cancel?: boolean }) => changeTtl(ctx, id, o));
 
   program.command('delete')
-    .description('Tear down an environment (every object Flotilla created for it, then its catalog entry) or a clone')
-    .argument('<resource>', 'environment | clone')
-    .argument('<name>', 'the environment name, or the clone id (clone-NAME-N)')
-    .option('--delete-data', "environments: also delete the PersistentVolumeClaims (the databases' data)")
-    .option('--wait', 'follow the teardown until it ends')
-    .action((kind: string, name: string, o: { wait?: boolean; deleteData?: boolean }) => {
+    .description('Tear down an environment (every object Flotilla created for it, then its catalog entry), a clone, or offboard a cluster')
+    .argument('<resource>', 'environment | clone | cluster')
+    .argument('<name>', 'the environment or cluster name, or the clone id (clone-NAME-N)')
+    .option('--delete-data', "environments (and clusters with --drain): also delete the PersistentVolumeClaims (the databases' data)")
+    .option('--drain', 'clusters: tear down the environments bound to it first')
+    .option('--wait', 'follow the teardown or offboarding until it ends')
+    .action((kind: string, name: string, o: { wait?: boolean; deleteData?: boolean; drain?: boolean }) => {
       if (kind === 'clone' || kind === 'clones') return teardown(ctx, name, o);
       if (kind === 'environment' || kind === 'environments' || kind === 'env') return teardownEnvironment(ctx, name, o);
-      throw new CliError(`flotilla delete works on environments and clones, not "${kind}"`, EXIT.usage);
+      if (kind === 'cluster' || kind === 'clusters') return offboardCluster(ctx, name, o);
+      throw new CliError(`flotilla delete works on environments, clusters and clones, not "${kind}"`, EXIT.usage);
     });
 
   return program;

@@ -2,6 +2,7 @@
 // every problem with its field path. Never throws on bad input.
 import { parseAllDocuments } from 'yaml';
 import type { z } from 'zod';
+import { ApplicationDocument } from './application.js';
 import { ClusterDocument } from './cluster.js';
 import { checkOverrides, EnvironmentDocument } from './environment.js';
 import { formatPath, type Path } from './diff.js';
@@ -41,11 +42,12 @@ function deepest(issues: z.core.$ZodIssue[]): number {
 }
 
 export type FlotillaDocument =
+  | z.infer<typeof ApplicationDocument>
   | z.infer<typeof ClusterDocument>
   | z.infer<typeof EnvironmentDocument>
   | z.infer<typeof RulesDocument>;
 
-const SCHEMAS = { Cluster: ClusterDocument, Environment: EnvironmentDocument, Rules: RulesDocument } as const;
+const SCHEMAS = { Application: ApplicationDocument, Cluster: ClusterDocument, Environment: EnvironmentDocument, Rules: RulesDocument } as const;
 export const DOCUMENT_KINDS = Object.keys(SCHEMAS) as (keyof typeof SCHEMAS)[];
 
 /** Validates one document by its `kind`, including cross-field checks on Environments. */
@@ -58,7 +60,8 @@ export function validateDocument(input: unknown, at: Path = []): Validated<Floti
     return { ok: false, issues: [{ path: formatPath([...at, 'kind']), message: `must be one of ${DOCUMENT_KINDS.join(', ')}` }] };
   }
   const result = validate(SCHEMAS[kind as keyof typeof SCHEMAS], input, at);
-  if (!result.ok || result.value.kind !== 'Environment') return result;
+  // Overrides are checked here against an inline app; against an Application where it is known (api/routes/apply.ts).
+  if (!result.ok || result.value.kind !== 'Environment' || result.value.spec.app === undefined) return result;
   const problems = checkOverrides(result.value.spec.app, result.value.spec.overrides);
   if (problems.length === 0) return result;
   return { ok: false, issues: problems.map((p) => ({ path: formatPath([...at, 'spec', 'overrides', ...p.path]), message: p.message })) };

@@ -187,19 +187,41 @@ export const DRIFT_POLICIES = ['report', 'heal'] as const;
 export const DriftPolicy = z.enum(DRIFT_POLICIES);
 export type DriftPolicy = z.infer<typeof DriftPolicy>;
 
+/**
+ * How an environment of an Application takes a changed application: `track` (dev, staging)
+ * takes it on apply and deploys it when it runs; `promotion` (prod) changes only by promotion
+ * (or a deploy of a revision it has had). An environment with its own inline `app` is `inline`.
+ */
+export const UPDATE_MODES = ['track', 'promotion'] as const;
+export const UpdateMode = z.enum(UPDATE_MODES);
+export type UpdateMode = z.infer<typeof UpdateMode>;
+export type EnvironmentUpdates = UpdateMode | 'inline';
+
+/** Tiers whose environments change only by promotion unless they say otherwise. */
+const PROMOTED_TIERS: readonly Tier[] = ['prod', 'dr', 'compliance'];
+
+/** The default of `spec.updates` for an environment of an Application on this tier. */
+export function defaultUpdates(tier: Tier): UpdateMode {
+  return PROMOTED_TIERS.includes(tier) ? 'promotion' : 'track';
+}
+
 /** The `kind: Environment` document of `flotilla apply -f`. */
 export const EnvironmentDocument = z.strictObject({
   apiVersion: z.literal(API_VERSION),
   kind: z.literal('Environment'),
   metadata: z.strictObject({ name: DnsLabel }),
   spec: z.strictObject({
+    /** The Application it runs (its `kind: Application` document), or the name its inline `app` goes by. */
     application: DnsLabel,
     tier: Tier,
     residency: z.string().min(1).optional(),
     cluster: DnsLabel,
     /** Defaults to the environment's name. */
     namespace: DnsLabel.optional(),
-    app: AppSpec,
+    /** The application inline (older documents): the environment then carries its own spec. */
+    app: AppSpec.optional(),
+    /** With an Application: track it or change by promotion only (default by tier: prod, dr, compliance promote). */
+    updates: UpdateMode.optional(),
     overrides: Overrides.default({ replicas: {}, resources: {}, hostnames: {}, config: {} }),
     driftPolicy: DriftPolicy.optional(),
   }),
@@ -208,6 +230,9 @@ export const EnvironmentDocument = z.strictObject({
   const namespace = doc.spec.namespace ?? doc.metadata.name;
   if (systemNamespace(namespace)) {
     ctx.addIssue({ code: 'custom', path: doc.spec.namespace === undefined ? ['metadata', 'name'] : ['spec', 'namespace'], message: `namespace "${namespace}" ${SYSTEM_NAMESPACE_MESSAGE}` });
+  }
+  if (doc.spec.app !== undefined && doc.spec.updates !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['spec', 'updates'], message: 'only for an environment of an Application (without spec.app): an inline app changes with its own document' });
   }
 });
 export type EnvironmentDocument = z.infer<typeof EnvironmentDocument>;
@@ -219,13 +244,29 @@ export interface Environment {
   driftPolicy?: DriftPolicy;
 }
 
-export function environmentFromDocument(doc: EnvironmentDocument): Environment {
-  const { application, tier, residency, cluster, namespace, app, overrides, driftPolicy } = doc.spec;
+/** The document's binding: where it runs and what it is. */
+export function bindingOf(doc: EnvironmentDocument): EnvironmentBinding {
+  const { application, tier, residency, cluster, namespace } = doc.spec;
+  return { name: doc.metadata.name, application, tier, residency, cluster, namespace: namespace ?? doc.metadata.name };
+}
+
+/** How the environment takes application changes. */
+export function updatesOf(doc: EnvironmentDocument): EnvironmentUpdates {
+  return doc.spec.app !== undefined ? 'inline' : doc.spec.updates ?? defaultUpdates(doc.spec.tier);
+}
+
+/**
+ * The environment a document describes, with the spec it runs: its inline `app`, else
+ * `applicationSpec` (its Application's, or the revision it stays on when it changes by promotion).
+ */
+export function environmentFromDocument(doc: EnvironmentDocument, applicationSpec?: AppSpec): Environment {
+  const spec = doc.spec.app ?? applicationSpec;
+  if (spec === undefined) throw new Error(`environment "${doc.metadata.name}": no spec (no inline app and no application spec given)`);
   return {
-    binding: { name: doc.metadata.name, application, tier, residency, cluster, namespace: namespace ?? doc.metadata.name },
-    spec: app,
-    overrides,
-    ...(driftPolicy ? { driftPolicy } : {}),
+    binding: bindingOf(doc),
+    spec,
+    overrides: doc.spec.overrides,
+    ...(doc.spec.driftPolicy ? { driftPolicy: doc.spec.driftPolicy } : {}),
   };
 }
 

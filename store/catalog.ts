@@ -7,6 +7,7 @@ import { ClusterRepository } from './clusters.js';
 import type { KeyWrapper } from './crypto/key-wrapper.js';
 import { LocalMasterKey } from './crypto/local-master-key.js';
 import { type CatalogDialect, openCatalogDatabase } from './database.js';
+import { ApplicationRepository } from './applications.js';
 import { EnvironmentRepository } from './environments.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { EnvironmentLockRepository } from './locks.js';
@@ -23,6 +24,7 @@ import { TokenRepository } from './tokens.js';
 export interface CatalogRepositories {
   clusters: ClusterRepository;
   environments: EnvironmentRepository;
+  applications: ApplicationRepository;
   revisions: RevisionRepository;
   history: RevisionHistoryRepository;
   rules: RulesRepository;
@@ -67,6 +69,7 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
   const repositories = (db: Kysely<CatalogTables>): CatalogRepositories => ({
     clusters: new ClusterRepository(db),
     environments: new EnvironmentRepository(db),
+    applications: new ApplicationRepository(db),
     revisions: new RevisionRepository(db),
     history: new RevisionHistoryRepository(db),
     rules: new RulesRepository(db),

@@ -1,6 +1,6 @@
 // Multi-table changes that must land together: an environment with its first revision, a
 // spec change, a deploy. Each runs in one catalog transaction.
-import type { AppSpecInput, DriftPolicy, EnvironmentBinding, OverridesInput } from '../domain/environment.js';
+import type { AppSpecInput, DriftPolicy, EnvironmentBinding, EnvironmentUpdates, OverridesInput } from '../domain/environment.js';
 import type { Catalog } from './catalog.js';
 import type { EnvironmentRecord } from './environments.js';
 import type { HistoryKind } from './revision-history.js';
@@ -19,12 +19,15 @@ export function createEnvironment(catalog: Transactional, input: {
   spec: AppSpecInput;
   overrides?: OverridesInput;
   driftPolicy?: DriftPolicy;
+  updates?: EnvironmentUpdates;
   author: string;
   operationId?: string;
 }): Promise<EnvironmentWithRevision> {
   return catalog.transaction(async (tx) => {
     const { revision } = await tx.revisions.put(input.spec, { author: input.author });
-    const environment = await tx.environments.create({ binding: input.binding, overrides: input.overrides, driftPolicy: input.driftPolicy, currentRevision: revision.id, author: input.author });
+    const environment = await tx.environments.create({
+      binding: input.binding, overrides: input.overrides, driftPolicy: input.driftPolicy, updates: input.updates, currentRevision: revision.id, author: input.author,
+    });
     await tx.history.record({ environment: environment.binding.name, revision: revision.id, author: input.author, kind: 'spec-change', operationId: input.operationId });
     return { environment, revision };
   });

@@ -1,4 +1,5 @@
 // Clusters: execution targets, their reachability and status.
+import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { ClusterConnection, ClusterPlacementSpec, type ClusterStatus, type Provider } from '../domain/cluster.js';
 import type { Tier } from '../domain/environment.js';
@@ -192,4 +193,11 @@ function toRecord(row: Selectable<ClustersTable>): ClusterRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+/** The catalog secret the API creates for a cluster's inline kubeconfig. */
+export function managedKubeconfigSecret(cluster: string): string {
+  if (cluster.length <= 52) return `${cluster}-kubeconfig`;
+  const hash = createHash('sha256').update(cluster).digest('hex').slice(0, 8);
+  return `${cluster.slice(0, 43).replace(/-+$/, '')}-${hash}-kubeconfig`;
 }

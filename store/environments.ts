@@ -2,7 +2,7 @@
 // runs now, and its own overrides.
 import type { Selectable } from 'kysely';
 import { canonicalJson } from '../domain/canonical.js';
-import { type DriftPolicy, EnvironmentBinding, Overrides, type OverridesInput, type Tier } from '../domain/environment.js';
+import { type DriftPolicy, EnvironmentBinding, type EnvironmentUpdates, Overrides, type OverridesInput, type Tier } from '../domain/environment.js';
 import { fromJson, nowIso, orUndefined, toIso, toJson } from './columns.js';
 import { ConflictError, guard, NotFoundError } from './errors.js';
 import type { EnvironmentsTable } from './schema.js';
@@ -28,9 +28,21 @@ export interface EnvironmentRecord {
   deployed?: Deployment;
   /** What the observer does about drift. */
   driftPolicy: DriftPolicy;
+  /** How it takes application changes: its own inline app, tracking its Application, or by promotion. */
+  updates: EnvironmentUpdates;
+  /** Set while it is stopped: what each workload ran, to start it again exactly. */
+  stopped?: StoppedState;
   generation: number;
   createdAt: string;
   updatedAt: string;
+}
+
+export interface StoppedState {
+  at: string;
+  by: string;
+  operationId: string;
+  /** Replicas per workload ("Deployment/web", "StatefulSet/orders-db") before the stop. */
+  replicas: Record<string, number>;
 }
 
 export interface NewEnvironment {
@@ -40,6 +52,7 @@ export interface NewEnvironment {
   /** Who set the first overrides version. */
   author?: string;
   driftPolicy?: DriftPolicy;
+  updates?: EnvironmentUpdates;
 }
 
 export interface EnvironmentFilter {
@@ -69,6 +82,8 @@ export class EnvironmentRepository {
       overrides: toJson(Overrides.parse(input.overrides ?? {})),
       overrides_version: 1,
       drift_policy: input.driftPolicy ?? 'report',
+      updates: input.updates ?? 'inline',
+      stopped: null,
       generation: 1,
       created_at: at,
       updated_at: at,
@@ -154,6 +169,15 @@ export class EnvironmentRepository {
     });
   }
 
+  async setUpdates(name: string, updates: EnvironmentUpdates, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+    return this.update(name, { updates }, expect);
+  }
+
+  /** Records (or, with undefined, clears) what a stop left the environment running. */
+  async setStopped(name: string, stopped: StoppedState | undefined, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
+    return this.update(name, { stopped: stopped === undefined ? null : toJson(stopped) }, expect);
+  }
+
   async setDriftPolicy(name: string, driftPolicy: DriftPolicy, expect: { generation?: number } = {}): Promise<EnvironmentRecord> {
     return this.update(name, { drift_policy: driftPolicy }, expect);
   }
@@ -214,6 +238,8 @@ function toRecord(row: Selectable<EnvironmentsTable>): EnvironmentRecord {
       }
       : undefined,
     driftPolicy: row.drift_policy as DriftPolicy,
+    updates: row.updates as EnvironmentUpdates,
+    ...(row.stopped !== null ? { stopped: fromJson<StoppedState>(row.stopped) } : {}),
     generation: row.generation,
     createdAt: row.created_at,
     updatedAt: row.updated_at,

@@ -39,6 +39,19 @@ export interface EnvironmentsTable {
   overrides_version: number;
   /** report | heal (domain/environment.ts DriftPolicy). */
   drift_policy: string;
+  /** inline | track | promotion (domain/environment.ts EnvironmentUpdates). */
+  updates: string;
+  /** JSON StoppedState while the environment is stopped, else null. */
+  stopped: string | null;
+  generation: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApplicationsTable {
+  name: string;
+  current_revision: string;
+  updated_by: string;
   generation: number;
   created_at: string;
   updated_at: string;
@@ -245,6 +258,7 @@ export interface DrillReportsTable {
 export interface CatalogTables {
   clusters: ClustersTable;
   environments: EnvironmentsTable;
+  applications: ApplicationsTable;
   revisions: RevisionsTable;
   revision_history: RevisionHistoryTable;
   overrides_versions: OverridesVersionsTable;

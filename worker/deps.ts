@@ -6,6 +6,7 @@ import { AksAdapter } from '../providers/cloud/aks.js';
 import type { CloudAdapters } from '../providers/cloud/adapters.js';
 import { ConnectionClusterDirectory } from '../providers/cloud/directory.js';
 import { EksAdapter } from '../providers/cloud/eks.js';
+import { stsAssumeRole } from '../providers/cloud/eks-roles.js';
 import { GkeAdapter } from '../providers/cloud/gke.js';
 import { openCatalog, type Catalog } from '../store/catalog.js';
 import { GLOBAL_SCOPE } from '../store/secrets.js';
@@ -19,7 +20,12 @@ export interface WorkerDepsOptions {
 
 export function defaultCloudAdapters(env: NodeJS.ProcessEnv = process.env): Omit<CloudAdapters, 'readKubeconfig'> {
   return {
-    eks: new EksAdapter({ region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1', endpoint: env.FLOTILLA_EKS_ENDPOINT }),
+    eks: new EksAdapter({
+      region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+      endpoint: env.FLOTILLA_EKS_ENDPOINT,
+      // Clusters (and discovery accounts) with a roleArn: STS AssumeRole from the worker's own credentials.
+      assumeRole: stsAssumeRole({ endpoint: env.FLOTILLA_STS_ENDPOINT }),
+    }),
     gke: new GkeAdapter(),
     aks: new AksAdapter({ credential: new DefaultAzureCredential() }),
   };
@@ -27,14 +33,15 @@ export function defaultCloudAdapters(env: NodeJS.ProcessEnv = process.env): Omit
 
 /** Activity dependencies over a catalog: clusters resolve through their stored connection. */
 export function activityDeps({ catalog, adapters }: WorkerDepsOptions): ActivityDeps {
+  const cloud: CloudAdapters = {
+    ...(adapters ?? defaultCloudAdapters()),
+    readKubeconfig: (secret) => catalog.secrets.require(GLOBAL_SCOPE, secret),
+  };
   const clusters = new ConnectionClusterDirectory({
     connectionOf: async (name) => (await catalog.clusters.get(name))?.connection,
-    adapters: {
-      ...(adapters ?? defaultCloudAdapters()),
-      readKubeconfig: (secret) => catalog.secrets.require(GLOBAL_SCOPE, secret),
-    },
+    adapters: cloud,
   });
-  return { catalog, clusters };
+  return { catalog, clusters, cloud };
 }
 
 export async function openWorkerCatalog(env: NodeJS.ProcessEnv = process.env): Promise<Catalog> {

@@ -9,3 +9,4 @@ export { drDrill } from './dr-drill.js';
 export { complianceClone } from './compliance-clone.js';
 export { teardownEnvironment } from './teardown-environment.js';
 export { discoverClusters } from './discover-clusters.js';
+export { offboardCluster } from './offboard-cluster.js';

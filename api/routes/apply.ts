@@ -4,9 +4,10 @@
 import { z } from 'zod';
 import { canonicalJson } from '../../domain/canonical.js';
 import { ClusterDocument } from '../../domain/cluster.js';
-import { formatPath, type Path } from '../../domain/diff.js';
+import type { Path } from '../../domain/diff.js';
 import { type FlotillaDocument, parseDocuments, validateDocument, type ValidationIssue, type Validated } from '../../domain/documents.js';
-import { EnvironmentDocument, environmentFromDocument } from '../../domain/environment.js';
+import { ApplicationDocument } from '../../domain/application.js';
+import { bindingOf, type Environment, EnvironmentDocument } from '../../domain/environment.js';
 import type { ClusterPlacement } from '../../domain/placement.js';
 import { type Rules, RulesDocument, type Violation } from '../../domain/rules.js';
 import { changeVerdict } from '../../store/change-verdict.js';
@@ -17,14 +18,15 @@ import { ApiError, badRequest } from '../errors.js';
 import { defineRoute, type RouteContext } from '../route.js';
 import { ApplyResult } from '../schemas.js';
 import { prepareRegistration, startOnboarding } from '../services/clusters.js';
-import { namespacePath, requireNamespaceFree } from '../services/environments.js';
+import { carryToTracking, documentPath, resolveEnvironment, type ResolvedEnvironment, trackingEnvironments } from '../services/applications.js';
+import { namespacePath, requireClusterInService, requireNamespaceFree } from '../services/environments.js';
 import { clusterTiers, rulesTiers } from '../services/scopes.js';
 
 type ClusterDoc = z.infer<typeof ClusterDocument>;
 type EnvironmentDoc = z.infer<typeof EnvironmentDocument>;
 type Result = z.infer<typeof ApplyResult>['results'][number];
 
-const KIND_ORDER = { Rules: 0, Cluster: 1, Environment: 2 } as const;
+const KIND_ORDER = { Rules: 0, Cluster: 1, Application: 2, Environment: 3 } as const;
 
 /** JSON bodies may hold one document or an array of them; anything else is read as YAML. */
 export function parseApplyBody(text: string, contentType: string | undefined): Validated<FlotillaDocument[]> {
@@ -54,12 +56,12 @@ function nameOf(doc: FlotillaDocument): string {
 export const applyRoutes = [
   defineRoute({
     method: 'post', path: '/apply', operationId: 'apply', tag: 'apply',
-    summary: 'Apply Cluster, Environment and Rules documents (YAML stream or JSON), like `flotilla apply -f`.',
+    summary: 'Apply Application, Cluster, Environment and Rules documents (YAML stream or JSON), like `flotilla apply -f`. A changed Application moves the environments that track it, and deploys those that run.',
     action: 'environment.write', body: z.string(), idempotent: true,
     rawBody: {
       content: {
         'application/yaml': z.string(),
-        'application/json': z.union([ClusterDocument, EnvironmentDocument, RulesDocument]),
+        'application/json': z.union([ApplicationDocument, ClusterDocument, EnvironmentDocument, RulesDocument]),
       },
     },
     audit: { action: 'apply', target: () => 'apply' },
@@ -68,36 +70,52 @@ export const applyRoutes = [
       const parsed = parseApplyBody(body, ctx.requestContentType);
       if (!parsed.ok) throw badRequest(parsed.issues, 'documents are invalid');
       const docs = parsed.value;
-      const at = (i: number, ...path: Path) => formatPath([...(docs.length > 1 ? [`documents[${i}]`] : []), ...path]);
+      const at = (i: number, ...path: Path) => documentPath(docs.length, i, ...path);
       ctx.audit({ target: docs.map((d) => `${d.kind.toLowerCase()}/${nameOf(d)}`).join(',').slice(0, 500) });
+      const { catalog } = ctx.deps;
 
       // 1. Authorise every document, and refuse duplicates.
       const seen = new Set<string>();
-      docs.forEach((doc, i) => {
+      for (const [i, doc] of docs.entries()) {
         const key = `${doc.kind}/${nameOf(doc)}`;
         if (seen.has(key)) throw badRequest([{ path: at(i, 'metadata', 'name'), message: `${key} appears twice` }]);
         seen.add(key);
         if (doc.kind === 'Cluster') ctx.authorize('cluster.write', clusterTiers(doc.spec.labels, doc.spec.allowedTiers));
         else if (doc.kind === 'Rules') ctx.authorize('rules.write');
-        else ctx.authorize('environment.write', [doc.spec.tier]);
-      });
+        else if (doc.kind === 'Environment') ctx.authorize('environment.write', [doc.spec.tier]);
+        else {
+          // A changed application is a change (and a deploy) of every environment that tracks it.
+          const tiers = (await trackingEnvironments(catalog, doc.metadata.name)).map((e) => e.binding.tier);
+          ctx.authorize('environment.write', tiers);
+          ctx.authorize('environment.deploy', tiers);
+        }
+      }
       const order = docs.map((doc, i) => ({ doc, i })).sort((a, b) => KIND_ORDER[a.doc.kind] - KIND_ORDER[b.doc.kind]);
 
       // 2. Check everything before the first write.
       const rulesDoc = docs.find((d): d is z.infer<typeof RulesDocument> => d.kind === 'Rules');
-      const current = (await ctx.deps.catalog.rules.current()).rules;
+      const current = (await catalog.rules.current()).rules;
       if (rulesDoc) ctx.authorize('rules.write', rulesTiers(current, rulesDoc.spec));
       const rules: Rules = rulesDoc?.spec ?? current;
       // A scoped admin may not take over a cluster of another tier by re-labelling or re-pointing it.
       for (const doc of docs) {
         if (doc.kind !== 'Cluster') continue;
-        const existing = await ctx.deps.catalog.clusters.get(doc.metadata.name);
+        const existing = await catalog.clusters.get(doc.metadata.name);
         if (existing) ctx.authorize('cluster.write', clusterTiers(existing.labels, existing.allowedTiers));
       }
-      const clusters = new Map<string, ClusterPlacement>((await ctx.deps.catalog.clusters.list()).map((c) => [c.name, c]));
-      const environments = docs.filter((d): d is EnvironmentDoc => d.kind === 'Environment').map(environmentFromDocument);
+      const clusters = new Map<string, ClusterPlacement>((await catalog.clusters.list()).map((c) => [c.name, c]));
+      const applications = new Map(docs.filter((d): d is ApplicationDocument => d.kind === 'Application').map((d) => [d.metadata.name, d]));
+      const resolved = new Map<string, ResolvedEnvironment>();
+      for (const { doc, i } of order) {
+        if (doc.kind === 'Environment') resolved.set(doc.metadata.name, await resolveEnvironment(catalog, doc, applications, (...p) => at(i, ...p)));
+      }
+      const environments = [...resolved.values()].map((r) => r.env);
       const connections = new Map<string, Awaited<ReturnType<typeof prepareRegistration>>>();
       const violations: (Violation & { document?: number })[] = [];
+      const judge = async (i: number, targets: Environment[], placements: Map<string, ClusterPlacement>) => {
+        const verdict = await changeVerdict(catalog, { kind: 'edit', at: ctx.deps.now().toISOString(), targets, rules, clusters: placements, alongside: environments });
+        violations.push(...verdict.violations.map((v) => (docs.length > 1 ? { ...v, document: i } : v)));
+      };
       for (const { doc, i } of order) {
         if (doc.kind === 'Cluster') {
           connections.set(doc.metadata.name, await prepareRegistration(ctx.deps, { name: doc.metadata.name, connection: doc.spec.connection }).catch((e: unknown) => {
@@ -108,31 +126,37 @@ export const applyRoutes = [
           }));
           clusters.set(doc.metadata.name, doc.spec);
         }
+        if (doc.kind === 'Application') {
+          // The environments tracking it that this request does not write itself take the new spec.
+          const tracking = (await trackingEnvironments(catalog, doc.metadata.name)).filter((e) => !resolved.has(e.binding.name));
+          if (tracking.length > 0) await judge(i, tracking.map((e) => ({ binding: e.binding, spec: doc.spec, overrides: e.overrides })), clusters);
+        }
         if (doc.kind === 'Environment') {
           const cluster = clusters.get(doc.spec.cluster);
           if (!cluster) {
             throw new ApiError(422, 'invalid_reference', `cluster "${doc.spec.cluster}" is not registered`, [{ path: at(i, 'spec', 'cluster'), message: 'no such cluster' }]);
           }
           await checkImmutable(ctx, doc, (...p) => at(i, ...p));
-          const env = environmentFromDocument(doc);
-          await requireNamespaceFree(ctx.deps.catalog, env.binding, at(i, ...namespacePath(doc).split('.')), environments.map((e) => e.binding));
-          const verdict = await changeVerdict(ctx.deps.catalog, {
-            kind: 'edit', at: ctx.deps.now().toISOString(), targets: [env], rules, clusters: new Map([[doc.spec.cluster, cluster]]), alongside: environments,
-          });
-          violations.push(...verdict.violations.map((v) => (docs.length > 1 ? { ...v, document: i } : v)));
+          await requireClusterInService(catalog, doc.spec.cluster, at(i, 'spec', 'cluster'));
+          const { env } = resolved.get(doc.metadata.name)!;
+          await requireNamespaceFree(catalog, env.binding, at(i, ...namespacePath(doc).split('.')), environments.map((e) => e.binding));
+          await judge(i, [env], new Map([[doc.spec.cluster, cluster]]));
         }
       }
       if (violations.length > 0) throw new ApiError(422, 'rule_violations', `${violations.length} rule violation(s)`, violations);
 
       // 3. Write everything in one transaction (a failure on any document leaves nothing written),
-      //    then start the onboardings of new clusters, only once it has committed.
-      const results = await ctx.deps.catalog.transaction(async (tx) => {
+      //    then start the onboardings of new clusters and the deploys of tracking environments
+      //    that run, only once it has committed.
+      const moved: string[] = [];
+      const results = await catalog.transaction(async (tx) => {
         const out: Result[] = [];
         for (const { doc, i } of order) {
           try {
             if (doc.kind === 'Rules') out.push(await applyRules(tx, doc.spec, ctx.principal.name));
             else if (doc.kind === 'Cluster') out.push(await applyCluster(tx, doc, connections.get(doc.metadata.name)!));
-            else out.push(await applyEnvironment(tx, doc, ctx.principal.name));
+            else if (doc.kind === 'Application') out.push(await applyApplication(tx, doc, ctx.principal.name, resolved, moved));
+            else out.push(await applyEnvironment(tx, doc, resolved.get(doc.metadata.name)!, ctx.principal.name, moved));
           } catch (error) {
             if (error instanceof ConflictError) {
               throw new ApiError(409, 'conflict', error.message, [{ path: at(i, 'metadata', 'name'), message: error.message }]);
@@ -145,6 +169,12 @@ export const applyRoutes = [
       for (const result of results) {
         if (result.kind === 'Cluster' && result.action === 'created') result.operationId = await startOnboarding(ctx.deps, result.name, ctx.principal.name);
       }
+      for (const carried of await carryToTracking(ctx.deps, moved, ctx.principal.name)) {
+        const extra = { ...(carried.operationId ? { operationId: carried.operationId } : {}), ...(carried.message ? { message: carried.message } : {}) };
+        const named = results.find((r) => r.kind === 'Environment' && r.name === carried.environment);
+        if (named) Object.assign(named, extra);
+        else results.push({ kind: 'Environment', name: carried.environment, action: carried.operationId ? 'deploying' : 'configured', ...extra });
+      }
       ctx.audit({ details: { results: results.map((r) => `${r.kind}/${r.name}: ${r.action}`) } });
       return { status: 200, body: { results } };
     },
@@ -154,7 +184,7 @@ export const applyRoutes = [
 async function checkImmutable(ctx: RouteContext, doc: EnvironmentDoc, at: (...p: Path) => string): Promise<void> {
   const existing = await ctx.deps.catalog.environments.get(doc.metadata.name);
   if (!existing) return;
-  const wanted = environmentFromDocument(doc).binding;
+  const wanted = bindingOf(doc);
   const fields = ['application', 'tier', 'cluster', 'namespace', 'residency'] as const;
   const changed = fields.filter((f) => existing.binding[f] !== wanted[f]);
   if (changed.length > 0) {
@@ -195,18 +225,45 @@ async function applyCluster(tx: CatalogRepositories, doc: ClusterDoc, connection
   return { kind: 'Cluster', name, action };
 }
 
-async function applyEnvironment(tx: CatalogRepositories, doc: EnvironmentDoc, by: string): Promise<Result> {
+/**
+ * Stores the application's spec; the environments tracking it that this request does not write
+ * itself move to it (`moved`: those whose revision changed, to deploy once committed).
+ */
+async function applyApplication(tx: CatalogRepositories, doc: ApplicationDocument, by: string, resolved: ReadonlyMap<string, ResolvedEnvironment>, moved: string[]): Promise<Result> {
+  const inTx = { transaction: <T>(fn: (repos: CatalogRepositories) => Promise<T>) => fn(tx) };
+  const existing = await tx.applications.get(doc.metadata.name);
+  const { application, changed } = await tx.applications.put(doc.metadata.name, doc.spec, { author: by });
+  for (const env of await trackingEnvironments(tx, doc.metadata.name)) {
+    if (resolved.has(env.binding.name)) continue;
+    if ((await changeSpec(inTx, env.binding.name, doc.spec, { author: by })).changed) moved.push(env.binding.name);
+  }
+  return { kind: 'Application', name: doc.metadata.name, action: !existing ? 'created' : changed ? 'configured' : 'unchanged', revision: application.currentRevision };
+}
+
+async function applyEnvironment(tx: CatalogRepositories, doc: EnvironmentDoc, { env, updates, fromApplication }: ResolvedEnvironment, by: string, moved: string[]): Promise<Result> {
   // The store's multi-table changes run inside this one transaction.
   const inTx = { transaction: <T>(fn: (repos: CatalogRepositories) => Promise<T>) => fn(tx) };
   const name = doc.metadata.name;
-  const env = environmentFromDocument(doc);
   const existing = await tx.environments.get(name);
   if (!existing) {
-    const { revision } = await createEnvironment(inTx, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, author: by });
+    const { revision } = await createEnvironment(inTx, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, updates, author: by });
     return { kind: 'Environment', name, action: 'created', revision: revision.id };
   }
-  const spec = await changeSpec(inTx, name, env.spec, { author: by });
-  let action: Result['action'] = spec.changed ? 'configured' : 'unchanged';
+  let action: Result['action'] = 'unchanged';
+  let revision = existing.currentRevision;
+  if (existing.updates !== updates) {
+    await tx.environments.setUpdates(name, updates);
+    action = 'configured';
+  }
+  // Its own inline app, or the Application it tracks (or starts to): the spec moves; by promotion it stays.
+  if (updates === 'inline' || fromApplication) {
+    const spec = await changeSpec(inTx, name, env.spec, { author: by });
+    if (spec.changed) {
+      action = 'configured';
+      if (updates === 'track') moved.push(name);
+    }
+    revision = spec.revision.id;
+  }
   if (canonicalJson(existing.overrides) !== canonicalJson(env.overrides)) {
     await tx.environments.setOverrides(name, env.overrides, { author: by });
     action = 'configured';
@@ -216,5 +273,5 @@ async function applyEnvironment(tx: CatalogRepositories, doc: EnvironmentDoc, by
     await tx.environments.setDriftPolicy(name, driftPolicy);
     action = 'configured';
   }
-  return { kind: 'Environment', name, action, revision: spec.revision.id };
+  return { kind: 'Environment', name, action, ...(revision ? { revision } : {}) };
 }

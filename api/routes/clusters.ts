@@ -1,7 +1,9 @@
 // /v1/clusters: register (starts onboarding), list by labels, show, offboard.
+import { badRequest } from '../errors.js';
 import { defineRoute } from '../route.js';
-import { ClusterQuery, ClusterView, list, NameParam, OperationAccepted, RegisterCluster } from '../schemas.js';
-import { prepareRegistration, registerCluster, removeCluster } from '../services/clusters.js';
+import { ClusterQuery, ClusterView, list, NameParam, OffboardQuery, OperationAccepted, RegisterCluster } from '../schemas.js';
+import { prepareRegistration, registerCluster } from '../services/clusters.js';
+import { offboard } from '../services/offboarding.js';
 import { accepted } from '../services/operations.js';
 import { clusterTiers } from '../services/scopes.js';
 import { parseSelector, rawName } from './common.js';
@@ -42,16 +44,25 @@ export const clusterRoutes = [
   }),
   defineRoute({
     method: 'delete', path: '/clusters/{name}', operationId: 'offboardCluster', tag: 'clusters',
-    summary: 'Offboard a cluster (refused while environments are bound to it).',
-    action: 'cluster.write', params: NameParam,
+    summary: 'Offboard a cluster: starts offboardCluster (202), which removes the baseline Flotilla installed (namespace, service accounts, RBAC) and marks it offboarded. Refused (409) while environments are bound to it, unless drain=true tears them down first (deleteData=true: with their data). A cluster already offboarded is forgotten (204).',
+    action: 'cluster.write', params: NameParam, query: OffboardQuery, idempotent: true,
     audit: { action: 'cluster.offboard', target: ({ params }) => `cluster/${params.name ?? '?'}` },
-    responses: { 204: { description: 'removed' } },
-    async handler({ params }, ctx) {
+    responses: {
+      202: { description: 'offboarding started (or already under way)', schema: OperationAccepted, headers: { Location: 'the operation' } },
+      204: { description: 'an offboarded cluster forgotten' },
+    },
+    async handler({ params, query }, ctx) {
       const cluster = await ctx.deps.catalog.clusters.require(params.name);
       ctx.authorize('cluster.write', clusterTiers(cluster.labels, cluster.allowedTiers));
-      await removeCluster(ctx.deps, params.name);
-      return { status: 204 };
+      if (query.deleteData && !query.drain) throw badRequest([{ path: 'deleteData', message: 'only with drain=true (it deletes the data of the environments a drain tears down)' }]);
+      if (query.drain) {
+        const bound = await ctx.deps.catalog.environments.list({ cluster: params.name });
+        ctx.authorize('environment.write', bound.map((e) => e.binding.tier));
+      }
+      const answer = await offboard(ctx.deps, cluster, { drain: query.drain, deleteData: query.deleteData, by: ctx.principal.name }, ctx.reservation);
+      if (answer.forgotten) return { status: 204 };
+      ctx.audit({ operationId: answer.operationId, details: { drain: query.drain, deleteData: query.deleteData } });
+      return accepted(answer.operationId);
     },
   }),
 ];
-

@@ -1,21 +1,16 @@
 // Registering a cluster: store it (status onboarding), keep an inline kubeconfig as an
 // encrypted catalog secret referenced by name, then start onboardCluster with the name only.
-import { createHash } from 'node:crypto';
+
 import type { ClusterConnection } from '../../domain/cluster.js';
 import { forbiddenServer } from '../../domain/endpoints.js';
 import { KubeconfigError, parseKubeconfig } from '../../providers/cloud/kubeconfig.js';
+import { managedKubeconfigSecret } from '../../store/clusters.js';
 import { GLOBAL_SCOPE } from '../../store/secrets.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { RegisterCluster } from '../schemas.js';
 import { startOperation } from './operations.js';
 
-/** The catalog secret the API creates for a cluster's inline kubeconfig. */
-export function managedKubeconfigSecret(cluster: string): string {
-  if (cluster.length <= 52) return `${cluster}-kubeconfig`;
-  const hash = createHash('sha256').update(cluster).digest('hex').slice(0, 8);
-  return `${cluster.slice(0, 43).replace(/-+$/, '')}-${hash}-kubeconfig`;
-}
 
 export function onboardingId(cluster: string): string {
   return `onboard-${cluster}`;

@@ -86,8 +86,15 @@ export function namespacePath(doc: EnvironmentDocument): string {
   return doc.spec.namespace === undefined ? 'metadata.name' : 'spec.namespace';
 }
 
+/** No new environment on a cluster that was offboarded (→ 422 at spec.cluster). */
+export async function requireClusterInService(catalog: Catalog, cluster: string, path = 'spec.cluster'): Promise<void> {
+  if ((await catalog.clusters.get(cluster))?.status !== 'offboarded') return;
+  throw new ApiError(422, 'invalid_reference', `cluster "${cluster}" is offboarded`, [{ path, message: 'is offboarded' }]);
+}
+
 export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument, by: string, rules?: Rules) {
   const env = environmentFromDocument(doc);
+  await requireClusterInService(deps.catalog, env.binding.cluster);
   await checkRules(deps.catalog, env, { kind: 'edit', at: deps.now(), rules });
   await requireNamespaceFree(deps.catalog, env.binding, namespacePath(doc));
   return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, author: by });

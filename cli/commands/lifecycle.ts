@@ -1,5 +1,6 @@
-// An environment's life after it is made: flotilla delete environment NAME [--delete-data]
-// [--wait] tears it down (a teardownEnvironment operation).
+// Ends of life: flotilla delete environment NAME [--delete-data] [--wait] tears an environment
+// down (teardownEnvironment); flotilla delete cluster NAME [--drain [--delete-data]] [--wait]
+// offboards a cluster (offboardCluster), or forgets one already offboarded.
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { waitFor } from './deploy.js';
@@ -16,4 +17,22 @@ export async function teardownEnvironment(ctx: CommandContext, name: string, opt
     throw new CliError(`teardown ${body.operationId} ${final.outcome ?? final.state}${final.message ? `: ${final.message}` : ''}`, EXIT.failed);
   }
   ctx.io.out(`environment ${name} torn down${final.message ? ` (${final.message})` : ''}`);
+}
+
+export async function offboardCluster(ctx: CommandContext, name: string, options: { drain?: boolean; deleteData?: boolean; wait?: boolean; interval?: number }): Promise<void> {
+  const flags = [options.drain ? 'drain=true' : '', options.deleteData ? 'deleteData=true' : ''].filter(Boolean).join('&');
+  const { status, body } = await ctx.client().request<{ operationId: string } | undefined>('DELETE', `/v1/clusters/${encodeURIComponent(name)}${flags ? `?${flags}` : ''}`);
+  if (status === 204 || !body) {
+    ctx.io.out(`cluster ${name} (offboarded) removed from the catalog`);
+    return;
+  }
+  if (!options.wait) {
+    ctx.io.out(`offboarding started: operation ${body.operationId}`);
+    return;
+  }
+  const final = await waitFor(ctx, body.operationId, options.interval ?? 1000);
+  if (final.state !== 'completed' || final.outcome !== 'completed') {
+    throw new CliError(`offboarding ${body.operationId} ${final.outcome ?? final.state}${final.message ? `: ${final.message}` : ''}`, EXIT.failed);
+  }
+  ctx.io.out(`cluster ${name} offboarded${final.message ? ` (${final.message})` : ''}`);
 }

@@ -44,6 +44,7 @@ export interface AksClusterInfo {
   /** True when the cluster uses Entra ID (AAD) for Kubernetes authentication. */
   entraIntegrated: boolean;
   nodeCount?: number;
+  tags?: Record<string, string>;
 }
 
 const SubscriptionId = z.string().regex(/^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/, 'is not a subscription id (a GUID)');
@@ -146,6 +147,7 @@ export class AksAdapter {
       status: `${c.provisioningState}/${c.powerState}`,
       ready: c.provisioningState === 'Succeeded' && c.powerState === 'Running',
       nodeCount: c.nodeCount,
+      ...(c.tags && Object.keys(c.tags).length > 0 ? { tags: c.tags } : {}),
     }));
   }
 
@@ -202,5 +204,6 @@ function clusterInfo(cluster: ManagedCluster, subscriptionId: string, resourceGr
     powerState: cluster.powerState?.code ?? 'Unknown',
     entraIntegrated: cluster.aadProfile !== undefined && cluster.aadProfile !== null,
     nodeCount: pools.length ? pools.reduce((sum, p) => sum + (p.count ?? 0), 0) : undefined,
+    ...(cluster.tags ? { tags: { ...cluster.tags } } : {}),
   };
 }

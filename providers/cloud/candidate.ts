@@ -18,6 +18,8 @@ export interface ClusterCandidate {
   ready: boolean;
   /** Worker nodes the provider reports (desired size), when it says. */
   nodeCount?: number;
+  /** The cloud's tags (EKS, AKS) or resource labels (GKE), as the provider has them. */
+  tags?: Record<string, string>;
 }
 
 /** Lower-case, `-` for anything else, at most 63 characters: a valid DNS label. */

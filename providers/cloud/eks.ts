@@ -30,8 +30,9 @@ export interface EksAdapterOptions {
   /** Credentials or a provider of them; the SDK's default chain when omitted. */
   credentials?: AwsCredentialsOption;
   /**
-   * Credentials for a connection's `roleArn`. Assuming a role needs STS, which Flotilla does
-   * not bundle: pass e.g. `fromTemporaryCredentials` of @aws-sdk/credential-providers.
+   * Credentials for a connection's (or a discovery account's) `roleArn`; without it such
+   * connections are refused. The worker passes `stsAssumeRole` (eks-roles.ts): STS AssumeRole
+   * through @aws-sdk/credential-providers.
    */
   assumeRole?: (roleArn: string, region: string) => AwsCredentialsOption;
   /** Refresh the cached token this long before it expires. */
@@ -50,6 +51,7 @@ export interface EksClusterInfo {
   status: string;
   platformVersion?: string;
   createdAt?: Date;
+  tags?: Record<string, string>;
 }
 
 export interface EksNodegroupInfo {
@@ -65,11 +67,14 @@ export interface EksNodegroupInfo {
 }
 
 const AwsRegion = z.string().regex(AWS_REGION_PATTERN, 'is not an AWS region (e.g. eu-west-1)');
+export const IamRoleArn = z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME)');
 
 export const EksAccount = z.strictObject({
   provider: z.literal('eks'),
   /** Regions to search; the adapter's default region when omitted. */
   regions: z.array(AwsRegion).min(1).optional(),
+  /** A role to assume for discovery (another account's clusters); the clusters found are reached through it too. */
+  roleArn: IamRoleArn.optional(),
 });
 export type EksAccount = z.infer<typeof EksAccount>;
 
@@ -98,33 +103,33 @@ export class EksAdapter {
     }
   }
 
-  async listClusters(region: string): Promise<string[]> {
+  async listClusters(region: string, roleArn?: string): Promise<string[]> {
     const checked = this.checkRegion(region, 'listClusters');
     const names: string[] = [];
     try {
-      for await (const page of paginateListClusters({ client: this.client(checked) }, {})) names.push(...(page.clusters ?? []));
+      for await (const page of paginateListClusters({ client: this.client(checked, roleArn) }, {})) names.push(...(page.clusters ?? []));
     } catch (error) {
       throw fromAwsError(error, { provider: 'eks', operation: 'listClusters', target: `region ${region}` });
     }
     return names;
   }
 
-  async listNodegroups(ref: EksClusterRef): Promise<string[]> {
+  async listNodegroups(ref: EksClusterRef, roleArn?: string): Promise<string[]> {
     const { region, clusterName } = parseInput(EksClusterRef, ref, { provider: 'eks', operation: 'listNodegroups', what: 'cluster reference' });
     const names: string[] = [];
     try {
-      for await (const page of paginateListNodegroups({ client: this.client(region) }, { clusterName })) names.push(...(page.nodegroups ?? []));
+      for await (const page of paginateListNodegroups({ client: this.client(region, roleArn) }, { clusterName })) names.push(...(page.nodegroups ?? []));
     } catch (error) {
       throw fromAwsError(error, { provider: 'eks', operation: 'listNodegroups', target: `cluster "${clusterName}" in ${region}` });
     }
     return names;
   }
 
-  async describeNodegroup(ref: EksClusterRef, nodegroupName: string): Promise<EksNodegroupInfo> {
+  async describeNodegroup(ref: EksClusterRef, nodegroupName: string, roleArn?: string): Promise<EksNodegroupInfo> {
     const { region, clusterName } = parseInput(EksClusterRef, ref, { provider: 'eks', operation: 'describeNodegroup', what: 'cluster reference' });
     if (!nodegroupName) throw invalidInput('eks', 'describeNodegroup', 'node group name is empty');
     try {
-      const { nodegroup } = await this.client(region).send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
+      const { nodegroup } = await this.client(region, roleArn).send(new DescribeNodegroupCommand({ clusterName, nodegroupName }));
       if (!nodegroup) throw badResponse('eks', 'describeNodegroup', `node group "${nodegroupName}": empty answer`);
       return nodegroupInfo(nodegroup, clusterName);
     } catch (error) {
@@ -133,9 +138,9 @@ export class EksAdapter {
   }
 
   /** Every node group of a cluster, described. */
-  async nodegroups(ref: EksClusterRef): Promise<EksNodegroupInfo[]> {
-    const names = await this.listNodegroups(ref);
-    return Promise.all(names.map((name) => this.describeNodegroup(ref, name)));
+  async nodegroups(ref: EksClusterRef, roleArn?: string): Promise<EksNodegroupInfo[]> {
+    const names = await this.listNodegroups(ref, roleArn);
+    return Promise.all(names.map((name) => this.describeNodegroup(ref, name, roleArn)));
   }
 
   /**
@@ -173,13 +178,13 @@ export class EksAdapter {
     };
   }
 
-  /** Clusters in the account's regions, with their node counts. */
+  /** Clusters in the account's regions (through its role, when it names one), with their node counts and tags. */
   async discover(account: EksAccount = { provider: 'eks' }): Promise<ClusterCandidate[]> {
-    const { regions } = parseInput(EksAccount, account, { provider: 'eks', operation: 'discover', what: 'account' });
+    const { regions, roleArn } = parseInput(EksAccount, account, { provider: 'eks', operation: 'discover', what: 'account' });
     const perRegion = await Promise.all(
       (regions ?? [this.options.region]).map(async (region) => {
-        const names = await this.listClusters(region);
-        return Promise.all(names.map((clusterName) => this.candidate(region, clusterName)));
+        const names = await this.listClusters(region, roleArn);
+        return Promise.all(names.map((clusterName) => this.candidate(region, clusterName, roleArn)));
       }),
     );
     return perRegion.flat();
@@ -191,19 +196,20 @@ export class EksAdapter {
     this.clients.clear();
   }
 
-  private async candidate(region: string, clusterName: string): Promise<ClusterCandidate> {
-    const info = await this.describeCluster({ region, clusterName });
-    const groups = info.status === 'ACTIVE' ? await this.nodegroups({ region, clusterName }) : [];
+  private async candidate(region: string, clusterName: string, roleArn?: string): Promise<ClusterCandidate> {
+    const info = await this.describeCluster({ region, clusterName }, roleArn);
+    const groups = info.status === 'ACTIVE' ? await this.nodegroups({ region, clusterName }, roleArn) : [];
     const nodeCount = groups.length ? groups.reduce((sum, g) => sum + (g.desiredSize ?? 0), 0) : undefined;
     return {
       name: clusterName,
       suggestedName: toDnsLabel(clusterName),
-      connection: { provider: 'eks', region, clusterName },
+      connection: { provider: 'eks', region, clusterName, ...(roleArn ? { roleArn } : {}) },
       region,
       version: info.version,
       status: info.status,
       ready: info.status === 'ACTIVE' || info.status === 'UPDATING',
       nodeCount,
+      ...(info.tags && Object.keys(info.tags).length > 0 ? { tags: info.tags } : {}),
     };
   }
 
@@ -247,6 +253,7 @@ function clusterInfo(cluster: Cluster, region: string): EksClusterInfo {
     status: cluster.status ?? 'UNKNOWN',
     platformVersion: cluster.platformVersion,
     createdAt: cluster.createdAt,
+    tags: cluster.tags,
   };
 }
 

@@ -36,6 +36,8 @@ export interface GkeClusterInfo {
   status: string;
   nodeCount?: number;
   nodePools: { name: string; version?: string; status: string; initialNodeCount?: number }[];
+  /** The cluster's resource labels (GKE's tags). */
+  resourceLabels?: Record<string, string>;
 }
 
 const ProjectId = z.string().regex(/^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'is not a Google Cloud project id');
@@ -126,6 +128,7 @@ export class GkeAdapter {
       status: c.status,
       ready: USABLE.has(c.status),
       nodeCount: c.nodeCount,
+      ...(c.resourceLabels && Object.keys(c.resourceLabels).length > 0 ? { tags: c.resourceLabels } : {}),
     }));
   }
 
@@ -167,6 +170,7 @@ function clusterInfo(cluster: GkeCluster, project: string, location: string): Gk
       status: enumName(p.status, NodePoolStatus),
       initialNodeCount: p.initialNodeCount ?? undefined,
     })),
+    ...(cluster.resourceLabels ? { resourceLabels: { ...cluster.resourceLabels } } : {}),
   };
 }
 

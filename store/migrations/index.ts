@@ -10,6 +10,7 @@ import * as clusterPlacement from './0005-cluster-placement.js';
 import * as clones from './0006-clones.js';
 import * as drillReports from './0007-drill-reports.js';
 import * as observer from './0008-observer.js';
+import * as lifecycle from './0009-lifecycle.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0006-clones': clones,
   '0007-drill-reports': drillReports,
   '0008-observer': observer,
+  '0009-lifecycle': lifecycle,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -32,6 +32,7 @@ import { createOnboardingActivities } from '../../activities/onboarding.js';
 import { createOperationActivities } from '../../activities/operations.js';
 import { createPromotionActivities } from '../../activities/promotion.js';
 import { createScheduleActivities } from '../../activities/schedule.js';
+import { createOffboardingActivities } from '../../activities/offboarding.js';
 import { createTeardownActivities } from '../../activities/teardown.js';
 import type { ClusterDirectory } from '../../providers/cluster-directory.js';
 import type { Catalog } from '../../store/catalog.js';
@@ -99,6 +100,7 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
   const clones = createCloneActivities(deps);
   const schedules = createScheduleActivities(deps);
   const teardown = createTeardownActivities(deps);
+  const offboarding = createOffboardingActivities(deps);
   const drills = createDrillActivities({ ...deps, databases: { open: () => Promise.reject(new Error('unit tests reach no database')) } });
   return {
     // The catalog: real.
@@ -120,6 +122,8 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     discoverClusters: createDiscoveryActivities({ cloud: { readKubeconfig: (secret) => catalog.secrets.require(GLOBAL_SCOPE, secret) } }).discoverClusters,
     planTeardown: teardown.planTeardown,
     forgetEnvironment: teardown.forgetEnvironment,
+    planOffboarding: offboarding.planOffboarding,
+    finishOffboarding: offboarding.finishOffboarding,
     // Clusters: stubs that succeed.
     async applyRevision() {
       return { created: 1, configured: 0, unchanged: 0 };

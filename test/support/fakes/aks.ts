@@ -20,6 +20,8 @@ export interface AksFakeCluster {
   /** Entra (AAD) integration: present means Kubernetes authentication goes through Entra. */
   aad?: boolean;
   agentPools?: { name: string; count: number }[];
+  /** Azure resource tags. */
+  tags?: Record<string, string>;
   /** The cluster-user kubeconfig document listClusterUserCredential returns. */
   userKubeconfig: string;
 }
@@ -39,6 +41,7 @@ function wire(c: AksFakeCluster) {
     name: c.name,
     type: 'Microsoft.ContainerService/ManagedClusters',
     location: c.location,
+    ...(c.tags ? { tags: c.tags } : {}),
     properties: {
       provisioningState: c.provisioningState ?? 'Succeeded',
       powerState: { code: c.powerState ?? 'Running' },

@@ -57,7 +57,7 @@ describe('audit log and secrets', () => {
       'test-admin environment.secret.set environment/shop-dev/secret/STRIPE_KEY ok',
       'test-admin rules.update rules/organisation ok',
       'test-admin apply environment/shop-dev-2 ok',
-      'test-admin environment.delete environment/shop-dev-2 ok',
+      'test-admin environment.teardown environment/shop-dev-2 ok',
       'test-admin cluster.offboard cluster/dev-1 error',
       `${'viewer-all-1'} rules.update rules/organisation denied`,
       'anonymous POST /v1/tokens /v1/tokens denied',

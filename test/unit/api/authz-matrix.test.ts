@@ -95,7 +95,7 @@ const CASES: Case[] = [
   { name: 'POST /clusters (tier=prod)', allowed: ADMIN, ok: 202, request: async () => ({ method: 'POST', path: '/v1/clusters', body: kubeconfigCluster(fresh('c'), { tier: 'prod' }) }) },
   { name: 'POST /clusters (tier=dev)', allowed: DEV_ADMINS, ok: 202, request: async () => ({ method: 'POST', path: '/v1/clusters', body: kubeconfigCluster(fresh('c'), { tier: 'dev' }) }) },
   {
-    name: 'DELETE /clusters/{name} (tier=dev)', allowed: DEV_ADMINS, ok: 204,
+    name: 'DELETE /clusters/{name} (tier=dev)', allowed: DEV_ADMINS, ok: 202,
     request: async (api) => {
       const name = fresh('gone-dev');
       await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name, { tier: 'dev' }) });
@@ -104,11 +104,23 @@ const CASES: Case[] = [
     },
   },
   {
-    name: 'DELETE /clusters/{name}', allowed: ADMIN, ok: 204,
+    name: 'DELETE /clusters/{name}', allowed: ADMIN, ok: 202,
     request: async (api) => {
       const name = fresh('gone');
       await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name) });
-      await api.waitForEnd(`onboard-${name}`); // removing it under its onboarding would fail that workflow
+      await api.waitForEnd(`onboard-${name}`); // offboarding it under its onboarding would fail that workflow
+      return { method: 'DELETE', path: `/v1/clusters/${name}` };
+    },
+  },
+  {
+    // An offboarded cluster is forgotten.
+    name: 'DELETE /clusters/{name} (offboarded)', allowed: ADMIN, ok: 204,
+    request: async (api) => {
+      const name = fresh('offboarded');
+      await api.request('POST', '/v1/clusters', { body: kubeconfigCluster(name) });
+      await api.waitForEnd(`onboard-${name}`);
+      const started = await api.request<{ operationId: string }>('DELETE', `/v1/clusters/${name}`);
+      await api.waitForEnd(started.body.operationId);
       return { method: 'DELETE', path: `/v1/clusters/${name}` };
     },
   },

@@ -44,7 +44,7 @@ describe('validateDocument', () => {
   it('refuses an unknown kind, naming the field', () => {
     expect(validateDocument({ apiVersion: 'flotilla.dev/v1', kind: 'Pod' })).toEqual({
       ok: false,
-      issues: [{ path: 'kind', message: 'must be one of Cluster, Environment, Rules' }],
+      issues: [{ path: 'kind', message: 'must be one of Application, Cluster, Environment, Rules' }],
     });
   });
 

@@ -75,6 +75,8 @@ function activitiesOf(s: Scenario, calls: Calls): AllActivities {
     async planTeardown() { throw new Error('not used'); },
     async removeEnvironmentObjects() { throw new Error('not used'); },
     async forgetEnvironment() { throw new Error('not used'); },
+    async planOffboarding() { throw new Error('not used'); },
+    async finishOffboarding() { throw new Error('not used'); },
     ...s.stubs,
   } satisfies AllActivities;
   return recorded(calls, stubs);

@@ -6,6 +6,7 @@ import type { CloneActivities, ClonePlan } from '../../../activities/clone-types
 import type { DataCopyActivities } from '../../../activities/data-copy-types.js';
 import type { DeployActivities, DeployPlan } from '../../../activities/deploy-types.js';
 import type { DrillActivities } from '../../../activities/drill-types.js';
+import type { OffboardingActivities } from '../../../activities/offboarding-types.js';
 import type { OnboardingActivities } from '../../../activities/onboarding-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../../../activities/promotion-types.js';
@@ -14,7 +15,7 @@ import type { TeardownActivities } from '../../../activities/teardown-types.js';
 import type { RulesVerdict } from '../../../domain/rules.js';
 
 export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities & CloneActivities & DataCopyActivities & DrillActivities
-  & ScheduleActivities & TeardownActivities;
+  & ScheduleActivities & TeardownActivities & OffboardingActivities;
 type AnyActivity = (input: never) => Promise<unknown>;
 
 export interface Call {
@@ -211,7 +212,7 @@ export const ACTIVITY_NAMES = [
   'probeCluster', 'installBaseline', 'removeBaseline', 'readCapacity', 'setClusterStatus',
   'planClone', 'markClone', 'forgetCloneEnvironment', 'checkDataPolicy', 'copyDatabase', 'dropClonedData',
   'validateClone', 'saveDrillReport', 'previousClones', 'writeScheduledClone',
-  'planTeardown', 'removeEnvironmentObjects', 'forgetEnvironment',
+  'planTeardown', 'removeEnvironmentObjects', 'forgetEnvironment', 'planOffboarding', 'finishOffboarding',
 ] as const satisfies readonly (keyof AllActivities)[];
 // Fails to compile when an activity is added to a contract but not to the list above.
 const everyActivityListed: Exclude<keyof AllActivities, (typeof ACTIVITY_NAMES)[number]> extends never ? true : never = true;
