@@ -6,7 +6,7 @@ import {
 } from '../domain/cluster.js';
 import { CLONE_PURPOSES, CLONE_STATES, CloneRequest, DATA_MODES, Ttl } from '../domain/clone.js';
 import { DrillObjectives, HttpCheck } from '../domain/drill.js';
-import { AppSpec, DriftPolicy, EnvironmentBinding, Overrides, Tier } from '../domain/environment.js';
+import { AppSpec, DriftPolicy, EnvironmentBinding, Overrides, Tier, UPDATE_MODES } from '../domain/environment.js';
 import { DnsLabel, Labels } from '../domain/names.js';
 import { RULE_NAMES, Rules } from '../domain/rules.js';
 import { SCHEDULE_KINDS, ScheduleRequest } from '../domain/schedule.js';
@@ -233,9 +233,38 @@ export const EnvironmentView = EnvironmentBinding.extend({
   currentRevision: z.string().optional(),
   deployed: Deployment.optional(),
   driftPolicy: DriftPolicy,
+  /** track: takes its Application's changes on apply; promotion: changes only by promotion; inline: its own app. */
+  updates: z.enum(['inline', ...UPDATE_MODES]),
+  /** While stopped: when, by whom, and what each workload ran. */
+  stopped: z.object({ at: z.string(), by: z.string(), operationId: z.string(), replicas: z.record(z.string(), z.number().int()) }).optional(),
   generation: z.number().int(),
   createdAt: z.string(),
   updatedAt: z.string(),
+});
+export const ApplicationView = z.object({
+  name: z.string(),
+  currentRevision: z.string(),
+  updatedBy: z.string(),
+  generation: z.number().int(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  /** Its environments: how each takes its changes and the revision each should run and runs. */
+  environments: z.array(z.object({
+    name: z.string(), tier: Tier, cluster: z.string(), updates: z.enum(['inline', ...UPDATE_MODES]), currentRevision: z.string().optional(), deployedRevision: z.string().optional(),
+  })),
+});
+export const ApplicationDetail = ApplicationView.extend({ spec: AppSpec });
+/** POST /v1/environments/{name}/copies: a new environment of the same application, at the source's deployed revision. */
+export const CopyEnvironmentBody = z.strictObject({
+  name: DnsLabel,
+  cluster: DnsLabel,
+  /** Defaults to the new environment's name. */
+  namespace: DnsLabel.optional(),
+  /** Defaults to the source's tier. */
+  tier: Tier.optional(),
+  residency: z.string().min(1).optional(),
+  /** Defaults by tier (prod, dr and compliance change by promotion); an inline source makes an inline copy. */
+  updates: z.enum(UPDATE_MODES).optional(),
 });
 export const ServiceStatusView = z.object({
   service: z.string(),

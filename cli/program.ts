@@ -11,7 +11,7 @@ import { login } from './commands/login.js';
 import { LOG_OUTPUTS, logs, type LogsOptions } from './commands/logs.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
-import { offboardCluster, teardownEnvironment } from './commands/lifecycle.js';
+import { createEnvironmentFrom, type CreateFromOptions, offboardCluster, teardownEnvironment } from './commands/lifecycle.js';
 import { createSchedule, getSchedules, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
@@ -88,6 +88,19 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .option('--label <key=value>', 'a label for every imported cluster, over the tags\'; repeatable', (v: string, p: string[] = []) => [...p, v])
     .option('--allowed-tiers <tiers>', 'tiers the clusters accept beyond their tier label\'s, comma-separated')
     .action((provider: string, names: string[], o: Omit<ImportOptions, 'format'> & { output: string }) => importClusters(ctx, provider, names, { ...o, format: parseFormat(o.output) }));
+
+  const environment = program.command('env').description('Environments: create one from another');
+  environment.command('create')
+    .description("Create an environment from another one: the same application, its own binding, starting at the revision SRC runs (no overrides, no secrets)")
+    .argument('<name>', 'the new environment')
+    .requiredOption('--from <source>', 'the environment to start from (its deployed revision)')
+    .requiredOption('--cluster <cluster>', 'where the new environment runs')
+    .option('--namespace <namespace>', 'its namespace (default: its name)')
+    .option('--tier <tier>', "its tier (default: the source's)")
+    .option('--residency <where>', 'its data residency')
+    .option('--updates <mode>', 'track (takes application changes on apply) | promotion (changes only by promotion); default by tier')
+    .addOption(outputOption())
+    .action((name: string, o: CreateFromOptions & { output: string }) => createEnvironmentFrom(ctx, name, { ...o, format: parseFormat(o.output) }));
 
   program.command('describe')
     .description('Show one cluster, environment, promotion or clone in full')

@@ -7,14 +7,14 @@ import { DnsLabel } from '../../domain/names.js';
 import { EnvironmentDocument } from '../../domain/environment.js';
 import { changeSpec } from '../../store/changes.js';
 import type { Catalog } from '../../store/catalog.js';
-import { badRequest } from '../errors.js';
+import { ApiError, badRequest } from '../errors.js';
 import { defineRoute } from '../route.js';
 import {
-  AppSpec, DeployBody, DiffView, EnvironmentDetail, EnvironmentQuery, EnvironmentView, HistoryView, list, NameParam,
+  AppSpec, CopyEnvironmentBody, DeployBody, DiffView, EnvironmentDetail, EnvironmentQuery, EnvironmentView, HistoryView, list, NameParam,
   OperationAccepted, Overrides, page, PageQuery, SpecChanged, TeardownQuery,
 } from '../schemas.js';
 import {
-  checkRules, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
+  checkRules, copyEnvironment, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
 } from '../services/environments.js';
 import { accepted } from '../services/operations.js';
 import { startEnvironmentTeardown } from '../services/teardown.js';
@@ -46,6 +46,20 @@ export const environmentRoutes = [
       ctx.authorize('environment.write', [doc.spec.tier]);
       const { environment, revision } = await createFromDocument(ctx.deps, doc, ctx.principal.name);
       ctx.audit({ details: { revision: revision.id } });
+      return { status: 201, body: environmentView(environment), headers: { Location: `/v1/environments/${environment.binding.name}` } };
+    },
+  }),
+  defineRoute({
+    method: 'post', path: '/environments/{name}/copies', operationId: 'copyEnvironment', tag: 'environments',
+    summary: "Create an environment from another one (`flotilla env create NAME --from SRC`): the same application, its own binding, starting at the revision the source runs; no overrides, no secrets.",
+    action: 'environment.write', params: NameParam, body: CopyEnvironmentBody, idempotent: true,
+    audit: { action: 'environment.create', target: ({ body }) => `environment/${rawName(body)}` },
+    responses: { 201: { description: 'created', schema: EnvironmentView, headers: { Location: 'the environment' } } },
+    async handler({ params, body }, ctx) {
+      const source = await ctx.deps.catalog.environments.require(params.name);
+      ctx.authorize('environment.write', [body.tier ?? source.binding.tier]);
+      const { environment, revision } = await copyEnvironment(ctx.deps, source, body, ctx.principal.name);
+      ctx.audit({ details: { from: params.name, revision: revision.id } });
       return { status: 201, body: environmentView(environment), headers: { Location: `/v1/environments/${environment.binding.name}` } };
     },
   }),
@@ -88,6 +102,11 @@ export const environmentRoutes = [
       const { catalog } = ctx.deps;
       const env = await catalog.environments.require(params.name);
       ctx.authorize('environment.write', [env.binding.tier]);
+      if (env.updates !== 'inline') {
+        throw new ApiError(409, 'spec_from_application', env.updates === 'track'
+          ? `environment "${params.name}" takes its spec from Application "${env.binding.application}": apply the Application instead`
+          : `environment "${params.name}" changes only by promotion (updates: promotion): promote a revision into it`);
+      }
       requireOverridesFit(body, env.overrides, ['overrides']);
       await checkRules(catalog, { binding: env.binding, spec: body, overrides: env.overrides }, { kind: 'edit', at: ctx.deps.now() });
       const result = await changeSpec(catalog, params.name, body, { author: ctx.principal.name });

@@ -1,6 +1,7 @@
 // Every route of /v1, one list per resource. Later resources (promotions, clones, drills,
 // schedules, fleet, drift, logs) add a file here and an entry below.
 import type { AnyRoute } from '../route.js';
+import { applicationRoutes } from './applications.js';
 import { applyRoutes } from './apply.js';
 import { auditRoutes } from './audit.js';
 import { cloneRoutes } from './clones.js';
@@ -25,6 +26,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...healthRoutes,
   ...clusterRoutes,
   ...providerRoutes,
+  ...applicationRoutes,
   ...environmentRoutes,
   ...fleetRoutes,
   ...eventRoutes,

@@ -7,10 +7,13 @@ import { formatPath, type Path } from '../../domain/diff.js';
 import {
   type AppSpec, checkOverrides, type Environment, type EnvironmentDocument, environmentFromDocument, type EnvironmentUpdates, updatesOf,
 } from '../../domain/environment.js';
+import type { ApplicationRecord } from '../../store/applications.js';
 import type { Catalog } from '../../store/catalog.js';
 import type { EnvironmentRecord } from '../../store/environments.js';
+import { EnvironmentBusyError } from '../../store/locks.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
+import { OperationAlreadyRunningError } from '../starter.js';
 import { deploy } from './environments.js';
 
 export interface ResolvedEnvironment {
@@ -87,11 +90,32 @@ export async function carryToTracking(deps: ApiDeps, environments: readonly stri
     try {
       carried.push({ environment: name, operationId: await deploy(deps, env, undefined, by) });
     } catch (error) {
-      if (!(error instanceof ApiError)) throw error;
+      if (!(error instanceof ApiError || error instanceof EnvironmentBusyError || error instanceof OperationAlreadyRunningError)) throw error;
       carried.push({ environment: name, message: `not deployed: ${error.message}` });
     }
   }
   return carried;
+}
+
+export async function applicationView(catalog: Catalog, application: ApplicationRecord) {
+  const environments = await catalog.environments.list({ application: application.name });
+  return {
+    ...application,
+    environments: environments.map((e) => ({
+      name: e.binding.name, tier: e.binding.tier, cluster: e.binding.cluster, updates: e.updates,
+      ...(e.currentRevision ? { currentRevision: e.currentRevision } : {}), ...(e.deployed ? { deployedRevision: e.deployed.revision } : {}),
+    })),
+  };
+}
+
+/** Removes an application that no environment names (409 naming them otherwise). */
+export async function removeApplication(catalog: Catalog, name: string): Promise<void> {
+  await catalog.applications.require(name);
+  const users = (await catalog.environments.list({ application: name })).map((e) => e.binding.name);
+  if (users.length > 0) {
+    throw new ApiError(409, 'application_in_use', `application "${name}" is used by ${users.length} environment(s): ${users.join(', ')}; tear them down first`);
+  }
+  await catalog.applications.remove(name);
 }
 
 /** "documents[2].spec.app" for document i of n. */

@@ -1,7 +1,7 @@
 // Environments as the API shows and changes them: views, the rules check before a change,
 // and the deploy start.
 import type { AppSpec, EnvironmentBinding, EnvironmentDocument, Overrides } from '../../domain/environment.js';
-import { checkOverrides, environmentFromDocument } from '../../domain/environment.js';
+import { checkOverrides, defaultUpdates, type Tier, type UpdateMode } from '../../domain/environment.js';
 import { formatPath } from '../../domain/diff.js';
 import { shortRevision } from '../../domain/revision.js';
 import type { DataCopy, Rules } from '../../domain/rules.js';
@@ -14,6 +14,7 @@ import { type Health, type ServiceStatus, worstHealth } from '../../store/status
 import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { OperationReservation } from '../starter.js';
+import { resolveEnvironment } from './applications.js';
 import { startOperation } from './operations.js';
 
 export function environmentView(e: EnvironmentRecord) {
@@ -24,6 +25,8 @@ export function environmentView(e: EnvironmentRecord) {
     currentRevision: e.currentRevision,
     deployed: e.deployed,
     driftPolicy: e.driftPolicy,
+    updates: e.updates,
+    ...(e.stopped ? { stopped: e.stopped } : {}),
     generation: e.generation,
     createdAt: e.createdAt,
     updatedAt: e.updatedAt,
@@ -93,11 +96,41 @@ export async function requireClusterInService(catalog: Catalog, cluster: string,
 }
 
 export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument, by: string, rules?: Rules) {
-  const env = environmentFromDocument(doc);
+  const { env, updates } = await resolveEnvironment(deps.catalog, doc, new Map(), (...path) => formatPath(path));
   await requireClusterInService(deps.catalog, env.binding.cluster);
   await checkRules(deps.catalog, env, { kind: 'edit', at: deps.now(), rules });
   await requireNamespaceFree(deps.catalog, env.binding, namespacePath(doc));
-  return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, author: by });
+  return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, updates, author: by });
+}
+
+/**
+ * A new environment of the source's application starting at the revision the source runs
+ * (`flotilla env create NAME --from SRC`): its own binding, no overrides, no secrets (each
+ * environment sets its own). Refused (409) for a source never deployed.
+ */
+export async function copyEnvironment(deps: ApiDeps, source: EnvironmentRecord, request: CopyEnvironmentRequest, by: string) {
+  if (!source.deployed) throw new ApiError(409, 'not_deployed', `environment "${source.binding.name}" has never been deployed: there is no revision to start from`);
+  const tier = request.tier ?? source.binding.tier;
+  const binding: EnvironmentBinding = {
+    name: request.name, application: source.binding.application, tier, cluster: request.cluster, namespace: request.namespace ?? request.name,
+    ...(request.residency ? { residency: request.residency } : {}),
+  };
+  const { spec } = await deps.catalog.revisions.require(source.deployed.revision);
+  const updates = source.updates === 'inline' ? 'inline' : request.updates ?? defaultUpdates(tier);
+  const overrides = { replicas: {}, resources: {}, hostnames: {}, config: {} };
+  await requireClusterInService(deps.catalog, binding.cluster, 'cluster');
+  await checkRules(deps.catalog, { binding, spec, overrides }, { kind: 'edit', at: deps.now() });
+  await requireNamespaceFree(deps.catalog, binding, request.namespace === undefined ? 'name' : 'namespace');
+  return createEnvironment(deps.catalog, { binding, spec, overrides, updates, author: by });
+}
+
+export interface CopyEnvironmentRequest {
+  name: string;
+  cluster: string;
+  namespace?: string;
+  tier?: Tier;
+  residency?: string;
+  updates?: UpdateMode;
 }
 
 /** Resolves `sha256:…` or a short form to a revision this environment has had. */

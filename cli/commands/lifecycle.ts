@@ -1,9 +1,32 @@
-// Ends of life: flotilla delete environment NAME [--delete-data] [--wait] tears an environment
+// An environment's life: flotilla env create NAME --from SRC --cluster C makes one from another;
+// flotilla delete environment NAME [--delete-data] [--wait] tears an environment
 // down (teardownEnvironment); flotilla delete cluster NAME [--drain [--delete-data]] [--wait]
 // offboards a cluster (offboardCluster), or forgets one already offboarded.
 import type { CommandContext } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
+import { type Format, render } from '../output.js';
 import { waitFor } from './deploy.js';
+
+export interface CreateFromOptions {
+  from: string;
+  cluster: string;
+  namespace?: string;
+  tier?: string;
+  residency?: string;
+  updates?: string;
+  format: Format;
+}
+
+export async function createEnvironmentFrom(ctx: CommandContext, name: string, options: CreateFromOptions): Promise<void> {
+  const { from, format, ...binding } = options;
+  const json = Object.fromEntries(Object.entries({ name, ...binding }).filter(([, v]) => v !== undefined));
+  const { body } = await ctx.client().request<{ name: string; currentRevision?: string; updates: string }>('POST', `/v1/environments/${encodeURIComponent(from)}/copies`, { json });
+  if (format !== 'table') {
+    ctx.io.out(render(body, format, [], []));
+    return;
+  }
+  ctx.io.out(`environment/${body.name} created from ${from} at ${body.currentRevision ?? '?'} (updates: ${body.updates}); deploy it with: flotilla deploy ${body.name}`);
+}
 
 export async function teardownEnvironment(ctx: CommandContext, name: string, options: { deleteData?: boolean; wait?: boolean; interval?: number }): Promise<void> {
   const query = options.deleteData ? '?deleteData=true' : '';

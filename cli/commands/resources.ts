@@ -9,7 +9,8 @@ import { getDrift, getFleet } from './fleet.js';
 import { showPromotion } from './promote.js';
 
 interface Cluster { name: string; provider: string; region?: string; status: string; version?: string; labels: Record<string, string>; createdAt: string }
-interface Environment { name: string; application: string; tier: string; cluster: string; namespace: string; currentRevision?: string; deployed?: { revision: string }; createdAt: string }
+interface Environment { name: string; application: string; tier: string; cluster: string; namespace: string; updates: string; stopped?: { at: string }; currentRevision?: string; deployed?: { revision: string }; createdAt: string }
+interface Application { name: string; currentRevision: string; environments: { name: string; updates: string }[]; updatedBy: string; updatedAt: string }
 interface Operation { id: string; kind: string; state: string; environments: string[]; clusters: string[]; requestedBy?: string; outcome?: string; startedAt: string }
 interface Diff { a: { name: string; revision: string }; b: { name: string; revision: string }; overrides: { path: string; a: unknown; b: unknown }[]; other: { path: string; a: unknown; b: unknown }[]; zeroDrift: boolean }
 
@@ -36,10 +37,23 @@ const RESOURCES = {
       { header: 'tier', value: (e) => e.tier },
       { header: 'cluster', value: (e) => e.cluster },
       { header: 'namespace', value: (e) => e.namespace },
+      // How it takes its application's changes: track (on apply), promotion (only), inline (its own app).
+      { header: 'updates', value: (e) => e.updates },
       { header: 'revision', value: (e) => shortRev(e.currentRevision) },
-      { header: 'deployed', value: (e) => shortRev(e.deployed?.revision) },
+      { header: 'deployed', value: (e) => `${shortRev(e.deployed?.revision)}${e.stopped ? ' (stopped)' : ''}` },
       { header: 'age', value: (e) => age(e.createdAt) },
     ] satisfies Column<Environment>[],
+  },
+  applications: {
+    path: '/v1/applications',
+    columns: [
+      { header: 'name', value: (a) => a.name },
+      { header: 'revision', value: (a) => shortRev(a.currentRevision) },
+      { header: 'tracking', value: (a) => a.environments.filter((e) => e.updates === 'track').map((e) => e.name).join(',') },
+      { header: 'by promotion', value: (a) => a.environments.filter((e) => e.updates === 'promotion').map((e) => e.name).join(',') },
+      { header: 'updated by', value: (a) => a.updatedBy },
+      { header: 'age', value: (a) => age(a.updatedAt) },
+    ] satisfies Column<Application>[],
   },
   operations: {
     path: '/v1/operations',
@@ -62,12 +76,13 @@ const DRILL_ALIASES = new Set(['drill', 'drills']);
 const ALIASES: Record<string, keyof typeof RESOURCES> = {
   cluster: 'clusters', clusters: 'clusters',
   environment: 'environments', environments: 'environments', env: 'environments', envs: 'environments',
+  application: 'applications', applications: 'applications', app: 'applications', apps: 'applications',
   operation: 'operations', operations: 'operations', op: 'operations', ops: 'operations',
 };
 
 function resource(name: string): keyof typeof RESOURCES {
   const r = Object.hasOwn(ALIASES, name) ? ALIASES[name] : undefined;
-  if (!r) throw new CliError(`unknown resource "${name}" (clusters, environments, operations, promotions, clones, drills, fleet, drift)`, EXIT.usage);
+  if (!r) throw new CliError(`unknown resource "${name}" (clusters, applications, environments, operations, promotions, clones, drills, fleet, drift)`, EXIT.usage);
   return r;
 }
 

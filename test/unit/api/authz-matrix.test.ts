@@ -42,6 +42,14 @@ async function env(api: WorkflowApi, tier: Tier): Promise<string> {
   return name;
 }
 
+/** A fresh Application (no environment uses it). */
+async function application(api: WorkflowApi): Promise<string> {
+  const name = fresh('app');
+  const doc = { apiVersion: 'flotilla.dev/v1', kind: 'Application', metadata: { name }, spec: { services: [{ name: 'web', image: 'ghcr.io/acme/web:1.0.0' }] } };
+  expect((await api.request('POST', '/v1/apply', { body: doc })).status).toBe(200);
+  return name;
+}
+
 /**
  * A fresh promotion base-dev → a fresh prod environment (a waiting promotion holds its target),
  * awaiting approval, requested by someone none of WHO is (four eyes).
@@ -137,6 +145,19 @@ const CASES: Case[] = [
   { name: 'GET /environments/{name}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod' }) },
   { name: 'GET /environments/{name}/secrets', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/secrets' }) },
   { name: 'GET /environments/{name}/revisions', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/revisions' }) },
+  { name: 'GET /applications', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/applications' }) },
+  { name: 'GET /applications/{name}', allowed: ALL, ok: 200, request: async (api) => ({ method: 'GET', path: `/v1/applications/${await application(api)}` }) },
+  // An application nobody uses: any operator (it changes no environment of any tier).
+  { name: 'DELETE /applications/{name}', allowed: OPERATORS, ok: 204, request: async (api) => ({ method: 'DELETE', path: `/v1/applications/${await application(api)}` }) },
+  ...(['dev', 'prod'] as const).map((tier): Case => ({
+    name: `POST /environments/{name}/copies (${tier})`, allowed: tier === 'dev' ? OPERATORS : UNSCOPED_OPERATORS, ok: 201,
+    request: async (api) => {
+      const source = await env(api, tier);
+      const { currentRevision } = await api.catalog.environments.require(source);
+      await api.catalog.environments.markDeployed(source, { revision: currentRevision!, by: 'matrix' });
+      return { method: 'POST', path: `/v1/environments/${source}/copies`, body: { name: fresh(`copy-${tier}`), cluster: `${tier}-1` } };
+    },
+  })),
   { name: 'GET /environments/{a}/diff/{b}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/diff/base-prod' }) },
   { name: 'GET /environments/{name}/status', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/status' }) },
   { name: 'GET /fleet', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/fleet' }) },

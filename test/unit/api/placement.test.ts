@@ -161,7 +161,7 @@ describe('examples/shop.yaml on the dev fleet', () => {
       });
       expect(res.status, res.text).toBe(200);
       expect(res.body.results.map((r) => `${r.kind}/${r.name}: ${r.action}`)).toEqual([
-        'Rules/organisation: created', 'Environment/shop-staging: created', 'Environment/shop-prod-us: created', 'Environment/shop-prod-eu: created',
+        'Rules/organisation: created', 'Application/shop: created', 'Environment/shop-staging: created', 'Environment/shop-prod-us: created', 'Environment/shop-prod-eu: created',
       ]);
     } finally {
       await api.close();
