@@ -1,7 +1,9 @@
 // The contract between the deploy workflow and its activities (types only). Activities take
 // names, revision ids and overrides versions, never manifests or secrets: they render again
 // from the catalog (render is deterministic), so workflow histories stay small and secret-free.
+import type { LifecycleHook } from '../domain/environment.js';
 import type { Violation, RulesVerdict } from '../domain/rules.js';
+import type { LifecycleJobActivities } from './lifecycle-jobs-types.js';
 
 export interface DeployPlan {
   environment: string;
@@ -22,6 +24,11 @@ export interface DeployPlan {
   hasDatabases?: boolean;
   /** The revision has pre-deploy migration Jobs, which run before the Deployments change. */
   hasMigrations: boolean;
+  /**
+   * The hooks the revision has lifecycle jobs for (beforeDeploy, afterDeploy, …); absent when
+   * none, as in every plan made before jobs existed.
+   */
+  hooks?: LifecycleHook[];
   objects: number;
 }
 
@@ -59,7 +66,7 @@ export interface WorkloadState {
   problems?: PodProblemSummary[];
 }
 
-export interface DeployActivities {
+export interface DeployActivities extends LifecycleJobActivities {
   /** Reads the environment, its revision and the rules; evaluates the rules on the change. */
   planDeploy(input: { environment: string; revision?: string; overridesVersion?: number; at: string }): Promise<DeployPlan>;
   /** Renders the revision, fills secrets from the catalog, server-side applies it. */

@@ -6,7 +6,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Environment } from '../domain/environment.js';
 import type { Manifest } from '../domain/manifest.js';
 import { namespaceRefusal } from '../domain/placement.js';
-import { databasePasswordSecret, materializeSecrets, MissingSecretsError, render } from '../domain/render.js';
+import { DEPLOY_HOOKS, hooksOf } from '../domain/jobs.js';
+import { databasePasswordSecret, materializeSecrets, MissingSecretsError, render, renderLifecycleJobs } from '../domain/render.js';
 import type { RuleName } from '../domain/rules.js';
 import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { environmentLabels } from '../providers/kubernetes/labels.js';
@@ -20,22 +21,16 @@ import { NotFoundError } from '../store/errors.js';
 import { environmentScope } from '../store/secrets.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 import type { DeployActivities, DeployPhase } from './deploy-types.js';
+import { createLifecycleJobActivities, type Loaded } from './lifecycle-jobs.js';
 
 export interface DeployActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
 }
 
-interface Loaded {
-  environment: Environment;
-  revision: string;
-  overridesVersion?: number;
-  manifests: Manifest[];
-}
-
 /** What each phase applies (by what it leaves out) and waits for. */
 const PHASES: Record<DeployPhase, { skip: ReadonlySet<string>; waitFor: ReadonlySet<string> }> = {
-  databases: { skip: new Set(['Job', 'Deployment', 'Ingress']), waitFor: new Set(['StatefulSet']) },
-  migrations: { skip: new Set(['Deployment', 'Ingress']), waitFor: new Set(['Job']) },
+  databases: { skip: new Set(['Job', 'Deployment', 'Ingress', 'CronJob']), waitFor: new Set(['StatefulSet']) },
+  migrations: { skip: new Set(['Deployment', 'Ingress', 'CronJob']), waitFor: new Set(['Job']) },
   all: { skip: new Set(), waitFor: new Set(['Deployment', 'StatefulSet', 'Job']) },
 };
 
@@ -87,6 +82,43 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
     return { values, versions };
   }
 
+  /**
+   * Server-side applies into the environment's namespace: never one someone else made (unless an
+   * admin of the cluster lets Flotilla adopt it); the namespace and the agent's RoleBinding in it
+   * by the bootstrap account first. In a namespace Flotilla did not create, the agent has only
+   * what its owner granted (cluster-client.ts). Heartbeats per object.
+   */
+  async function applyInto(binding: Environment['binding'], manifests: Manifest[], options: { force?: true }) {
+    const cluster = await catalog.clusters.get(binding.cluster);
+    if (!cluster) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
+    return withClient(binding.cluster, async (client, context) => {
+      const claim = await namespaceClaim(client, binding.namespace, binding.name, context.cancellationSignal);
+      const refused = namespaceRefusal(claim, binding.namespace, binding.cluster, cluster.adoptableNamespaces);
+      if (refused) throw ApplicationFailure.nonRetryable(refused, 'ForeignNamespace');
+      await bootstrapNamespace(client, {
+        namespace: binding.namespace, environment: binding.name, labels: manifests.find((m) => m.kind === 'Namespace')?.metadata.labels, signal: context.cancellationSignal,
+      });
+      return serverSideApply(client, markNamespace(manifests, claim, binding.name), {
+        ...options,
+        signal: context.cancellationSignal,
+        onProgress: ({ applied: n, total }) => context.heartbeat({ applied: n, total }),
+      });
+    });
+  }
+
+  /** The revision rendered with the secrets' versions, its Secrets filled from the catalog. */
+  async function materialized(loaded: Loaded): Promise<Manifest[]> {
+    const { values, versions } = await secrets(loaded.environment.binding.name, loaded.environment.spec.databases);
+    try {
+      // With the secrets' versions on the pod templates: a changed secret rolls the pods that use it.
+      const rendered = render({ ...loaded.environment, revision: loaded.revision, secretVersions: versions });
+      return materializeSecrets(rendered, (name) => values.get(name));
+    } catch (error) {
+      if (error instanceof MissingSecretsError) throw ApplicationFailure.nonRetryable(error.message, 'MissingSecrets', error.secrets);
+      throw error;
+    }
+  }
+
   function workloadsOf(manifests: Manifest[], phase: DeployPhase): WorkloadRef[] {
     return manifests
       .filter((m) => PHASES[phase].waitFor.has(m.kind))
@@ -94,6 +126,8 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
   }
 
   return {
+    ...createLifecycleJobActivities({ catalog, withClient, applyInto, materialized, load }),
+
     async planDeploy({ environment, revision, overridesVersion, at }) {
       const record = await catalog.environments.require(environment).catch((error: unknown) => {
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
@@ -133,44 +167,19 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
         verdict,
         hasDatabases: loaded.manifests.some((m) => m.kind === 'StatefulSet'),
         hasMigrations: loaded.manifests.some((m) => m.kind === 'Job'),
+        // Absent when the revision has no lifecycle jobs: plans (and histories) stay as they were.
+        ...(hooksOf(spec.jobs).length > 0 ? { hooks: hooksOf(spec.jobs) } : {}),
         objects: loaded.manifests.length,
       };
     },
 
     async applyRevision({ environment, revision, overridesVersion, phase, force }) {
       const loaded = await load(environment, revision, overridesVersion);
-      const { values, versions } = await secrets(environment, loaded.environment.spec.databases);
-      let manifests: Manifest[];
-      try {
-        // With the secrets' versions on the pod templates: a changed secret rolls the pods that use it.
-        const rendered = render({ ...loaded.environment, revision: loaded.revision, secretVersions: versions });
-        manifests = materializeSecrets(rendered, (name) => values.get(name));
-      } catch (error) {
-        if (error instanceof MissingSecretsError) throw ApplicationFailure.nonRetryable(error.message, 'MissingSecrets', error.secrets);
-        throw error;
-      }
+      let manifests = await materialized(loaded);
       manifests = manifests.filter((m) => !PHASES[phase].skip.has(m.kind));
-      const { binding } = loaded.environment;
-      const cluster = await catalog.clusters.get(binding.cluster);
-      if (!cluster) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
-      return withClient(binding.cluster, async (client, context) => {
-        const claim = await namespaceClaim(client, binding.namespace, binding.name, context.cancellationSignal);
-        // Never into a namespace someone else made, unless an admin of the cluster lets Flotilla adopt it.
-        const refused = namespaceRefusal(claim, binding.namespace, binding.cluster, cluster.adoptableNamespaces);
-        if (refused) throw ApplicationFailure.nonRetryable(refused, 'ForeignNamespace');
-        // The namespace and the agent's RoleBinding in it, by the bootstrap account; in a namespace
-        // Flotilla did not create, the agent has only what its owner granted (cluster-client.ts).
-        await bootstrapNamespace(client, {
-          namespace: binding.namespace, environment: binding.name, labels: manifests.find((m) => m.kind === 'Namespace')?.metadata.labels, signal: context.cancellationSignal,
-        });
-        const applied = await serverSideApply(client, markNamespace(manifests, claim, binding.name), {
-          ...(force ? { force: true } : {}),
-          signal: context.cancellationSignal,
-          onProgress: ({ applied: n, total }) => context.heartbeat({ applied: n, total }),
-        });
-        const count = (action: string) => applied.filter((a) => a.action === action).length;
-        return { created: count('created'), configured: count('configured'), unchanged: count('unchanged') };
-      });
+      const applied = await applyInto(loaded.environment.binding, manifests, force ? { force: true } : {});
+      const count = (action: string) => applied.filter((a) => a.action === action).length;
+      return { created: count('created'), configured: count('configured'), unchanged: count('unchanged') };
     },
 
     async pruneRevision({ environment, revision, overridesVersion }) {
@@ -180,7 +189,9 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
         const deleted = await prune(client, {
           namespace: binding.namespace,
           selector: environmentLabels(binding.name),
-          keep: loaded.manifests.map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name })),
+          // The revision's deploy jobs stay (as its migrations do) until a later revision's deploy.
+          keep: [...loaded.manifests, ...DEPLOY_HOOKS.flatMap((hook) => renderLifecycleJobs({ ...loaded.environment, revision: loaded.revision, hook }))]
+            .map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name })),
           signal: context.cancellationSignal,
           onProgress: (d) => context.heartbeat({ deleted: `${d.kind}/${d.name}` }),
         });

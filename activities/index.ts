@@ -14,6 +14,7 @@ import { createOnboardingActivities } from './onboarding.js';
 import { createOperationActivities } from './operations.js';
 import { createPromotionActivities } from './promotion.js';
 import { createScheduleActivities } from './schedule.js';
+import { createStopStartActivities } from './stop-start.js';
 import { createTeardownActivities } from './teardown.js';
 
 export interface ActivityDeps extends KubernetesActivityDeps {
@@ -42,6 +43,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createScheduleActivities(deps),
     ...createDiscoveryActivities(deps),
     ...createTeardownActivities(deps),
+    ...createStopStartActivities(deps),
   };
 }
 

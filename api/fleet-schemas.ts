@@ -79,6 +79,8 @@ export const FleetEnvironmentView = z.object({
   deployedRevision: z.string().optional(),
   /** What the live workloads carry (short id). */
   liveRevision: z.string().optional(),
+  /** Stopped (scaled to zero) since then: `flotilla start` brings it back. */
+  stoppedSince: z.string().optional(),
   health: Health,
   drifted: z.boolean(),
   driftedObjects: z.number().int(),

@@ -1,7 +1,7 @@
 // How the API manages schedules: a small interface over Temporal Schedules (api/temporal-schedules.ts),
 // so routes and services never hold a client and unit tests can stand in for it.
 import type { Tier } from '../domain/environment.js';
-import type { ScheduledRunInput } from '../domain/schedule.js';
+import { isLifecycleRun, type ScheduledRunInput } from '../domain/schedule.js';
 
 export interface ScheduleTiming {
   everySeconds?: number;
@@ -35,12 +35,19 @@ export interface ScheduledRunEnd extends ScheduledRun {
 /** What a schedule's runs make, in brief: kept with the schedule, so a list shows it without its input. */
 export interface ScheduleSummary {
   kind: ScheduledRunInput['kind'];
-  source: string;
-  clone: string;
-  cluster: string;
+  /** clone, drill: what each run makes. */
+  source?: string;
+  clone?: string;
+  cluster?: string;
+  /** stop, start: what each run acts on. */
+  environment?: string;
+  tier?: string;
 }
 
 export function summaryOf(input: ScheduledRunInput): ScheduleSummary {
+  if (isLifecycleRun(input)) {
+    return { kind: input.kind, ...(input.environment ? { environment: input.environment } : {}), ...(input.tier ? { tier: input.tier } : {}) };
+  }
   return { kind: input.kind, source: input.clone.source, clone: input.clone.name, cluster: input.clone.cluster };
 }
 

@@ -56,6 +56,12 @@ export const DiscoverBody = z.union([DISCOVER_ACCOUNTS.eks, DISCOVER_ACCOUNTS.gk
 export const DeployBody = z.strictObject({
   /** A revision of this environment (`sha256:…` or its 12-digit short form); the current one when omitted. */
   revision: z.string().regex(/^(sha256:)?[0-9a-f]{12,64}$/, 'must be a revision id (sha256:<hex>) or its short form').optional(),
+  /** Deploy into a stopped environment and leave it stopped (refused with 409 otherwise: start it first). */
+  keepStopped: z.boolean().optional(),
+});
+export const StopStartBody = z.strictObject({
+  /** start: how long the workloads may take to be ready again (default 600 s). */
+  rolloutTimeoutSeconds: z.number().int().min(10).max(3600).optional(),
 });
 
 const Identity = z.string().min(1).max(100).regex(/^[A-Za-z0-9][-A-Za-z0-9_.@:]*$/, 'must be letters, digits and -_.@: only')
@@ -93,6 +99,8 @@ export const PromoteBody = z.strictObject({
   /** A revision of the source (`sha256:…` or its short form); its deployed one when omitted. */
   revision: Revision.optional(),
   stages: z.array(PromotionStage).min(1).max(20),
+  /** Promote into stopped targets and leave them stopped (refused with 409 otherwise: start them first). */
+  keepStopped: z.boolean().optional(),
   /** On a failed target: roll back every target touched (default), pause for a human, or go on. */
   failurePolicy: z.enum(FAILURE_POLICIES).optional(),
   /** An approval that does not arrive in time cancels the promotion (default 24 h). */
@@ -524,6 +532,9 @@ export const ScheduleView = z.object({
   timezone: z.string().optional(),
   clone: z.record(z.string(), z.unknown()).optional(),
   drill: z.record(z.string(), z.unknown()).optional(),
+  /** stop, start: the environment, or every environment of the tier. */
+  environment: z.string().optional(),
+  tier: Tier.optional(),
   createdBy: z.string().optional(),
   tiers: z.array(Tier),
   paused: z.boolean(),

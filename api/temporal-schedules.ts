@@ -1,17 +1,20 @@
-// The ScheduleClient over Temporal Schedules: each schedule starts complianceClone (by type name)
-// with overlap policy skip, so a run never starts while the previous one goes on.
+// The ScheduleClient over Temporal Schedules: each schedule starts complianceClone (clones and
+// drills) or scheduledLifecycle (stops and starts) by type name, with overlap policy skip, so a
+// run never starts while the previous one goes on.
 import {
   type Client, isGrpcServiceError, ScheduleAlreadyRunning, ScheduleNotFoundError as TemporalScheduleNotFound, ScheduleOverlapPolicy,
   type ScheduleDescription, type ScheduleSummary as TemporalScheduleSummary, WorkflowNotFoundError,
 } from '@temporalio/client';
 import type { Tier } from '../domain/environment.js';
-import { scheduleWorkflowId, type ScheduledRunInput } from '../domain/schedule.js';
+import { isLifecycleRun, scheduleWorkflowId, type ScheduledRunInput } from '../domain/schedule.js';
 import {
   type NewSchedule, type ScheduleClient, ScheduleExistsError, ScheduleInvalidError, ScheduleNotFoundError, type ScheduleState, type ScheduleSummary, type ScheduleTiming,
   type ScheduledRun, summaryOf,
 } from './schedule-client.js';
 
 export const SCHEDULED_WORKFLOW = 'complianceClone';
+export const SCHEDULED_LIFECYCLE_WORKFLOW = 'scheduledLifecycle';
+const SCHEDULED_WORKFLOWS = new Set([SCHEDULED_WORKFLOW, SCHEDULED_LIFECYCLE_WORKFLOW]);
 
 interface FlotillaMemo {
   timing: ScheduleTiming;
@@ -38,7 +41,10 @@ export function temporalSchedules(client: Client, taskQueue: string): ScheduleCl
           spec: s.timing.everySeconds !== undefined
             ? { intervals: [{ every: `${s.timing.everySeconds}s` }] }
             : { cronExpressions: [s.timing.cron!], ...(s.timing.timezone ? { timezone: s.timing.timezone } : {}) },
-          action: { type: 'startWorkflow', workflowType: SCHEDULED_WORKFLOW, taskQueue, workflowId: scheduleWorkflowId(s.id), args: [s.input] },
+          action: {
+            type: 'startWorkflow', workflowType: isLifecycleRun(s.input) ? SCHEDULED_LIFECYCLE_WORKFLOW : SCHEDULED_WORKFLOW,
+            taskQueue, workflowId: scheduleWorkflowId(s.id), args: [s.input],
+          },
           // A run missed while Temporal was down is made up within an hour, not replayed by the dozen.
           policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 hour', pauseOnFailure: false },
           state: { paused: s.paused, ...(s.note !== undefined ? { note: s.note } : {}) },
@@ -57,7 +63,7 @@ export function temporalSchedules(client: Client, taskQueue: string): ScheduleCl
     async list() {
       const out: ScheduleState[] = [];
       for await (const summary of client.schedule.list()) {
-        if (summary.action?.workflowType !== SCHEDULED_WORKFLOW) continue;
+        if (!SCHEDULED_WORKFLOWS.has(summary.action?.workflowType ?? '')) continue;
         out.push(summaryState(summary));
       }
       return out.sort((a, b) => a.id.localeCompare(b.id));
@@ -71,7 +77,7 @@ export function temporalSchedules(client: Client, taskQueue: string): ScheduleCl
         if (error instanceof TemporalScheduleNotFound) return undefined;
         throw error;
       }
-      if (d.action.workflowType !== SCHEDULED_WORKFLOW) return undefined;
+      if (!SCHEDULED_WORKFLOWS.has(d.action.workflowType)) return undefined;
       const state = describedState(d);
       const last = state.recentRuns.at(-1);
       if (!last) return state;

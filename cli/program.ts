@@ -11,8 +11,8 @@ import { login } from './commands/login.js';
 import { LOG_OUTPUTS, logs, type LogsOptions } from './commands/logs.js';
 import { decide, FAILURE_POLICIES, promote, type PromoteOptions, signal } from './commands/promote.js';
 import { describe, diff, get } from './commands/resources.js';
-import { createEnvironmentFrom, type CreateFromOptions, offboardCluster, teardownEnvironment } from './commands/lifecycle.js';
-import { createSchedule, getSchedules, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
+import { createEnvironmentFrom, type CreateFromOptions, offboardCluster, stopOrStart, teardownEnvironment } from './commands/lifecycle.js';
+import { createLifecycleSchedule, createSchedule, getSchedules, type LifecycleScheduleOptions, type ScheduleOptions, steerSchedule } from './commands/schedule.js';
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { FORMATS, parseFormat } from './output.js';
@@ -119,10 +119,21 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .description('Deploy an environment (its current revision unless --revision)')
     .argument('<environment>')
     .option('--revision <revision>', 'a revision of this environment (sha256:… or its short form)')
+    .option('--keep-stopped', 'deploy into a stopped environment and leave it stopped (refused otherwise: start it first)')
     .option('--wait', 'follow the operation until it ends; exit 1 unless it completed')
     .addOption(outputOption())
-    .action((environment: string, o: { revision?: string; wait?: boolean; output: string }) =>
-      deploy(ctx, environment, { revision: o.revision, wait: o.wait, format: parseFormat(o.output) }));
+    .action((environment: string, o: { revision?: string; keepStopped?: boolean; wait?: boolean; output: string }) =>
+      deploy(ctx, environment, { revision: o.revision, keepStopped: o.keepStopped, wait: o.wait, format: parseFormat(o.output) }));
+
+  for (const action of ['stop', 'start'] as const) {
+    program.command(action)
+      .description(action === 'stop'
+        ? 'Stop an environment: scale every workload to zero (CronJobs suspended), recording what each ran'
+        : 'Start a stopped environment: every workload back to exactly what it ran before the stop')
+      .argument('<environment>')
+      .option('--wait', 'follow the operation until it ends; exit 1 unless it completed')
+      .action((environment: string, o: { wait?: boolean }) => stopOrStart(ctx, action, environment, o));
+  }
 
   program.command('logs')
     .description("The logs of an environment's pods, merged, each line prefixed [cluster/pod]; printed as they arrive")
@@ -164,6 +175,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .addOption(new Option('--policy <policy>', 'on a failed target: roll back everything touched, pause for a human, or continue').choices([...FAILURE_POLICIES]))
     .option('--revision <revision>', 'a revision of the source (default: the one it runs)')
     .option('--approval-timeout <duration>', 'an approval not given in this time cancels the promotion (default 24h)')
+    .option('--keep-stopped', 'promote into stopped targets and leave them stopped (refused otherwise: start them first)')
     .option('--wait', 'follow the promotion until it ends (progress on stderr); exit 1 unless it completed')
     .addOption(outputOption())
     .action((source: string, o: Omit<PromoteOptions, 'format'> & { output: string }) => promote(ctx, source, { ...o, format: parseFormat(o.output) }));
@@ -245,6 +257,19 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .option('--paused', 'create it paused')
     .option('--note <text>', 'a note shown with it'))
     .action((id: string, o: Omit<ScheduleOptions, 'format'> & { output: string }) => createSchedule(ctx, id, { ...o, format: parseFormat(o.output) }));
+  for (const action of ['stop', 'start'] as const) {
+    schedule.command(`create-${action}`)
+      .description(`Schedule ${action === 'stop' ? 'stopping' : 'starting'} an environment, or every environment of a tier, by cron (e.g. "0 ${action === 'stop' ? '20' : '8'} * * 1-5" --timezone Europe/Paris)`)
+      .argument('<id>', "the schedule's name")
+      .option('--env <environment>', `the environment to ${action}`)
+      .option('--tier <tier>', `${action} every environment of this tier`)
+      .requiredOption('--cron <expression>', 'when ("0 20 * * 1-5": weekdays at 20:00; UTC unless --timezone)')
+      .option('--timezone <tz>', 'the cron expression\'s time zone (e.g. Europe/Paris)')
+      .option('--paused', 'create it paused')
+      .option('--note <text>', 'a note shown with it')
+      .addOption(outputOption())
+      .action((id: string, o: Omit<LifecycleScheduleOptions, 'format'> & { output: string }) => createLifecycleSchedule(ctx, id, action, { ...o, format: parseFormat(o.output) }));
+  }
   schedule.command('get')
     .description('List schedules, or show one: what it runs, next runs, how the last run ended')
     .argument('[id]')

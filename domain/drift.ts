@@ -79,9 +79,9 @@ export const DRIFT_IGNORE_RULES: readonly DriftIgnoreRule[] = [
 
 /**
  * Kinds compared. Namespaces are the bootstrap account's and may be adopted ones; Jobs are
- * migrations that run once and may be cleaned up.
+ * migrations and lifecycle jobs that run once and may be cleaned up. CronJobs are the spec's.
  */
-const COMPARED_KINDS = new Set(['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Ingress']);
+const COMPARED_KINDS = new Set(['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Ingress', 'CronJob']);
 
 /** Keys that identify an element of a list, tried in order (a dotted key reads a nested field: volumeClaimTemplates). */
 const LIST_KEYS: readonly (readonly string[])[] = [['name'], ['metadata.name'], ['containerPort', 'protocol'], ['port', 'protocol'], ['containerPort'], ['port'], ['mountPath'], ['key']];

@@ -71,6 +71,94 @@ export const Service = z.strictObject({
 });
 export type Service = z.infer<typeof Service>;
 
+/** When a lifecycle job runs: around a deploy, before a stop, before a teardown. */
+export const LIFECYCLE_HOOKS = ['beforeDeploy', 'afterDeploy', 'beforeStop', 'beforeTeardown'] as const;
+export const LifecycleHook = z.enum(LIFECYCLE_HOOKS);
+export type LifecycleHook = z.infer<typeof LifecycleHook>;
+
+const CRON_FIELDS: readonly { min: number; max: number; names?: readonly string[]; question?: boolean }[] = [
+  { min: 0, max: 59 },
+  { min: 0, max: 23 },
+  { min: 1, max: 31, question: true },
+  { min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  { min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'], question: true },
+];
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+
+/** Why a CronJob schedule is not one Kubernetes takes (five fields, or a macro such as @daily); undefined when it is. */
+export function cronScheduleProblem(schedule: string): string | undefined {
+  const text = schedule.trim();
+  if (text.startsWith('@')) return CRON_MACROS.includes(text) ? undefined : `unknown macro "${text}" (one of ${CRON_MACROS.join(', ')})`;
+  const fields = text.split(/\s+/);
+  if (fields.length !== 5) return `needs 5 fields (minute hour day-of-month month day-of-week), has ${fields.length}`;
+  const labels = ['minute', 'hour', 'day of month', 'month', 'day of week'];
+  for (const [i, field] of fields.entries()) {
+    const { min, max, names, question } = CRON_FIELDS[i]!;
+    const value = (v: string) => {
+      const named = names?.indexOf(v.toUpperCase()) ?? -1;
+      if (named >= 0) return named + (names!.length === 12 ? 1 : 0);
+      return /^[0-9]+$/.test(v) ? Number(v) : Number.NaN;
+    };
+    for (const part of field.split(',')) {
+      if (question && part === '?') continue;
+      const [range, step, extra] = part.split('/');
+      if (extra !== undefined || (step !== undefined && !/^[1-9][0-9]*$/.test(step))) return `${labels[i]} "${field}": bad step`;
+      if (range === '*') continue;
+      const bounds = (range ?? '').split('-');
+      if (bounds.length > 2 || bounds.some((b) => { const n = value(b); return !(n >= min && n <= max); })) {
+        return `${labels[i]} "${field}": each value must be ${min}-${max}${names ? ` or a name (${names[0]}…)` : ''}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A job's name: short enough that Kubernetes' suffixes (revision, run, the CronJob's schedule time) fit in 63 characters. */
+const JobName = DnsLabel.max(40, 'must be at most 40 characters (room for the suffixes Kubernetes and Flotilla add)');
+
+/**
+ * A recurring job: a Kubernetes CronJob. Every field but name, schedule and image is optional
+ * with no default, so the revision id of a spec depends only on what it says.
+ */
+export const CronJob = z.strictObject({
+  name: JobName,
+  schedule: z.string().min(1).superRefine((s, ctx) => {
+    const problem = cronScheduleProblem(s);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not a cron schedule: ${problem}` });
+  }),
+  /** An IANA time zone ("Europe/Paris"); the controller's (UTC) otherwise. */
+  timeZone: z.string().regex(/^[A-Za-z_]+(\/[-+A-Za-z0-9_]+)*$/, 'must be an IANA time zone such as "Europe/Paris"').optional(),
+  image: z.string().min(1),
+  command: z.array(z.string()).min(1).optional(),
+  args: z.array(z.string()).optional(),
+  env: z.record(EnvVarName, EnvVar).optional(),
+  resources: Resources.optional(),
+  concurrencyPolicy: z.enum(['Allow', 'Forbid', 'Replace']).optional(),
+  successfulJobsHistoryLimit: z.number().int().min(0).max(100).optional(),
+  failedJobsHistoryLimit: z.number().int().min(0).max(100).optional(),
+  suspend: z.boolean().optional(),
+});
+export type CronJob = z.infer<typeof CronJob>;
+
+/**
+ * A job a workflow runs at a moment of the environment's life (`hook`), and waits for: a failure
+ * stops the operation, with its log's tail. Optional fields have no default (revision ids).
+ */
+export const LifecycleJob = z.strictObject({
+  name: JobName,
+  hook: LifecycleHook,
+  image: z.string().min(1),
+  command: z.array(z.string()).min(1),
+  args: z.array(z.string()).optional(),
+  env: z.record(EnvVarName, EnvVar).optional(),
+  resources: Resources.optional(),
+  /** How long it may run (activeDeadlineSeconds); DEFAULT_JOB_TIMEOUT_SECONDS (domain/jobs.ts) otherwise. */
+  timeoutSeconds: z.number().int().min(1).max(86_400).optional(),
+  /** Retries of a failed pod before the job fails; DEFAULT_JOB_BACKOFF_LIMIT (domain/jobs.ts) otherwise. */
+  backoffLimit: z.number().int().min(0).max(10).optional(),
+});
+export type LifecycleJob = z.infer<typeof LifecycleJob>;
+
 export const DATABASE_ENGINES = ['postgres', 'mysql', 'redis'] as const;
 export const Database = z.discriminatedUnion('mode', [
   z.strictObject({
@@ -102,6 +190,8 @@ function checkReferences(spec: {
   config: Record<string, string>;
   environmentConfig: string[];
   secrets: string[];
+  cronJobs?: CronJob[];
+  jobs?: LifecycleJob[];
 }, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const serviceNames = new Set<string>();
@@ -129,6 +219,20 @@ function checkReferences(spec: {
       if ('secret' in value && !secrets.has(value.secret)) issue(['services', i, 'env', name, 'secret'], `secret "${value.secret}" is not declared in secrets`);
     }
   });
+  // Jobs and CronJobs: names unique among themselves and against services and databases (the
+  // objects and their pods would otherwise share names and labels); their env as services'.
+  const taken = new Set([...serviceNames, ...databaseNames]);
+  for (const field of ['cronJobs', 'jobs'] as const) {
+    (spec[field] ?? []).forEach((job, i) => {
+      if (taken.has(job.name)) issue([field, i, 'name'], `duplicate name "${job.name}"`);
+      taken.add(job.name);
+      for (const [name, value] of Object.entries(job.env ?? {})) {
+        if (typeof value === 'string') continue;
+        if ('config' in value && !hasOwn(spec.config, value.config)) issue([field, i, 'env', name, 'config'], `config key "${value.config}" is not declared in config`);
+        if ('secret' in value && !secrets.has(value.secret)) issue([field, i, 'env', name, 'secret'], `secret "${value.secret}" is not declared in secrets`);
+      }
+    });
+  }
   spec.environmentConfig.forEach((key, i) => {
     if (!hasOwn(spec.config, key)) issue(['environmentConfig', i], `config key "${key}" is not declared in config`);
   });
@@ -145,6 +249,10 @@ export const AppSpec = z.strictObject({
   /** Config keys whose values each environment sets for itself (an override). */
   environmentConfig: z.array(z.string()).default([]),
   secrets: z.array(EnvVarName).default([]),
+  /** Recurring jobs (Kubernetes CronJobs). Optional with no default, so specs without it keep their revision id. */
+  cronJobs: z.array(CronJob).optional(),
+  /** Jobs the workflows run at a hook (before/after a deploy, before a stop or a teardown). Optional with no default, likewise. */
+  jobs: z.array(LifecycleJob).optional(),
 }).superRefine(checkReferences);
 export type AppSpec = z.infer<typeof AppSpec>;
 export type AppSpecInput = z.input<typeof AppSpec>;

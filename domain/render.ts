@@ -1,7 +1,8 @@
 // spec + overrides + environment → Kubernetes manifests. Pure and deterministic: the same
 // input gives byte-identical output (keys are emitted in a fixed order, lists sorted).
 import { createHash } from 'node:crypto';
-import type { AppSpec, Database, EnvironmentBinding, Overrides, Service } from './environment.js';
+import type { AppSpec, CronJob, Database, EnvironmentBinding, LifecycleHook, Overrides, Service } from './environment.js';
+import { cronJobManifest, DEPLOY_HOOKS, type JobContext, jobsFor, lifecycleJobManifest, runSuffix } from './jobs.js';
 import { canonicalJson, sortKeys } from './canonical.js';
 import { effectiveSpec } from './effective.js';
 import { CONFIG_CHECKSUM_ANNOTATION, LABEL, MANAGED_BY, SECRET_REFS_ANNOTATION, SECRETS_CHECKSUM_ANNOTATION } from './labels.js';
@@ -203,7 +204,44 @@ export function render({ binding, spec, overrides, revision, secretVersions }: R
       });
     }
   }
+  // CronJobs last: after everything their jobs read. Sorted by name, like services.
+  const jobs = jobContext(binding, revision);
+  for (const cron of [...(spec.cronJobs ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    out.push(cronJobManifest(cron, jobs));
+  }
   return out;
+}
+
+export interface LifecycleRenderInput {
+  binding: EnvironmentBinding;
+  spec: AppSpec;
+  revision: string;
+  hook: LifecycleHook;
+  /**
+   * The operation that runs a run-once hook (beforeStop, beforeTeardown): each run is a Job of
+   * its own. Deploy hooks ignore it: their Jobs are the revision's, so a second deploy of the
+   * same revision finds them done rather than running them again.
+   */
+  runId?: string;
+}
+
+/**
+ * The Jobs of one hook, in the order the spec writes them. Not part of render(): the workflows
+ * apply them at their moment (activities/lifecycle-jobs.ts). Their env reads the revision's
+ * ConfigMap and Secret, which render() gives.
+ */
+export function renderLifecycleJobs({ binding, spec, revision, hook, runId }: LifecycleRenderInput): Manifest[] {
+  const run = DEPLOY_HOOKS.includes(hook) || runId === undefined ? undefined : runSuffix(runId);
+  return jobsFor(spec.jobs, hook).map((job) => lifecycleJobManifest(job, jobContext(binding, revision), run));
+}
+
+function jobContext(binding: EnvironmentBinding, revision: string): JobContext {
+  return {
+    namespace: binding.namespace,
+    revision: shortRevision(revision),
+    common: { [LABEL.environment]: binding.name, [LABEL.application]: binding.application, [LABEL.managedBy]: MANAGED_BY },
+    env: (env: CronJob['env']) => Object.keys(env ?? {}).sort().map((name) => envVar(name, env![name]!, binding.application)),
+  };
 }
 
 function secretManifest(metadata: Manifest['metadata']): Manifest {
@@ -213,12 +251,7 @@ function secretManifest(metadata: Manifest['metadata']): Manifest {
 
 function containerEnv(service: Service, spec: AppSpec, application: string) {
   const env: Record<string, unknown>[] = [];
-  for (const name of Object.keys(service.env).sort()) {
-    const value = service.env[name]!;
-    if (typeof value === 'string') env.push({ name, value });
-    else if ('config' in value) env.push({ name, valueFrom: { configMapKeyRef: { name: configMapName(application), key: value.config } } });
-    else env.push({ name, valueFrom: { secretKeyRef: { name: secretName(application), key: value.secret } } });
-  }
+  for (const name of Object.keys(service.env).sort()) env.push(envVar(name, service.env[name]!, application));
   for (const dep of [...service.dependsOn].sort()) {
     const db = spec.databases.find((d) => d.name === dep);
     if (!db) continue;
@@ -232,6 +265,13 @@ function containerEnv(service: Service, spec: AppSpec, application: string) {
     }
   }
   return env;
+}
+
+/** One container env var: a literal, a key of the application's ConfigMap, or of its Secret. */
+function envVar(name: string, value: Service['env'][string], application: string): Record<string, unknown> {
+  if (typeof value === 'string') return { name, value };
+  if ('config' in value) return { name, valueFrom: { configMapKeyRef: { name: configMapName(application), key: value.config } } };
+  return { name, valueFrom: { secretKeyRef: { name: secretName(application), key: value.secret } } };
 }
 
 /** The config values and catalog secrets a service's pods reference (what containerEnv wires in). */

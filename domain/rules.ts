@@ -4,7 +4,7 @@
 // (`clusterTier`, domain/placement.ts), and no two environments may claim one Ingress host
 // (`uniqueIngressHost`).
 import { z } from 'zod';
-import type { AppSpec, EnvironmentBinding, Overrides, Tier } from './environment.js';
+import type { AppSpec, EnvironmentBinding, Overrides, Resources, Tier } from './environment.js';
 import { TIERS } from './environment.js';
 import { effectiveSpec } from './effective.js';
 import { API_VERSION } from './names.js';
@@ -42,6 +42,8 @@ export const Rules = z.strictObject({
   freezeWindows: z.array(FreezeWindow).default([]),
   approvals: z.partialRecord(TierName, z.strictObject({ required: z.number().int().min(0).max(10), fourEyes: z.boolean().default(true) })).default({}),
   maxClustersPerChange: z.strictObject({ max: z.number().int().min(1), enforcement: Enforcement }).optional(),
+  /** Tiers whose environments may never be stopped (scaled to zero), by hand or by a schedule. */
+  forbidStop: z.strictObject({ tiers: z.array(TierName).min(1) }).optional(),
   /**
    * The domains each tier's Ingress hosts may use (`*.dev.example.com`: exactly one label in
    * place of the *). With this rule set, a tier it does not list may use no Ingress host.
@@ -152,6 +154,11 @@ export function evaluateRules(rules: Rules, change: PlannedChange): RulesVerdict
   return { allowed: violations.length === 0, violations, warnings: found.filter((v) => v.severity === 'warning'), approval };
 }
 
+/** Why the rules refuse to stop an environment of this tier, if they do. */
+export function stopRefusal(rules: Rules, tier: Tier): string | undefined {
+  return rules.forbidStop?.tiers.includes(tier) ? `the organisation's rules forbid stopping ${tier} environments (forbidStop)` : undefined;
+}
+
 /** The strictest approval the rules ask for a change to environments of these tiers. */
 export function approvalFor(rules: Rules, tiers: readonly Tier[]): RulesVerdict['approval'] {
   const approval = { required: 0, fourEyes: false, tiers: [] as Tier[] };
@@ -191,28 +198,9 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
   effective.services.forEach((service, i) => {
     const object = `service/${env}/${service.name}`;
     const field = `spec.app.services[${i}]`;
-    if (rules.requireResourceLimits) {
-      const limits = service.resources?.limits;
-      for (const r of ['cpu', 'memory'] as const) {
-        if (!limits?.[r]) {
-          out.push(violation('requireResourceLimits', rules.requireResourceLimits.enforcement, object, `${field}.resources.limits.${r}`,
-            `no ${r} limit set`));
-        }
-      }
-    }
+    if (rules.requireResourceLimits) out.push(...missingLimits(rules.requireResourceLimits.enforcement, object, field, service.resources));
     const images = [service.image, ...(service.migration?.image ? [service.migration.image] : [])];
-    images.forEach((image, n) => {
-      const imageField = n === 0 ? `${field}.image` : `${field}.migration.image`;
-      const ref = parseImage(image);
-      if (rules.allowedRegistries && !rules.allowedRegistries.registries.some((r) => ref.repository === r || ref.repository.startsWith(`${r.replace(/\/$/, '')}/`))) {
-        out.push(violation('allowedRegistries', rules.allowedRegistries.enforcement, object, imageField,
-          `image "${image}" is not from an allowed registry (${rules.allowedRegistries.registries.join(', ')})`));
-      }
-      if (rules.forbidLatestTag && !ref.digest && (!ref.tag || ref.tag === 'latest')) {
-        out.push(violation('forbidLatestTag', rules.forbidLatestTag.enforcement, object, imageField,
-          ref.tag ? `image "${image}" uses the "latest" tag` : `image "${image}" has no tag; pin a version or digest`));
-      }
-    });
+    images.forEach((image, n) => out.push(...checkImage(rules, object, n === 0 ? `${field}.image` : `${field}.migration.image`, image)));
     const min = rules.minReplicas?.perTier[target.binding.tier];
     if (rules.minReplicas && min !== undefined && service.replicas < min) {
       const overridden = own(target.overrides.replicas, service.name) !== undefined;
@@ -221,6 +209,15 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
         `${service.replicas} replicas; tier ${target.binding.tier} needs at least ${min}`));
     }
   });
+  // Jobs and CronJobs run the same kind of containers: the same image and limit rules judge them.
+  for (const [field, kind] of [['cronJobs', 'cronjob'], ['jobs', 'job']] as const) {
+    (target.spec[field] ?? []).forEach((job, i) => {
+      const object = `${kind}/${env}/${job.name}`;
+      const path = `spec.app.${field}[${i}]`;
+      if (rules.requireResourceLimits) out.push(...missingLimits(rules.requireResourceLimits.enforcement, object, path, job.resources));
+      out.push(...checkImage(rules, object, `${path}.image`, job.image));
+    });
+  }
 
   if (rules.residency && target.binding.residency) {
     const key = rules.residency.labelKey;
@@ -238,6 +235,27 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
         `tier ${target.binding.tier} is frozen by "${window.name}" at ${at.toISOString()}`));
     }
   });
+  return out;
+}
+
+function missingLimits(enforcement: 'block' | 'warn', object: string, field: string, resources: Resources | undefined): Violation[] {
+  return (['cpu', 'memory'] as const)
+    .filter((r) => !resources?.limits?.[r])
+    .map((r) => violation('requireResourceLimits', enforcement, object, `${field}.resources.limits.${r}`, `no ${r} limit set`));
+}
+
+/** An image against allowedRegistries and forbidLatestTag. */
+function checkImage(rules: Rules, object: string, field: string, image: string): Violation[] {
+  const out: Violation[] = [];
+  const ref = parseImage(image);
+  if (rules.allowedRegistries && !rules.allowedRegistries.registries.some((r) => ref.repository === r || ref.repository.startsWith(`${r.replace(/\/$/, '')}/`))) {
+    out.push(violation('allowedRegistries', rules.allowedRegistries.enforcement, object, field,
+      `image "${image}" is not from an allowed registry (${rules.allowedRegistries.registries.join(', ')})`));
+  }
+  if (rules.forbidLatestTag && !ref.digest && (!ref.tag || ref.tag === 'latest')) {
+    out.push(violation('forbidLatestTag', rules.forbidLatestTag.enforcement, object, field,
+      ref.tag ? `image "${image}" uses the "latest" tag` : `image "${image}" has no tag; pin a version or digest`));
+  }
   return out;
 }
 

@@ -1,12 +1,17 @@
-// A schedule of clones or drills (Temporal Schedules run them): compliance clones into other
-// regions every night, a DR drill every week. What each run makes is a clone request, planned
-// and judged by the rules again at every run; each run replaces the previous run's clone. Pure.
+// A schedule (Temporal Schedules run them) of clones or drills — compliance clones into other
+// regions every night, a DR drill every week: what each run makes is a clone request, planned
+// and judged by the rules again at every run; each run replaces the previous run's clone — or
+// of stops and starts: an environment, or every environment of a tier, stopped at night and
+// started in the morning (cron with a time zone). Pure.
 import { z } from 'zod';
 import { CLONE_PURPOSES, CloneRequest, parseDuration } from './clone.js';
 import { DrillObjectives, HttpCheck } from './drill.js';
+import { Tier } from './environment.js';
 import { DnsLabel } from './names.js';
 
-export const SCHEDULE_KINDS = ['clone', 'drill'] as const;
+export const SCHEDULE_KINDS = ['clone', 'drill', 'stop', 'start'] as const;
+/** Kinds that stop or start environments rather than make clones. */
+export const LIFECYCLE_KINDS = ['stop', 'start'] as const;
 export type ScheduleKind = (typeof SCHEDULE_KINDS)[number];
 
 /** Shortest interval: runs closer than this would only skip each other (overlap policy skip). */
@@ -51,9 +56,13 @@ export const ScheduleRequest = z.strictObject({
   /** … at the times of a cron expression (UTC unless `timezone`). */
   cron: Cron.optional(),
   timezone: z.string().min(1).max(100).optional(),
-  /** What each run makes; its purpose defaults to compliance (a clone) or drill. The revision defaults to the source's deployed one at each run. */
-  clone: CloneRequest.omit({ purpose: true }).extend({ purpose: z.enum(CLONE_PURPOSES).optional() }),
+  /** clone, drill: what each run makes; its purpose defaults to compliance (a clone) or drill. The revision defaults to the source's deployed one at each run. */
+  clone: CloneRequest.omit({ purpose: true }).extend({ purpose: z.enum(CLONE_PURPOSES).optional() }).optional(),
   drill: DrillOptions.optional(),
+  /** stop, start: the environment each run stops or starts, or … */
+  environment: DnsLabel.optional(),
+  /** … every environment of this tier. */
+  tier: Tier.optional(),
   /** Created paused (nothing runs until resumed or triggered). */
   paused: z.boolean().default(false),
   note: z.string().max(500).optional(),
@@ -61,24 +70,57 @@ export const ScheduleRequest = z.strictObject({
   if ((s.every === undefined) === (s.cron === undefined)) ctx.addIssue({ code: 'custom', path: ['every'], message: 'give exactly one of every or cron' });
   if (s.timezone !== undefined && s.cron === undefined) ctx.addIssue({ code: 'custom', path: ['timezone'], message: 'only with cron' });
   if (s.drill !== undefined && s.kind !== 'drill') ctx.addIssue({ code: 'custom', path: ['drill'], message: 'only for kind drill' });
+  const lifecycle = s.kind === 'stop' || s.kind === 'start';
+  if (lifecycle) {
+    if (s.clone !== undefined) ctx.addIssue({ code: 'custom', path: ['clone'], message: `not for kind ${s.kind}: give environment or tier` });
+    if ((s.environment === undefined) === (s.tier === undefined)) ctx.addIssue({ code: 'custom', path: ['environment'], message: `kind ${s.kind} needs exactly one of environment or tier` });
+    return;
+  }
+  if (s.environment !== undefined) ctx.addIssue({ code: 'custom', path: ['environment'], message: 'only for kinds stop and start' });
+  if (s.tier !== undefined) ctx.addIssue({ code: 'custom', path: ['tier'], message: 'only for kinds stop and start' });
+  if (s.clone === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['clone'], message: `kind ${s.kind} needs clone` });
+    return;
+  }
   if (s.kind === 'drill' && s.clone.ttl !== undefined) ctx.addIssue({ code: 'custom', path: ['clone', 'ttl'], message: 'a drill\'s clone has no TTL: it is torn down when the drill ends unless kept' });
 });
 export type ScheduleRequest = z.infer<typeof ScheduleRequest>;
 export type ScheduleRequestInput = z.input<typeof ScheduleRequest>;
 
-/** What every run of a schedule does (its Temporal action's one argument): no secret in it. */
-export interface ScheduledRunInput {
+/** What every run of a clone or drill schedule does (its Temporal action's one argument): no secret in it. */
+export interface ScheduledCloneInput {
   schedule: string;
-  kind: ScheduleKind;
+  kind: 'clone' | 'drill';
   clone: CloneRequest;
   drill?: DrillOptions;
   /** Who created the schedule; runs are requested by `schedule/<id>`. */
   createdBy: string;
 }
 
+/** What every run of a stop or start schedule does (workflows/stop-start.ts scheduledLifecycle). */
+export interface ScheduledLifecycleInput {
+  schedule: string;
+  action: 'stop' | 'start';
+  environment?: string;
+  tier?: string;
+  createdBy: string;
+}
+
+/** A stop or start schedule's run input, with its kind (the action) as every schedule's input has. */
+export interface ScheduledLifecycleRun extends ScheduledLifecycleInput {
+  kind: 'stop' | 'start';
+}
+
+export type ScheduledRunInput = ScheduledCloneInput | ScheduledLifecycleRun;
+
+export function isLifecycleRun(input: ScheduledRunInput): input is ScheduledLifecycleRun {
+  return input.kind === 'stop' || input.kind === 'start';
+}
+
 /** The clone request of a schedule's runs, its purpose filled in. */
 export function scheduledClone(request: ScheduleRequest): CloneRequest {
-  return { ...request.clone, purpose: request.clone.purpose ?? (request.kind === 'drill' ? 'drill' : 'compliance') };
+  const clone = request.clone!;
+  return { ...clone, purpose: clone.purpose ?? (request.kind === 'drill' ? 'drill' : 'compliance') };
 }
 
 /**

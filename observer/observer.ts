@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Manifest } from '../domain/manifest.js';
 import { render } from '../domain/render.js';
+import { asStopped } from '../domain/stop.js';
 import { clusterClients } from '../activities/cluster-client.js';
 import type { ClusterDirectory } from '../providers/cluster-directory.js';
 import { ServiceAccountTokens } from '../providers/kubernetes/service-account-tokens.js';
@@ -204,17 +205,18 @@ export class Observer {
     }
   }
 
-  /** The render of the environment's last deploy, cached by what it depends on. */
+  /** The render of the environment's last deploy (scaled to zero while stopped), cached by what it depends on. */
   private async expected(env: EnvironmentRecord): Promise<{ manifests: Manifest[]; key: string } | undefined> {
     const deployed = env.deployed!;
-    const key = JSON.stringify([env.binding, deployed.revision, deployed.overridesVersion ?? null]);
+    const key = JSON.stringify([env.binding, deployed.revision, deployed.overridesVersion ?? null, env.stopped !== undefined]);
     const cached = this.renders.get(key);
     if (cached) return { manifests: cached, key };
     try {
       const { catalog } = this.options;
       const { spec } = await catalog.revisions.require(deployed.revision);
       const overrides = deployed.overridesVersion === undefined ? env.overrides : await catalog.environments.overridesAt(env.binding.name, deployed.overridesVersion);
-      const manifests = render({ binding: env.binding, spec, overrides, revision: deployed.revision });
+      const rendered = render({ binding: env.binding, spec, overrides, revision: deployed.revision });
+      const manifests = env.stopped ? asStopped(rendered) : rendered;
       this.renders.set(key, manifests);
       return { manifests, key };
     } catch (error) {

@@ -30,6 +30,8 @@ export const WATCHED_KINDS: readonly WatchedKind[] = [
   { apiVersion: 'v1', kind: 'ConfigMap', managedOnly: true },
   { apiVersion: 'v1', kind: 'Secret', managedOnly: true, slim: withoutValues },
   { apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', managedOnly: true },
+  // The application's CronJobs (drift); not the Jobs they or the deploy hooks start, which come and go.
+  { apiVersion: 'batch/v1', kind: 'CronJob', managedOnly: true },
   { apiVersion: 'v1', kind: 'Pod', managedOnly: true, slim: podEssentials },
   { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', managedOnly: false },
 ];

@@ -7,7 +7,7 @@ import { clampLimit, decodeCursor, type Page, toPage } from './pagination.js';
 import type { OperationsTable } from './schema.js';
 import { type CatalogDb, inTransaction } from './transaction.js';
 
-export const OPERATION_KINDS = ['onboarding', 'offboarding', 'deploy', 'promotion', 'clone', 'drill', 'compliance-clone', 'teardown'] as const;
+export const OPERATION_KINDS = ['onboarding', 'offboarding', 'deploy', 'promotion', 'clone', 'drill', 'compliance-clone', 'teardown', 'stop', 'start'] as const;
 export type OperationKind = (typeof OPERATION_KINDS)[number];
 
 export const OPERATION_STATES = ['running', 'waiting', 'paused', 'completed', 'failed', 'cancelled', 'terminated', 'timed-out'] as const;

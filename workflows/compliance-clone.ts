@@ -8,7 +8,7 @@ import {
 } from '@temporalio/workflow';
 import type { OperationActivities } from '../activities/operations-types.js';
 import type { ScheduleActivities } from '../activities/schedule-types.js';
-import { runStamp, type ScheduledRunInput } from '../domain/schedule.js';
+import { runStamp, type ScheduledCloneInput } from '../domain/schedule.js';
 import { cloneEnvironment } from './clone-environment.js';
 import { drDrill } from './dr-drill.js';
 import { failureTypeOf, messageOf } from './failures.js';
@@ -41,7 +41,7 @@ const REFUSALS = new Set(['RuleViolation', 'InvalidCloneRequest']);
 /** Children are cancelled with the run (never left half-made by a terminated parent). */
 const childOptions = { parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL } as const;
 
-export async function complianceClone(input: ScheduledRunInput): Promise<ScheduledRunResult> {
+export async function complianceClone(input: ScheduledCloneInput): Promise<ScheduledRunResult> {
   const id = workflowInfo().workflowId;
   const stamp = runStamp(id);
   const requestedBy = `schedule/${input.schedule}`;

@@ -1,5 +1,6 @@
-// deployEnvironment: take the environment → check rules → (databases ready → migrations done)
-// → apply → wait for the rollout → prune what the revision no longer has → record → release.
+// deployEnvironment: take the environment → check rules → (databases ready → beforeDeploy jobs
+// → migrations done) → apply → wait for the rollout → (afterDeploy jobs) → prune what the
+// revision no longer has → record → release.
 // Re-running it for the revision already deployed changes nothing.
 import {
   ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo,
@@ -7,8 +8,9 @@ import {
 import type { DeployActivities, DeployPhase, DeployPlan, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
 import type { OperationActivities } from '../activities/operations-types.js';
 import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
-import { messageOf } from './failures.js';
-import { CHANGE_CONTROL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
+import type { LifecycleHook } from '../domain/environment.js';
+import { failureTypeOf, messageOf } from './failures.js';
+import { CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 
 export interface DeployInput {
   environment: string;
@@ -69,6 +71,18 @@ const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
+// A hook's jobs bound themselves (activeDeadlineSeconds, at most a day); the heartbeat notices a lost worker.
+const { runLifecycleJob } = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '25 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
+});
+
+/** What a failed hook leaves behind, said in the deploy's failure. */
+const HOOK_FAILED: Partial<Record<LifecycleHook, string>> = {
+  beforeDeploy: 'deploy stopped before any workload changed',
+  afterDeploy: 'the revision rolled out, but its afterDeploy jobs failed: it is not recorded as deployed and nothing was pruned',
+};
 
 export async function deployEnvironment(input: DeployInput): Promise<DeployResult> {
   if (!patched(CHANGE_CONTROL_PATCH)) return deployEnvironmentV1(input);
@@ -140,17 +154,32 @@ async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
   // Absent unless asked: the activity input of every earlier deploy stays as it was (replay).
   const force = input.takeOwnership ? { force: true } : {};
 
+  // Lifecycle jobs of the revision, only when it has some (older plans have no hooks: replay).
+  const hook = async (name: LifecycleHook) => {
+    if (!plan.hooks?.includes(name) || !patched(LIFECYCLE_JOBS_PATCH)) return;
+    try {
+      await runLifecycleJob({ ...target, hook: name });
+    } catch (error) {
+      if (failureTypeOf(error) !== 'LifecycleJobFailed') throw error;
+      throw ApplicationFailure.create({ message: `${HOOK_FAILED[name]}: ${messageOf(error)}`, type: 'LifecycleJobFailed', nonRetryable: true });
+    }
+  };
+
   // A migration starts only once its database answers; Deployments change only after migrations.
   if (plan.hasDatabases) {
     await applyRevision({ ...target, phase: 'databases', ...force });
     await wait(target, 'databases');
   }
+  // beforeDeploy jobs: with the databases ready, before migrations and workloads; a failure changes nothing else.
+  await hook('beforeDeploy');
   if (plan.hasMigrations) {
     await applyRevision({ ...target, phase: 'migrations', ...force });
     await wait(target, 'migrations');
   }
   const applied = await applyRevision({ ...target, phase: 'all', ...force });
   const workloads = await wait(target, 'all');
+  // afterDeploy jobs: once the revision is ready, before prune and record.
+  await hook('afterDeploy');
   // Prune last (as Argo CD's PruneLast): what the old revision had keeps serving until the new one is ready.
   const { deleted } = await pruneRevision(target);
   const { changed } = await recordDeployment({

@@ -10,3 +10,4 @@ export { complianceClone } from './compliance-clone.js';
 export { teardownEnvironment } from './teardown-environment.js';
 export { discoverClusters } from './discover-clusters.js';
 export { offboardCluster } from './offboard-cluster.js';
+export { scheduledLifecycle, startEnvironment, stopEnvironment } from './stop-start.js';

@@ -20,3 +20,10 @@ export const RELEASE_BEFORE_END_PATCH = 'release-before-end';
  * (older runs completed, because only the operations it cut short noticed it).
  */
 export const NATIVE_CANCEL_PATCH = 'native-cancel-counts';
+
+/**
+ * Lifecycle jobs: a deploy runs the revision's beforeDeploy jobs once its databases are ready
+ * (before migrations and workloads change) and its afterDeploy jobs after the rollout (before
+ * prune and record). Only revisions with such jobs (DeployPlan.hooks) check it.
+ */
+export const LIFECYCLE_JOBS_PATCH = 'lifecycle-jobs';

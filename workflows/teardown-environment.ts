@@ -1,13 +1,15 @@
 // teardownEnvironment: plan → take the environment → refuse while another change involves it →
-// wait for the approvals its tier asks (as for a deploy) → remove every object Flotilla created
+// wait for the approvals its tier asks (as for a deploy) → run the deployed revision's
+// beforeTeardown jobs (a failed one stops it) → remove every object Flotilla created
 // for it and wait until the cluster confirms → forget it in the catalog (revisions and audit
 // stay) → release. Once removal starts it is not cancelled: half a teardown is worse than a
 // whole one. Running it again for an environment already gone completes at once.
-import { CancellationScope, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, CancellationScope, isCancellation, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { LifecycleJobActivities } from '../activities/lifecycle-jobs-types.js';
 import type { OperationActivities } from '../activities/operations-types.js';
 import type { TeardownActivities, TeardownRemoval } from '../activities/teardown-types.js';
 import { ApprovalGate } from './approval-gate.js';
-import { messageOf } from './failures.js';
+import { failureTypeOf, messageOf } from './failures.js';
 import { approveTeardownUpdate, rejectTeardownUpdate, type TeardownState, teardownStateQuery } from './messages.js';
 
 export interface TeardownEnvironmentInput {
@@ -40,6 +42,13 @@ const { removeEnvironmentObjects } = proxyActivities<TeardownActivities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+
+// The deployed revision's beforeTeardown jobs bound themselves (activeDeadlineSeconds); the heartbeat notices a lost worker.
+const { runLifecycleJob } = proxyActivities<LifecycleJobActivities>({
+  startToCloseTimeout: '25 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
 export async function teardownEnvironment(input: TeardownEnvironmentInput): Promise<TeardownEnvironmentResult> {
@@ -92,6 +101,16 @@ export async function teardownEnvironment(input: TeardownEnvironmentInput): Prom
       if (decided === 'rejected') return await end('rejected', { message: `rejected by ${gate.state.rejectedBy ?? '?'}${gate.state.comment ? `: ${gate.state.comment}` : ''}; nothing was removed` });
       if (decided === 'timed-out') return await end('cancelled', { message: 'no approval in time; nothing was removed' });
       await report('running');
+    }
+
+    // The deployed revision's beforeTeardown jobs (none: the activity returns at once). A failed
+    // one ends the teardown as failed with nothing removed; a cancel meanwhile, as cancelled.
+    try {
+      await runLifecycleJob({ environment, hook: 'beforeTeardown', runId: id });
+    } catch (error) {
+      if (isCancellation(error)) return await end('cancelled', { message: 'cancelled while its beforeTeardown jobs ran; nothing was removed' });
+      if (failureTypeOf(error) !== 'LifecycleJobFailed') throw error;
+      throw ApplicationFailure.create({ message: `teardown stopped before anything was removed: ${messageOf(error)}`, type: 'LifecycleJobFailed', nonRetryable: true });
     }
 
     // From here on nothing cancels it: the cluster and the catalog end up agreeing.

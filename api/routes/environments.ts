@@ -11,12 +11,13 @@ import { ApiError, badRequest } from '../errors.js';
 import { defineRoute } from '../route.js';
 import {
   AppSpec, CopyEnvironmentBody, DeployBody, DiffView, EnvironmentDetail, EnvironmentQuery, EnvironmentView, HistoryView, list, NameParam,
-  OperationAccepted, Overrides, page, PageQuery, SpecChanged, TeardownQuery,
+  OperationAccepted, Overrides, page, PageQuery, SpecChanged, StopStartBody, TeardownQuery,
 } from '../schemas.js';
 import {
   checkRules, copyEnvironment, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
 } from '../services/environments.js';
 import { accepted } from '../services/operations.js';
+import { requireRunning, startStopOrStart } from '../services/stop-start.js';
 import { startEnvironmentTeardown } from '../services/teardown.js';
 import { rawName } from './common.js';
 
@@ -143,11 +144,28 @@ export const environmentRoutes = [
     async handler({ params, body }, ctx) {
       const env = await ctx.deps.catalog.environments.require(params.name);
       ctx.authorize('environment.deploy', [env.binding.tier]);
+      if (!body.keepStopped) await requireRunning(ctx.deps.catalog, [params.name], 'keepStopped');
       const operationId = await deploy(ctx.deps, env, body.revision, ctx.principal.name, ctx.reservation);
       ctx.audit({ operationId });
       return accepted(operationId);
     },
   }),
+  ...(['stop', 'start'] as const).map((action) => defineRoute({
+    method: 'post', path: `/environments/{name}/${action}`, operationId: `${action}Environment`, tag: 'environments',
+    summary: action === 'stop'
+      ? 'Stop the environment: every workload scaled to zero (CronJobs suspended), what each ran recorded; refused where the rules forbid stopping the tier (422).'
+      : 'Start a stopped environment: every workload back to exactly what it ran before the stop.',
+    action: 'environment.deploy', params: NameParam, body: StopStartBody, bodyOptional: true, idempotent: true,
+    audit: { action: `environment.${action}`, target },
+    responses: { 202: { description: `${action} started`, schema: OperationAccepted, headers: { Location: 'the operation' } } },
+    async handler({ params, body }, ctx) {
+      const env = await ctx.deps.catalog.environments.require(params.name);
+      ctx.authorize('environment.deploy', [env.binding.tier]);
+      const operationId = await startStopOrStart(ctx.deps, env, action, { by: ctx.principal.name, rolloutTimeoutSeconds: body.rolloutTimeoutSeconds }, ctx.reservation);
+      ctx.audit({ operationId });
+      return accepted(operationId);
+    },
+  })),
   defineRoute({
     method: 'get', path: '/environments/{name}/revisions', operationId: 'listEnvironmentRevisions', tag: 'environments',
     summary: 'History: every spec change and deploy, newest first.',

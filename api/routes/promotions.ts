@@ -60,7 +60,7 @@ export const promotionRoutes = [
       const plan = await planPromotion(ctx.deps, body);
       ctx.audit({ details: { targets: plan.targets.map((t) => t.binding.name), revision: plan.revision } });
       ctx.authorize('promotion.create', plan.tiers);
-      await checkTargets(ctx.deps, plan);
+      await checkTargets(ctx.deps, plan, { keepStopped: body.keepStopped });
       const operationId = await startPromotion(ctx.deps, body, plan, ctx.principal.name, ctx.reservation);
       ctx.audit({ operationId, target: `promotion/${operationId}` });
       return { status: 202, body: { operationId }, headers: { Location: location(operationId) } };

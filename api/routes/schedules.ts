@@ -34,7 +34,7 @@ export const scheduleRoutes = [
     responses: { 201: { description: 'created', schema: ScheduleView, headers: { Location: 'the schedule' } } },
     async handler({ body }, ctx) {
       const planned = await planSchedule(ctx.deps, body, ctx.principal.name);
-      ctx.audit({ details: { kind: body.kind, source: body.clone.source, cluster: body.clone.cluster, every: body.every, cron: body.cron, data: body.clone.data, secrets: Object.keys(planned.secrets) } });
+      ctx.audit({ details: { kind: body.kind, source: body.clone?.source, cluster: body.clone?.cluster, environment: body.environment, tier: body.tier, every: body.every, cron: body.cron, data: body.clone?.data, secrets: Object.keys(planned.secrets) } });
       for (const { action, tiers } of planned.permissions) ctx.authorize(action, tiers);
       const schedule = await createSchedule(ctx.deps, body, planned);
       return { status: 201, body: scheduleView(schedule), headers: { Location: `/v1/schedules/${schedule.id}` } };

@@ -91,6 +91,7 @@ function environmentView(env: EnvironmentRecord, loaded: Loaded, fresh: Freshnes
     namespace: env.binding.namespace,
     ...(env.deployed ? { deployedRevision: env.deployed.revision } : {}),
     ...(observed?.revision ? { liveRevision: observed.revision } : {}),
+    ...(env.stopped ? { stoppedSince: env.stopped.at } : {}),
     health: observed?.health ?? 'unknown',
     drifted: (observed?.drift.length ?? 0) > 0,
     driftedObjects: observed?.drift.length ?? 0,

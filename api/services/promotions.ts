@@ -23,6 +23,7 @@ import {
 import type { PromoteInput } from '../../workflows/promote-types.js';
 import type { Principal } from '../authz.js';
 import type { ApiDeps } from '../deps.js';
+import { requireRunning } from './stop-start.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { PromoteBody } from '../schemas.js';
 import { OperationNotFoundError, type OperationReservation, UpdateRejectedError } from '../starter.js';
@@ -83,7 +84,8 @@ export async function planPromotion(deps: ApiDeps, body: PromoteBody): Promise<P
  * target's own overrides): overrides must still fit the spec, and the rules must allow it.
  * The workflow checks again when it plans; this answers 422 before anything starts.
  */
-export async function checkTargets(deps: ApiDeps, plan: PlannedPromotion): Promise<void> {
+export async function checkTargets(deps: ApiDeps, plan: PlannedPromotion, options: { keepStopped?: boolean } = {}): Promise<void> {
+  if (!options.keepStopped) await requireRunning(deps.catalog, plan.targets.map((t) => t.binding.name), 'stages');
   const spec = (await deps.catalog.revisions.require(plan.revision)).spec;
   const misfits = plan.targets.flatMap((t) =>
     checkOverrides(spec, t.overrides).map((p) => ({ path: `${t.binding.name}: ${formatPath(['overrides', ...p.path])}`, message: p.message })));

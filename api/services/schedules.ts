@@ -7,7 +7,8 @@
 // Ids: the schedule's own (its name); its runs are scheduled-<id>-<time>, their clones
 // clone-<name>-<time>, their drills drill-<source>-<time>.
 import type { Tier } from '../../domain/environment.js';
-import { scheduledClone, type ScheduledRunInput, type ScheduleRequest } from '../../domain/schedule.js';
+import { isLifecycleRun, scheduledClone, type ScheduledRunInput, type ScheduleRequest } from '../../domain/schedule.js';
+import { stopRefusal } from '../../domain/rules.js';
 import { scheduleScope } from '../../store/secrets.js';
 import type { Action } from '../authz.js';
 import type { ApiDeps } from '../deps.js';
@@ -30,8 +31,9 @@ export interface PlannedSchedule {
   secrets: Record<string, string>;
 }
 
-/** Plans the schedule's first run (400/404/409 as a clone request would get). */
+/** Plans the schedule's first run (400/404/409 as a clone request, or a stop or start, would get). */
 export async function planSchedule(deps: ApiDeps, body: ScheduleBody, by: string): Promise<PlannedSchedule> {
+  if (body.kind === 'stop' || body.kind === 'start') return planLifecycleSchedule(deps, body, by);
   const { secrets = {}, ...request } = body;
   const clone = scheduledClone(request);
   const planned = await planClone(deps, { ...clone, secrets }).catch((error: unknown) => {
@@ -48,8 +50,32 @@ export async function planSchedule(deps: ApiDeps, body: ScheduleBody, by: string
     { action: 'schedule.write' as const, tiers },
     ...clonePermissions(planned, request.kind === 'drill' ? 'drill.create' : 'clone.create'),
   ];
-  const input: ScheduledRunInput = { schedule: request.id, kind: request.kind, clone, ...(request.drill ? { drill: request.drill } : {}), createdBy: by };
+  const input: ScheduledRunInput = { schedule: request.id, kind: request.kind as 'clone' | 'drill', clone, ...(request.drill ? { drill: request.drill } : {}), createdBy: by };
   return { input, tiers, permissions, secrets };
+}
+
+/**
+ * A schedule that stops or starts one environment (404 when there is none) or every one of a
+ * tier; stopping a tier the rules keep running is refused now (422), as each run would be.
+ */
+async function planLifecycleSchedule(deps: ApiDeps, body: ScheduleBody, by: string): Promise<PlannedSchedule> {
+  const action = body.kind as 'stop' | 'start';
+  if (body.secrets !== undefined && Object.keys(body.secrets).length > 0) throw badRequest([{ path: 'secrets', message: `not for kind ${action}` }]);
+  let tier: Tier;
+  if (body.environment !== undefined) {
+    const env = await deps.catalog.environments.get(body.environment);
+    if (!env) throw new ApiError(404, 'not_found', `environment "${body.environment}" not found`, [{ path: 'environment', message: 'no such environment' }]);
+    tier = env.binding.tier;
+  } else {
+    tier = body.tier!;
+  }
+  const refusal = action === 'stop' ? stopRefusal((await deps.catalog.rules.current()).rules, tier) : undefined;
+  if (refusal) throw new ApiError(422, 'stop_forbidden', refusal, [{ path: body.environment !== undefined ? 'environment' : 'tier', message: refusal }]);
+  const input: ScheduledRunInput = {
+    schedule: body.id, kind: action, action, ...(body.environment !== undefined ? { environment: body.environment } : { tier }), createdBy: by,
+  };
+  // Who may stop or start the environments may schedule it.
+  return { input, tiers: [tier], permissions: [{ action: 'schedule.write', tiers: [tier] }, { action: 'environment.deploy', tiers: [tier] }], secrets: {} };
 }
 
 /** Stores the schedule's secrets, then creates it (409 when its id is taken; the secrets go again). */
@@ -106,8 +132,14 @@ async function removeSecrets(deps: ApiDeps, id: string): Promise<void> {
 export function scheduleView(s: ScheduleState) {
   return {
     id: s.id,
-    ...(s.summary ? { kind: s.summary.kind, clone: { source: s.summary.source, name: s.summary.clone, cluster: s.summary.cluster } } : {}),
-    ...(s.input ? { kind: s.input.kind, clone: { ...s.input.clone }, ...(s.input.drill ? { drill: { ...s.input.drill } } : {}), createdBy: s.input.createdBy } : {}),
+    ...(s.summary ? { kind: s.summary.kind } : {}),
+    ...(s.summary?.clone !== undefined ? { clone: { source: s.summary.source, name: s.summary.clone, cluster: s.summary.cluster } } : {}),
+    ...(s.summary?.environment ? { environment: s.summary.environment } : {}),
+    ...(s.summary?.tier ? { tier: s.summary.tier } : {}),
+    ...(s.input && !isLifecycleRun(s.input) ? { kind: s.input.kind, clone: { ...s.input.clone }, ...(s.input.drill ? { drill: { ...s.input.drill } } : {}), createdBy: s.input.createdBy } : {}),
+    ...(s.input && isLifecycleRun(s.input) ? {
+      kind: s.input.kind, ...(s.input.environment ? { environment: s.input.environment } : {}), ...(s.input.tier ? { tier: s.input.tier } : {}), createdBy: s.input.createdBy,
+    } : {}),
     ...(s.timing.everySeconds !== undefined ? { every: s.timing.everySeconds } : {}),
     ...(s.timing.cron !== undefined ? { cron: s.timing.cron } : {}),
     ...(s.timing.timezone !== undefined ? { timezone: s.timing.timezone } : {}),

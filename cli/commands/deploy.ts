@@ -16,9 +16,9 @@ interface Operation {
 
 const FINAL = new Set(['completed', 'failed', 'cancelled', 'terminated', 'timed-out']);
 
-export async function deploy(ctx: CommandContext, env: string, options: { revision?: string; wait?: boolean; format: Format; interval?: number }): Promise<void> {
+export async function deploy(ctx: CommandContext, env: string, options: { revision?: string; keepStopped?: boolean; wait?: boolean; format: Format; interval?: number }): Promise<void> {
   const { body } = await ctx.client().request<{ operationId: string }>('POST', `/v1/environments/${encodeURIComponent(env)}/deploy`, {
-    json: options.revision ? { revision: options.revision } : {},
+    json: { ...(options.revision ? { revision: options.revision } : {}), ...(options.keepStopped ? { keepStopped: true } : {}) },
   });
   if (!options.wait) {
     ctx.io.out(options.format === 'table' ? `deploy started: operation ${body.operationId}` : render(body, options.format, [], []));

@@ -3,7 +3,7 @@ import type { CommandContext } from '../context.js';
 import { age, type Column, type Format, render, shortRev, table } from '../output.js';
 
 interface Service { service: string; health: string; desiredReplicas: number; readyReplicas: number; updatedReplicas: number; restarts: number; revision?: string; drift: boolean; problems?: string[] }
-interface FleetEnv { name: string; application: string; tier: string; namespace: string; deployedRevision?: string; liveRevision?: string; health: string; drifted: boolean; driftedObjects: number; driftSince?: string; stale: boolean; ageSeconds?: number; services: Service[] }
+interface FleetEnv { name: string; application: string; tier: string; namespace: string; deployedRevision?: string; liveRevision?: string; stoppedSince?: string; health: string; drifted: boolean; driftedObjects: number; driftSince?: string; stale: boolean; ageSeconds?: number; services: Service[] }
 interface FleetCluster { name: string; status: string; reachability: { state: string; since?: string; message?: string }; stale: boolean; ageSeconds?: number; environments: FleetEnv[] }
 export interface Fleet { clusters: FleetCluster[]; summary: { clusters: number; unreachable: number; environments: number; healthy: number; drifted: number; stale: number } }
 interface FieldDrift { path: string; expected?: unknown; actual?: unknown; changedBy?: string; changedAt?: string }
@@ -23,7 +23,7 @@ const FLEET_COLUMNS: Column<FleetRow>[] = [
   { header: 'status', value: (r) => r.cluster.status },
   { header: 'environment', value: (r) => r.env?.name ?? '-' },
   { header: 'tier', value: (r) => r.env?.tier },
-  { header: 'health', value: (r) => r.env?.health },
+  { header: 'health', value: (r) => (r.env?.stoppedSince ? `stopped (${r.env.health})` : r.env?.health) },
   { header: 'drift', value: (r) => (r.env ? (r.env.drifted ? `${r.env.driftedObjects} object(s)` : 'none') : '') },
   { header: 'ready', value: (r) => (r.env ? ready(r.env.services) : '') },
   { header: 'revision', value: (r) => r.env?.liveRevision ?? shortRev(r.env?.deployedRevision) },

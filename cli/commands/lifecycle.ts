@@ -59,3 +59,16 @@ export async function offboardCluster(ctx: CommandContext, name: string, options
   }
   ctx.io.out(`cluster ${name} offboarded${final.message ? ` (${final.message})` : ''}`);
 }
+
+export async function stopOrStart(ctx: CommandContext, action: 'stop' | 'start', name: string, options: { wait?: boolean; interval?: number }): Promise<void> {
+  const { body } = await ctx.client().request<{ operationId: string }>('POST', `/v1/environments/${encodeURIComponent(name)}/${action}`, { json: {} });
+  if (!options.wait) {
+    ctx.io.out(`${action} started: operation ${body.operationId}`);
+    return;
+  }
+  const final = await waitFor(ctx, body.operationId, options.interval ?? 1000);
+  if (final.state !== 'completed' || final.outcome !== 'completed') {
+    throw new CliError(`${action} ${body.operationId} ${final.outcome ?? final.state}${final.message ? `: ${final.message}` : ''}`, EXIT.failed);
+  }
+  ctx.io.out(`environment ${name} ${action === 'stop' ? 'stopped' : 'started'}${final.message ? ` (${final.message})` : ''}`);
+}

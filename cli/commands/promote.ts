@@ -24,6 +24,7 @@ export interface PromoteOptions {
   policy?: string;
   revision?: string;
   approvalTimeout?: string;
+  keepStopped?: boolean;
   wait?: boolean;
   format: Format;
   /** Poll interval of --wait (ms). */
@@ -36,6 +37,7 @@ export interface PromoteRequest {
   stages: PromotionStageInput[];
   failurePolicy?: (typeof FAILURE_POLICIES)[number];
   approvalTimeoutSeconds?: number;
+  keepStopped?: boolean;
 }
 
 const list = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
@@ -113,6 +115,7 @@ export function buildPromotion(source: string, options: PromoteOptions, tierOf: 
     stages,
     ...(options.policy ? { failurePolicy: options.policy as PromoteRequest['failurePolicy'] } : {}),
     ...(options.approvalTimeout ? { approvalTimeoutSeconds: parseDuration(options.approvalTimeout, '--approval-timeout') } : {}),
+    ...(options.keepStopped ? { keepStopped: true } : {}),
   };
 }
 

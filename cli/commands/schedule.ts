@@ -26,6 +26,8 @@ export interface ScheduleView {
   cron?: string;
   timezone?: string;
   clone?: { source?: string; name?: string; cluster?: string; data?: Record<string, string> };
+  environment?: string;
+  tier?: string;
   paused: boolean;
   note?: string;
   nextRuns: string[];
@@ -75,6 +77,7 @@ function describeSchedule(s: ScheduleView): string {
     `Schedule:   ${s.id} (${s.kind ?? 'clone'})`,
     `When:       ${every(s)}`,
     `State:      ${s.paused ? 'paused' : 'active'}${s.note ? ` (${s.note})` : ''}`,
+    ...(s.environment || s.tier ? [`Target:     ${s.environment ? `environment ${s.environment}` : `every environment of tier ${s.tier}`}`] : []),
     ...(s.clone ? [`Clone:      ${s.clone.source} → ${s.clone.name} on ${s.clone.cluster}${s.clone.data && Object.keys(s.clone.data).length ? ` (data ${Object.entries(s.clone.data).map(([d, m]) => `${d}=${m}`).join(', ')})` : ''}`] : []),
     `Runs:       ${s.runs} started, ${s.skipped} skipped (a run was going on)`,
     `Next runs:  ${s.nextRuns.slice(0, 3).join(', ') || '(none)'}`,
@@ -84,6 +87,30 @@ function describeSchedule(s: ScheduleView): string {
     lines.push(`Last run:   ${s.lastRun.workflowId} ${s.lastRun.status.toLowerCase()}${r?.outcome ? `: ${r.outcome}` : ''}${r?.message ? ` (${r.message})` : ''}${r?.cloneId ? `, clone ${r.cloneId}` : ''}${r?.drillId ? `, drill ${r.drillId}` : ''}`);
   }
   return lines.join('\n');
+}
+
+export interface LifecycleScheduleOptions {
+  env?: string;
+  tier?: string;
+  cron: string;
+  timezone?: string;
+  paused?: boolean;
+  note?: string;
+  format: Format;
+}
+
+/** flotilla schedule create-stop|create-start ID (--env ENV | --tier TIER) --cron … [--timezone …]. */
+export function buildLifecycleSchedule(id: string, action: 'stop' | 'start', o: LifecycleScheduleOptions): Record<string, unknown> {
+  if ((o.env === undefined) === (o.tier === undefined)) throw new CliError('give one of --env ENVIRONMENT or --tier TIER', EXIT.usage);
+  return {
+    id, kind: action, ...(o.env ? { environment: o.env } : { tier: o.tier }), cron: o.cron, ...(o.timezone ? { timezone: o.timezone } : {}),
+    ...(o.paused ? { paused: true } : {}), ...(o.note ? { note: o.note } : {}),
+  };
+}
+
+export async function createLifecycleSchedule(ctx: CommandContext, id: string, action: 'stop' | 'start', o: LifecycleScheduleOptions): Promise<void> {
+  const { body } = await ctx.client().request<ScheduleView>('POST', '/v1/schedules', { json: buildLifecycleSchedule(id, action, o) });
+  ctx.io.out(o.format === 'table' ? describeSchedule(body) : render(body, o.format, [], []));
 }
 
 export async function createSchedule(ctx: CommandContext, id: string, o: ScheduleOptions): Promise<void> {

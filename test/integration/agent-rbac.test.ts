@@ -122,7 +122,7 @@ describe('the agent: least privilege, and used', () => {
 
     // In its namespace: the kinds Flotilla renders, and port-forwards (a container database's data).
     expect(Object.keys(await writes(env)).sort()).toEqual([
-      'configmaps', 'deployments.apps', 'ingresses.networking.k8s.io', 'jobs.batch', 'namespaces', 'persistentvolumeclaims',
+      'configmaps', 'cronjobs.batch', 'deployments.apps', 'ingresses.networking.k8s.io', 'jobs.batch', 'namespaces', 'persistentvolumeclaims',
       'pods/portforward', 'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',
     ]);
     expect((await writes(env)).namespaces).toBe('[get patch]');

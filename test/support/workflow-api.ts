@@ -33,6 +33,7 @@ import { createOperationActivities } from '../../activities/operations.js';
 import { createPromotionActivities } from '../../activities/promotion.js';
 import { createScheduleActivities } from '../../activities/schedule.js';
 import { createOffboardingActivities } from '../../activities/offboarding.js';
+import { createStopStartActivities } from '../../activities/stop-start.js';
 import { createTeardownActivities } from '../../activities/teardown.js';
 import type { ClusterDirectory } from '../../providers/cluster-directory.js';
 import type { Catalog } from '../../store/catalog.js';
@@ -101,6 +102,7 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
   const schedules = createScheduleActivities(deps);
   const teardown = createTeardownActivities(deps);
   const offboarding = createOffboardingActivities(deps);
+  const stopStart = createStopStartActivities(deps);
   const drills = createDrillActivities({ ...deps, databases: { open: () => Promise.reject(new Error('unit tests reach no database')) } });
   return {
     // The catalog: real.
@@ -123,6 +125,9 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     planTeardown: teardown.planTeardown,
     forgetEnvironment: teardown.forgetEnvironment,
     planOffboarding: offboarding.planOffboarding,
+    planStopStart: stopStart.planStopStart,
+    markStarted: stopStart.markStarted,
+    lifecycleTargets: stopStart.lifecycleTargets,
     finishOffboarding: offboarding.finishOffboarding,
     // Clusters: stubs that succeed.
     async applyRevision() {
@@ -136,6 +141,17 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     },
     async removeDeployment() {
       return { deleted: [], namespaceDeleted: false };
+    },
+    async runLifecycleJob({ hook }: { hook: 'beforeDeploy' | 'afterDeploy' | 'beforeStop' | 'beforeTeardown' }) {
+      return { hook, jobs: [] };
+    },
+    async stopWorkloads({ environment, operationId, requestedBy }) {
+      // The catalog's side as the real activity writes it; nothing in a cluster to scale.
+      await catalog.environments.setStopped(environment, { at: new Date().toISOString(), by: requestedBy, operationId, replicas: {} });
+      return { replicas: {} };
+    },
+    async startWorkloads() {
+      return { replicas: {} };
     },
     async removeEnvironmentObjects() {
       return { deleted: [], keptClaims: [], namespace: 'deleted' as const };

@@ -190,3 +190,61 @@ describe('deployEnvironment: the lock on the environment', () => {
     }]);
   }, 30_000);
 });
+
+describe('deployEnvironment: lifecycle jobs', () => {
+  const target = { environment: 'shop-prod', revision: 'rev-desired', overridesVersion: 3 };
+
+  it('beforeDeploy after the databases and before migrations and workloads; afterDeploy after the rollout, before prune and record', async () => {
+    const run = await deploy({ plan: { hasDatabases: true, hasMigrations: true, hooks: ['beforeDeploy', 'afterDeploy'] } });
+
+    expect(run.error).toBeUndefined();
+    expect(steps(run.calls).slice(2, -2)).toEqual([
+      'planDeploy', 'applyRevision databases', 'waitForRevision databases',
+      'runLifecycleJob', 'applyRevision migrations', 'waitForRevision migrations',
+      'applyRevision all', 'waitForRevision all', 'runLifecycleJob', 'pruneRevision', 'recordDeployment',
+    ]);
+    expect(run.calls.of('runLifecycleJob')).toEqual([{ ...target, hook: 'beforeDeploy' }, { ...target, hook: 'afterDeploy' }]);
+    const markers = ((await run.handle.fetchHistory()).events ?? []).flatMap((e) => e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : []);
+    expect(markers).toContain('core_patch');
+    if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('deploy-environment-lifecycle-jobs', run.handle);
+  }, 30_000);
+
+  it('only the hooks the revision has jobs for; none when the plan names none (as every older plan)', async () => {
+    const after = await deploy({ plan: { hooks: ['afterDeploy'] } });
+    expect(steps(after.calls).slice(3, -2)).toEqual(['applyRevision all', 'waitForRevision all', 'runLifecycleJob', 'pruneRevision', 'recordDeployment']);
+    expect(after.calls.of('runLifecycleJob')).toEqual([{ ...target, hook: 'afterDeploy' }]);
+
+    const stopOnly = await deploy({ plan: { hooks: ['beforeStop', 'beforeTeardown'] } });
+    expect(stopOnly.calls.of('runLifecycleJob')).toEqual([]);
+    const none = await deploy();
+    expect(none.calls.of('runLifecycleJob')).toEqual([]);
+  }, 30_000);
+
+  it('a failed beforeDeploy job stops the deploy: no migration, workload, prune or record; its log tail in the failure; the lock released', async () => {
+    const why = 'beforeDeploy job failed: Job shop-prod/seed-0123456789ab failed: BackoffLimitExceeded: Job has reached the specified backoff limit\nlast 2 line(s) of pod seed-0123456789ab-x7k2p:\nseeding orders\nERROR: relation "orders" does not exist';
+    const run = await deploy({
+      plan: { hasDatabases: true, hasMigrations: true, hooks: ['beforeDeploy', 'afterDeploy'] },
+      stubs: { async runLifecycleJob() { throw permanent(why, 'LifecycleJobFailed'); } },
+    });
+
+    const failure = failureOf(run.error);
+    expect(failure.type).toBe('LifecycleJobFailed');
+    expect(failure.nonRetryable).toBe(true);
+    expect(failure.message).toBe(`deploy stopped before any workload changed: ${why}`);
+    expect(steps(run.calls)).toEqual([
+      'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision databases', 'waitForRevision databases',
+      'runLifecycleJob', 'releaseEnvironments', 'reportOperation failed',
+    ]);
+    expect(run.calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: `deploy stopped before any workload changed: ${why}` });
+  }, 30_000);
+
+  it('a failed afterDeploy job fails the deploy, saying the revision rolled out but is neither recorded nor pruned', async () => {
+    const why = 'afterDeploy job failed: Job shop-prod/smoke-0123456789ab failed: DeadlineExceeded: Job was active longer than specified deadline';
+    const run = await deploy({ plan: { hooks: ['afterDeploy'] }, stubs: { async runLifecycleJob() { throw permanent(why, 'LifecycleJobFailed'); } } });
+
+    const failure = failureOf(run.error);
+    expect(failure.type).toBe('LifecycleJobFailed');
+    expect(failure.message).toBe(`the revision rolled out, but its afterDeploy jobs failed: it is not recorded as deployed and nothing was pruned: ${why}`);
+    expect(steps(run.calls).slice(2)).toEqual(['planDeploy', 'applyRevision all', 'waitForRevision all', 'runLifecycleJob', 'releaseEnvironments', 'reportOperation failed']);
+  }, 30_000);
+});

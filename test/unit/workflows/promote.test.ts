@@ -77,6 +77,11 @@ function activitiesOf(s: Scenario, calls: Calls): AllActivities {
     async forgetEnvironment() { throw new Error('not used'); },
     async planOffboarding() { throw new Error('not used'); },
     async finishOffboarding() { throw new Error('not used'); },
+    async planStopStart() { throw new Error('not used'); },
+    async stopWorkloads() { throw new Error('not used'); },
+    async startWorkloads() { throw new Error('not used'); },
+    async markStarted() { throw new Error('not used'); },
+    async lifecycleTargets() { throw new Error('not used'); },
     ...s.stubs,
   } satisfies AllActivities;
   return recorded(calls, stubs);

@@ -7,6 +7,7 @@ import type { DataCopyActivities } from '../../../activities/data-copy-types.js'
 import type { DeployActivities, DeployPlan } from '../../../activities/deploy-types.js';
 import type { DrillActivities } from '../../../activities/drill-types.js';
 import type { OffboardingActivities } from '../../../activities/offboarding-types.js';
+import type { StopStartActivities } from '../../../activities/stop-start-types.js';
 import type { OnboardingActivities } from '../../../activities/onboarding-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../../../activities/promotion-types.js';
@@ -15,7 +16,7 @@ import type { TeardownActivities } from '../../../activities/teardown-types.js';
 import type { RulesVerdict } from '../../../domain/rules.js';
 
 export type AllActivities = DeployActivities & OperationActivities & PromotionActivities & OnboardingActivities & CloneActivities & DataCopyActivities & DrillActivities
-  & ScheduleActivities & TeardownActivities & OffboardingActivities;
+  & ScheduleActivities & TeardownActivities & OffboardingActivities & StopStartActivities;
 type AnyActivity = (input: never) => Promise<unknown>;
 
 export interface Call {
@@ -94,6 +95,9 @@ export function deployStubs(plan: (input: { environment: string; revision?: stri
       return { deleted: ['Deployment/web', 'Service/web'], namespaceDeleted: false };
     },
     async recordUndeploy() {},
+    async runLifecycleJob({ hook }) {
+      return { hook, revision: 'rev-desired', jobs: [`${hook}-job`] };
+    },
     async acquireEnvironments() {},
     async releaseEnvironments() {},
     async reportOperation() {},
@@ -207,12 +211,13 @@ export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout
 
 /** Every activity a workflow of this project may call. */
 export const ACTIVITY_NAMES = [
-  'planDeploy', 'applyRevision', 'pruneRevision', 'waitForRevision', 'recordDeployment', 'removeDeployment', 'recordUndeploy',
+  'planDeploy', 'applyRevision', 'pruneRevision', 'waitForRevision', 'recordDeployment', 'removeDeployment', 'recordUndeploy', 'runLifecycleJob',
   'acquireEnvironments', 'releaseEnvironments', 'reportOperation', 'planPromotion', 'checkHealth',
   'probeCluster', 'installBaseline', 'removeBaseline', 'readCapacity', 'setClusterStatus',
   'planClone', 'markClone', 'forgetCloneEnvironment', 'checkDataPolicy', 'copyDatabase', 'dropClonedData',
   'validateClone', 'saveDrillReport', 'previousClones', 'writeScheduledClone',
   'planTeardown', 'removeEnvironmentObjects', 'forgetEnvironment', 'planOffboarding', 'finishOffboarding',
+  'planStopStart', 'stopWorkloads', 'startWorkloads', 'markStarted', 'lifecycleTargets',
 ] as const satisfies readonly (keyof AllActivities)[];
 // Fails to compile when an activity is added to a contract but not to the list above.
 const everyActivityListed: Exclude<keyof AllActivities, (typeof ACTIVITY_NAMES)[number]> extends never ? true : never = true;

@@ -6,6 +6,7 @@
 import { WorkflowFailedError, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import type { ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
+import type { LifecycleJobActivities } from '../../../activities/lifecycle-jobs-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { TeardownActivities, TeardownPlan, TeardownRemoval } from '../../../activities/teardown-types.js';
 import { approveTeardownUpdate, rejectTeardownUpdate, teardownStateQuery } from '../../../workflows/messages.js';
@@ -23,7 +24,7 @@ const plan = (extra: Partial<TeardownPlan> = {}): TeardownPlan => ({
 });
 const removal: TeardownRemoval = { deleted: ['Deployment/shop-dev/web', 'Service/shop-dev/web', 'Namespace/shop-dev'], keptClaims: [], namespace: 'deleted' };
 
-type Stubs = TeardownActivities & OperationActivities;
+type Stubs = TeardownActivities & OperationActivities & LifecycleJobActivities;
 function stubs(overrides: Partial<Stubs> = {}): Stubs {
   return {
     async planTeardown() {
@@ -33,6 +34,9 @@ function stubs(overrides: Partial<Stubs> = {}): Stubs {
       return removal;
     },
     async forgetEnvironment() {},
+    async runLifecycleJob({ hook }) {
+      return { hook, jobs: [] };
+    },
     async acquireEnvironments() {},
     async releaseEnvironments() {},
     async reportOperation() {},
@@ -74,8 +78,9 @@ describe('teardownEnvironment', () => {
 
     expect(run.result).toEqual({ environment: 'shop-dev', outcome: 'completed', alreadyGone: false, removal });
     expect(run.calls.names()).toEqual([
-      'planTeardown', 'acquireEnvironments', 'reportOperation', 'removeEnvironmentObjects', 'forgetEnvironment', 'reportOperation', 'releaseEnvironments',
+      'planTeardown', 'acquireEnvironments', 'reportOperation', 'runLifecycleJob', 'removeEnvironmentObjects', 'forgetEnvironment', 'reportOperation', 'releaseEnvironments',
     ]);
+    expect(run.calls.of('runLifecycleJob')).toEqual([{ environment: 'shop-dev', hook: 'beforeTeardown', runId: run.workflowId }]);
     expect(run.calls.of('acquireEnvironments')).toEqual([{ holder: run.workflowId, environments: ['shop-dev'] }]);
     expect(run.calls.of('removeEnvironmentObjects')).toEqual([{ environment: 'shop-dev', cluster: 'eu-1', namespace: 'shop-dev', deleteData: true }]);
     expect(run.calls.of('forgetEnvironment')).toEqual([{ environment: 'shop-dev', operationId: run.workflowId, requestedBy: 'alice', removal, deleteData: true }]);
@@ -182,6 +187,31 @@ describe('teardownEnvironment', () => {
 
     expect(run.result).toMatchObject({ outcome: 'cancelled', message: 'cancelled while waiting for approval; nothing was removed' });
     expect(run.calls.of('removeEnvironmentObjects')).toEqual([]);
+    expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+  }, 30_000);
+
+  it('runs the beforeTeardown jobs after the approval and before removal', async () => {
+    const run = await teardown(stubs({ planTeardown: async () => plan({ approval: { required: 1, fourEyes: false } }) }), {}, async (handle) => {
+      await awaitingApproval(handle);
+      await handle.executeUpdate(approveTeardownUpdate, { args: [{ by: 'bob', role: 'admin' }] });
+    });
+
+    expect(run.result?.outcome).toBe('completed');
+    const order = run.calls.names();
+    expect(order.indexOf('runLifecycleJob')).toBeGreaterThan(-1);
+    expect(order.slice(order.indexOf('runLifecycleJob'))).toEqual(['runLifecycleJob', 'removeEnvironmentObjects', 'forgetEnvironment', 'reportOperation', 'releaseEnvironments']);
+  }, 30_000);
+
+  it('a failed beforeTeardown job fails the teardown with its log tail, nothing removed or forgotten', async () => {
+    const failure = permanent('beforeTeardown job failed: Job shop-dev/backup-abc-x1 failed: BackoffLimitExceeded\nlast 1 line(s) of pod backup-abc-x1-p:\nbucket unreachable', 'LifecycleJobFailed');
+    const run = await teardown(stubs({ runLifecycleJob: () => Promise.reject(failure) }));
+
+    expect(run.error).toBeInstanceOf(WorkflowFailedError);
+    expect(run.calls.of('removeEnvironmentObjects')).toEqual([]);
+    expect(run.calls.of('forgetEnvironment')).toEqual([]);
+    const last = run.calls.of('reportOperation').at(-1);
+    expect(last).toMatchObject({ state: 'failed', outcome: 'failed' });
+    expect(last?.message).toBe(`teardown stopped before anything was removed: ${failure.message}`);
     expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
   }, 30_000);
 
