@@ -158,6 +158,16 @@ const CASES: Case[] = [
       return { method: 'POST', path: `/v1/environments/${source}/copies`, body: { name: fresh(`copy-${tier}`), cluster: `${tier}-1` } };
     },
   })),
+  ...(['stop', 'start'] as const).flatMap((action) => (['dev', 'prod'] as const).map((tier): Case => ({
+    name: `POST /environments/{name}/${action} (${tier})`, allowed: tier === 'dev' ? OPERATORS : UNSCOPED_OPERATORS, ok: 202,
+    request: async (api) => {
+      const name = await env(api, tier);
+      const { currentRevision } = await api.catalog.environments.require(name);
+      await api.catalog.environments.markDeployed(name, { revision: currentRevision!, by: 'matrix' });
+      if (action === 'start') await api.catalog.environments.setStopped(name, { at: new Date().toISOString(), by: 'matrix', operationId: 'stop-matrix', replicas: {} });
+      return { method: 'POST', path: `/v1/environments/${name}/${action}`, body: {} };
+    },
+  }))),
   { name: 'GET /environments/{a}/diff/{b}', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-dev/diff/base-prod' }) },
   { name: 'GET /environments/{name}/status', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/environments/base-prod/status' }) },
   { name: 'GET /fleet', allowed: ALL, ok: 200, request: async () => ({ method: 'GET', path: '/v1/fleet' }) },
