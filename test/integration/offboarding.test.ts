@@ -11,7 +11,7 @@ import { activityDeps } from '../../worker/deps.js';
 import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
-import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
+import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
 import { tierClient } from '../support/tier-temporal.js';
 
@@ -20,7 +20,6 @@ const run = Math.random().toString(36).slice(2, 7);
 const taskQueue = `offboarding-${run}`;
 const BASELINE_RBAC = 'clusterroles/flotilla-agent clusterroles/flotilla-agent-namespaced clusterroles/flotilla-bootstrap clusterrolebindings/flotilla-agent clusterrolebindings/flotilla-bootstrap'.split(' ');
 
-interface Operation { id: string; state: string; outcome?: string; message?: string }
 
 describe('offboarding a cluster', () => {
   let fleet: LocalFleet;
@@ -30,14 +29,7 @@ describe('offboarding a cluster', () => {
   let api: LiveApi;
   let k: (args: string[]) => Promise<string>;
 
-  const finished = async (id: string) => {
-    let last: Operation | undefined;
-    await until(`operation ${id} to end`, async () => {
-      last = (await api.request<Operation>('GET', `/v1/operations/${id}`)).body;
-      return ['completed', 'failed', 'cancelled', 'terminated'].includes(last.state);
-    }, 180_000);
-    return last!;
-  };
+  const finished = (id: string) => finishedOperation(api, id);
   const register = async (name: string) => {
     const own = fleet.clusters[0]!;
     const res = await api.request<{ operationId: string }>('POST', '/v1/clusters', {

@@ -14,7 +14,7 @@ import { activityDeps } from '../../worker/deps.js';
 import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
-import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
+import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { tierClient } from '../support/tier-temporal.js';
 
 type Cluster = ReturnType<typeof inject<'clusters'>>[number];
@@ -55,14 +55,7 @@ describe('examples/shop.yaml, written once', () => {
   const volumes: { cluster: Cluster; name: string }[] = [];
 
   const operation = async (id: string) => (await api.request<Operation>('GET', `/v1/operations/${id}`)).body;
-  const finished = async (id: string) => {
-    let last: Operation | undefined;
-    await until(`operation ${id} to end`, async () => {
-      last = await operation(id);
-      return ['completed', 'failed', 'cancelled', 'terminated'].includes(last.state);
-    }, 240_000);
-    return last!;
-  };
+  const finished = (id: string) => finishedOperation(api, id);
   const apply = async (yaml: string) => {
     const res = await fetch(`${api.base}/v1/apply`, { method: 'POST', headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/yaml' }, body: yaml });
     const body = await res.json() as ApplyBody;

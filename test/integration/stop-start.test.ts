@@ -9,7 +9,7 @@ import { activityDeps } from '../../worker/deps.js';
 import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
-import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
+import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
 import { tierClient } from '../support/tier-temporal.js';
 
@@ -19,7 +19,6 @@ const run = Math.random().toString(36).slice(2, 7);
 const taskQueue = `stop-start-${run}`;
 const env = `stop-${run}`;
 
-interface Operation { id: string; state: string; outcome?: string; message?: string }
 interface EnvView { stopped?: { replicas: Record<string, number> } }
 
 describe('stop and start', () => {
@@ -33,14 +32,7 @@ describe('stop and start', () => {
   /** Replicas per Deployment, and the ReplicaSet each runs (a new one would mean a new rollout). */
   const workloads = async () => (await k(['get', 'deployments', '-n', env, '-o', 'jsonpath={range .items[*]}{.metadata.name}={.spec.replicas} {end}'])).trim().split(' ').sort().join(' ');
   const replicaSets = async () => (await k(['get', 'replicasets', '-n', env, '-o', 'name'])).split('\n').filter(Boolean).sort();
-  const finished = async (id: string) => {
-    let last: Operation | undefined;
-    await until(`operation ${id} to end`, async () => {
-      last = (await api.request<Operation>('GET', `/v1/operations/${id}`)).body;
-      return ['completed', 'failed', 'cancelled', 'terminated'].includes(last.state);
-    }, 180_000);
-    return last!;
-  };
+  const finished = (id: string) => finishedOperation(api, id);
   const act = async (action: 'stop' | 'start') => {
     const res = await api.request<{ operationId: string }>('POST', `/v1/environments/${env}/${action}`, { body: {} });
     expect(res.status, JSON.stringify(res.body)).toBe(202);

@@ -8,7 +8,7 @@ import type { Client } from '@temporalio/client';
 import { kubectlWithInput } from '../../local/pod-logs.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
-import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
+import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
 import { tierClient } from '../support/tier-temporal.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
@@ -40,14 +40,7 @@ describe('teardown of an environment', () => {
   };
 
   const operation = async (id: string) => (await api.request<Operation>('GET', `/v1/operations/${id}`)).body;
-  const finished = async (id: string, timeoutMs = 180_000) => {
-    let last: Operation | undefined;
-    await until(`operation ${id} to end`, async () => {
-      last = await operation(id);
-      return ['completed', 'failed', 'cancelled', 'terminated'].includes(last.state);
-    }, timeoutMs);
-    return last!;
-  };
+  const finished = (id: string) => finishedOperation(api, id);
 
   /** Creates a staging environment on the cluster (with a container database when asked) and deploys it. */
   async function deployed(name: string, withDatabase = false): Promise<void> {

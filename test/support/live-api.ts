@@ -10,6 +10,7 @@ import { temporalStarter } from '../../api/temporal.js';
 import { temporalSchedules } from '../../api/temporal-schedules.js';
 import type { Catalog } from '../../store/catalog.js';
 import { recordingResponses, recordOutput } from './leak-registry.js';
+import { until } from './wait.js';
 
 export interface LiveApi {
   base: string;
@@ -55,3 +56,15 @@ export async function startLiveApi(catalog: Catalog, client: Client, taskQueue: 
 }
 
 export { until } from './wait.js';
+
+export interface OperationView { id: string; state: string; outcome?: string; message?: string; temporal?: { pending?: { activity: string; progress?: unknown }[] } }
+
+/** Polls GET /v1/operations/{id} until the operation has ended; its last view. */
+export async function finishedOperation(api: Pick<LiveApi, 'request'>, id: string, timeoutMs = 240_000): Promise<OperationView> {
+  let last: OperationView | undefined;
+  await until(`operation ${id} to end`, async () => {
+    last = (await api.request<OperationView>('GET', `/v1/operations/${id}`)).body;
+    return ['completed', 'failed', 'cancelled', 'terminated', 'timed-out'].includes(last.state);
+  }, timeoutMs);
+  return last!;
+}
