@@ -13,6 +13,8 @@ export interface LifecycleJobInput {
    * operation runs the jobs afresh, and a retry of the same operation finds its own run.
    */
   runId?: string;
+  /** Take back fields someone else changed by hand in what it applies (a deploy that heals drift). */
+  force?: boolean;
 }
 
 export interface LifecycleJobResult {

@@ -43,7 +43,7 @@ export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJ
   const { catalog, load, materialized, applyInto, withClient } = deps;
 
   return {
-    async runLifecycleJob({ environment, revision, overridesVersion, hook, runId }) {
+    async runLifecycleJob({ environment, revision, overridesVersion, hook, runId, force }) {
       let target = { revision, overridesVersion };
       if (revision === undefined) {
         const deployed = (await catalog.environments.get(environment))?.deployed;
@@ -66,7 +66,7 @@ export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJ
 
       // A run of the same name that failed (an earlier deploy of this revision) runs again; one that completed does not.
       await withClient(binding.cluster, (client, context) => clearFailedJobs(client, refs, { signal: context.cancellationSignal }));
-      await applyInto(binding, manifests, {});
+      await applyInto(binding, manifests, force ? { force: true } : {});
       return withClient(binding.cluster, async (client, context) => {
         try {
           await waitForRollouts(client, refs.map((r) => ({ kind: 'Job' as const, ...r })), {

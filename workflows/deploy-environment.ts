@@ -155,10 +155,11 @@ async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
   const force = input.takeOwnership ? { force: true } : {};
 
   // Lifecycle jobs of the revision, only when it has some (older plans have no hooks: replay).
+  // A heal (takeOwnership) takes back the ConfigMap and Secret a beforeDeploy applies, as applyRevision does.
   const hook = async (name: LifecycleHook) => {
     if (!plan.hooks?.includes(name) || !patched(LIFECYCLE_JOBS_PATCH)) return;
     try {
-      await runLifecycleJob({ ...target, hook: name });
+      await runLifecycleJob({ ...target, hook: name, ...force });
     } catch (error) {
       if (failureTypeOf(error) !== 'LifecycleJobFailed') throw error;
       throw ApplicationFailure.create({ message: `${HOOK_FAILED[name]}: ${messageOf(error)}`, type: 'LifecycleJobFailed', nonRetryable: true });

@@ -309,4 +309,29 @@ describe('the fleet dashboard', () => {
     expect(final).toMatchObject({ phase: 'completed', stages: [{ name: 'eu', phase: 'succeeded' }, { name: 'us', phase: 'succeeded', approval: { approvedBy: 'bob' } }] });
     await context.close();
   });
+
+  it('stops and starts an environment from its page (a token that may); the grid shows it stopped, live', async () => {
+    const viewer = await dashboardContext(browser, api.base, tokens.vera);
+    const looking = await viewer.newPage();
+    await looking.goto(`/environments/${billing}`);
+    await looking.getByTestId('env-title').waitFor();
+    expect(await looking.getByTestId('stop-button').count()).toBe(0);
+    await viewer.close();
+
+    const context = await dashboardContext(browser, api.base, tokens.alice);
+    const page = await context.newPage();
+    await page.goto(`/environments/${billing}`);
+    await page.getByTestId('stop-button').click();
+    await page.getByTestId('stopped-badge').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('stopped-since').textContent()).toContain('alice');
+    await page.getByRole('banner').getByRole('link', { name: 'Fleet', exact: true }).click();
+    await page.waitForSelector(`[data-testid="env-cell-${billing}"][data-stopped="true"]`, { timeout: 30_000 });
+    expect((await kubectl(eu, ['-n', billing, 'get', 'deployment', 'ledger', '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('0');
+
+    await page.getByTestId(`env-cell-${billing}`).click();
+    await page.getByTestId('start-button').click();
+    await page.getByTestId('stop-button').waitFor({ timeout: 60_000 });
+    expect((await kubectl(eu, ['-n', billing, 'get', 'deployment', 'ledger', '-o', 'jsonpath={.spec.replicas}'])).stdout).toBe('1');
+    await context.close();
+  });
 });

@@ -32,6 +32,8 @@ export interface FleetEnvironment {
   namespace: string;
   deployedRevision?: string;
   liveRevision?: string;
+  /** Stopped (scaled to zero) since then. */
+  stoppedSince?: string;
   health: Health;
   drifted: boolean;
   driftedObjects: number;
@@ -84,6 +86,9 @@ export interface EnvironmentDetail {
   currentRevision?: string;
   deployed?: { revision: string; at?: string; operationId?: string; by?: string; [k: string]: unknown };
   driftPolicy: string;
+  /** track | promotion | inline: how it takes its application's changes. */
+  updates?: string;
+  stopped?: { at: string; by: string; operationId: string; replicas: Record<string, number> };
   spec?: { services: ServiceSpec[]; databases?: unknown[]; config?: Record<string, string>; secrets?: string[]; [k: string]: unknown };
   createdAt: string;
   updatedAt: string;

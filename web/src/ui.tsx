@@ -17,6 +17,11 @@ export function DriftBadge({ objects }: { objects?: number }) {
   return <span className="badge drift" data-testid="drift-badge" title="live objects differ from the last deploy">drift{objects ? ` · ${objects}` : ''}</span>;
 }
 
+/** A stopped environment: its workloads are scaled to zero until it is started. */
+export function StoppedBadge() {
+  return <span className="badge stopped" data-testid="stopped-badge" title="stopped: every workload scaled to zero until started">stopped</span>;
+}
+
 export function StaleBadge({ ageSeconds }: { ageSeconds?: number }) {
   return <span className="badge stale" data-testid="stale-badge" title="the state shown may be old: the cluster has not answered lately">stale{ageSeconds !== undefined ? ` ${duration(ageSeconds)}` : ''}</span>;
 }

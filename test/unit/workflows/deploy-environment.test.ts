@@ -220,6 +220,11 @@ describe('deployEnvironment: lifecycle jobs', () => {
     expect(none.calls.of('runLifecycleJob')).toEqual([]);
   }, 30_000);
 
+  it('a heal (takeOwnership) passes force to the hooks too; a plain deploy does not', async () => {
+    const run = await deploy({ input: { takeOwnership: true }, plan: { hooks: ['beforeDeploy', 'afterDeploy'] } });
+    expect(run.calls.of('runLifecycleJob')).toEqual([{ ...target, hook: 'beforeDeploy', force: true }, { ...target, hook: 'afterDeploy', force: true }]);
+  }, 30_000);
+
   it('a failed beforeDeploy job stops the deploy: no migration, workload, prune or record; its log tail in the failure; the lock released', async () => {
     const why = 'beforeDeploy job failed: Job shop-prod/seed-0123456789ab failed: BackoffLimitExceeded: Job has reached the specified backoff limit\nlast 2 line(s) of pod seed-0123456789ab-x7k2p:\nseeding orders\nERROR: relation "orders" does not exist';
     const run = await deploy({

@@ -2,12 +2,12 @@
 // made it) from GET /v1/environments/{name}/status; spec summary and overrides from GET
 // /v1/environments/{name}; a diff to another environment; revision history; logs, live.
 import { useEffect, useRef, useState } from 'react';
-import { ApiError, get } from '../api';
+import { ApiError, describeError, get, post } from '../api';
 import { may, useLiveEvents, useLoad, useSession } from '../live';
 import { Link, navigate, useLocation } from '../router';
 import { openStream } from '../sse';
 import type { DiffView, EnvironmentDetail, EnvironmentStatus, HistoryEntry, LogEvent, ObjectDrift } from '../types';
-import { Ago, DriftBadge, Empty, ErrorBox, HealthPill, Loading, Section, StaleBadge, TemporalLink, shortRev, value } from '../ui';
+import { Ago, DriftBadge, Empty, ErrorBox, HealthPill, Loading, Section, StaleBadge, StoppedBadge, TemporalLink, shortRev, value } from '../ui';
 
 const TABS = ['overview', 'diff', 'history', 'logs'] as const;
 type Tab = (typeof TABS)[number];
@@ -36,7 +36,9 @@ export function EnvironmentPage({ name }: { name: string }) {
         {s && <HealthPill health={s.health} />}
         {s?.drifted && <DriftBadge objects={s.driftedObjects} />}
         {s?.stale && <StaleBadge ageSeconds={s.ageSeconds} />}
+        {d?.stopped && <StoppedBadge />}
         <div className="spacer" />
+        {d?.deployed && <StopStart environment={name} tier={d.tier} stopped={!!d.stopped} onDone={() => detail.reload()} />}
         {s && <span className="muted small">observed <Ago at={s.observedAt} /></span>}
       </div>
       {(status.error !== undefined || detail.error !== undefined) && <ErrorBox error={status.error ?? detail.error} retry={() => { status.reload(); detail.reload(); }} />}
@@ -52,6 +54,8 @@ export function EnvironmentPage({ name }: { name: string }) {
           <div><dt>Live</dt><dd className="mono">{s?.liveRevision ?? '—'}</dd></div>
           {d?.deployed && <div><dt>Last deploy</dt><dd>{d.deployed.by} · <Ago at={d.deployed.at} /></dd></div>}
           {d && <div><dt>Drift policy</dt><dd>{d.driftPolicy}</dd></div>}
+          {d?.updates && <div><dt>Updates</dt><dd title="track: takes its application's changes on apply; promotion: changes only by promotion">{d.updates}</dd></div>}
+          {d?.stopped && <div><dt>Stopped</dt><dd data-testid="stopped-since">by {d.stopped.by} · <Ago at={d.stopped.at} /></dd></div>}
           {d?.residency && <div><dt>Residency</dt><dd>{d.residency}</dd></div>}
         </dl>
       )}
@@ -266,5 +270,33 @@ function Logs({ name, services, tier }: { name: string; services: string[]; tier
             : <div key={i} className="log-line log-end">— end: {l.reason} ({l.lines} lines) {l.message}</div>)}
       </div>
     </Section>
+  );
+}
+
+/** Stop or start the environment, for a token that may (environment.deploy on its tier). */
+function StopStart({ environment, tier, stopped, onDone }: { environment: string; tier: EnvironmentDetail['tier']; stopped: boolean; onDone(): void }) {
+  const { me } = useSession();
+  const [busy, setBusy] = useState(false);
+  const [said, setSaid] = useState('');
+  if (!may(me, 'environment.deploy', [tier])) return null;
+  const action = stopped ? 'start' : 'stop';
+  const act = async () => {
+    setBusy(true);
+    setSaid('');
+    try {
+      const { operationId } = await post<{ operationId: string }>(`/v1/environments/${encodeURIComponent(environment)}/${action}`, {});
+      setSaid(`${action} started: ${operationId}`);
+      onDone();
+    } catch (error) {
+      setSaid(describeError(error));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <span className="stop-start">
+      <button type="button" data-testid={`${action}-button`} disabled={busy} onClick={() => void act()}>{stopped ? 'Start' : 'Stop'}</button>
+      {said && <span className="muted small" data-testid="stop-start-said"> {said}</span>}
+    </span>
   );
 }

@@ -6,7 +6,7 @@ import { request } from '../api';
 import { useLiveEvents, useLoad } from '../live';
 import { Link, navigate, useLocation } from '../router';
 import { type FleetCluster, type FleetEnvironment, type FleetView, HEALTHS, TIERS, type Tier } from '../types';
-import { Ago, DriftBadge, Empty, ErrorBox, HealthDot, Loading, shortRev, StaleBadge, duration } from '../ui';
+import { Ago, DriftBadge, Empty, ErrorBox, HealthDot, Loading, shortRev, StaleBadge, StoppedBadge, duration } from '../ui';
 
 const FILTERS = ['tier', 'application', 'health', 'selector'] as const;
 type Filters = Partial<Record<(typeof FILTERS)[number], string>>;
@@ -155,15 +155,17 @@ function EnvTile({ env: e }: { env: FleetEnvironment }) {
     `health: ${e.health}`,
     e.drifted ? `drift: ${e.driftedObjects} object(s)` : 'no drift',
     e.stale ? `stale: last seen ${duration(e.ageSeconds ?? 0)} ago` : '',
+    e.stoppedSince ? `stopped since ${e.stoppedSince}` : '',
     `revision ${shortRev(e.deployedRevision)}`,
   ].filter(Boolean).join('\n');
   return (
     <Link to={`/environments/${encodeURIComponent(e.name)}`} className={`tile health-${e.health}${e.drifted ? ' drifted' : ''}${e.stale ? ' is-stale' : ''}`}
-      data-testid={`env-cell-${e.name}`} data-health={e.health} data-drifted={String(e.drifted)} data-stale={String(e.stale)} title={title}>
+      data-testid={`env-cell-${e.name}`} data-health={e.health} data-drifted={String(e.drifted)} data-stale={String(e.stale)} data-stopped={String(!!e.stoppedSince)} title={title}>
       <div className="tile-top">
         <span className="tile-name">{e.name}</span>
         {e.drifted && <DriftBadge objects={e.driftedObjects} />}
         {e.stale && <StaleBadge ageSeconds={e.ageSeconds} />}
+        {e.stoppedSince && <StoppedBadge />}
       </div>
       <div className="tile-meta">
         <span>{e.application}</span>
