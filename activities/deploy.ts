@@ -21,6 +21,7 @@ import { NotFoundError } from '../store/errors.js';
 import { environmentScope } from '../store/secrets.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 import type { DeployActivities, DeployPhase } from './deploy-types.js';
+import { asStopped } from '../domain/stop.js';
 import { createLifecycleJobActivities, type Loaded } from './lifecycle-jobs.js';
 
 export interface DeployActivityDeps extends KubernetesActivityDeps {
@@ -177,6 +178,9 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       const loaded = await load(environment, revision, overridesVersion);
       let manifests = await materialized(loaded);
       manifests = manifests.filter((m) => !PHASES[phase].skip.has(m.kind));
+      // A stopped environment stays stopped through a deploy (keepStopped) or a heal: its workloads
+      // go in scaled to zero, CronJobs suspended, and start brings them back (domain/stop.ts).
+      if ((await catalog.environments.get(environment))?.stopped) manifests = asStopped(manifests);
       const applied = await applyInto(loaded.environment.binding, manifests, force ? { force: true } : {});
       const count = (action: string) => applied.filter((a) => a.action === action).length;
       return { created: count('created'), configured: count('configured'), unchanged: count('unchanged') };

@@ -1,11 +1,12 @@
 // stopEnvironment: take the environment → refuse what the rules forbid (a stopped tier) or what
-// cannot be stopped (never deployed) → record what each workload runs → scale to zero, CronJobs
-// suspended → release. startEnvironment: take it → bring each workload back to what the stop
+// cannot be stopped (never deployed) → run the revision's beforeStop jobs → record what each
+// workload runs → scale to zero, CronJobs suspended → release. startEnvironment: take it → bring each workload back to what the stop
 // recorded and wait until ready → clear the record → release. A stopped environment stopped
 // again, or a running one started, completes at once. scheduledLifecycle: what a Temporal
 // Schedule runs: stop or start one environment, or every environment of a tier, each as a
 // child workflow; outcomes are results, never failures of the schedule.
 import { CancellationScope, executeChild, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import type { LifecycleJobActivities } from '../activities/lifecycle-jobs-types.js';
 import type { OperationActivities } from '../activities/operations-types.js';
 import type { StopStartActivities } from '../activities/stop-start-types.js';
 import type { ScheduledLifecycleInput } from '../domain/schedule.js';
@@ -37,6 +38,13 @@ const { stopWorkloads } = proxyActivities<StopStartActivities>({
   startToCloseTimeout: '5 minutes',
   heartbeatTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+});
+
+const { runLifecycleJob } = proxyActivities<LifecycleJobActivities>({
+  // A job's own timeoutSeconds bounds it (at most a day); the heartbeat notices a lost worker.
+  startToCloseTimeout: '25 hours',
+  heartbeatTimeout: '30 seconds',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 5 },
 });
 
 export function stopEnvironment(input: StopStartInput): Promise<StopStartResult> {
@@ -73,6 +81,8 @@ async function stopOrStart(action: 'stop' | 'start', input: StopStartInput): Pro
     if (action === 'stop' && plan.stopped) return await end('completed', { message: `environment "${environment}" is already stopped` });
     if (action === 'start' && !plan.stopped) return await end('completed', { message: `environment "${environment}" is not stopped` });
     if (action === 'stop') {
+      // The revision's beforeStop jobs first (a failure stops nothing): e.g. drain a queue.
+      await runLifecycleJob({ environment, hook: 'beforeStop', runId: id });
       const { replicas } = await stopWorkloads({ environment, operationId: id, requestedBy: input.requestedBy });
       return await end('completed', { replicas });
     }

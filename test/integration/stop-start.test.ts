@@ -1,7 +1,7 @@
 // Stopping and starting an environment (issue 13) on the real Temporal dev server (its
 // Schedules too) and a shared local cluster, kubectl as the check: a stop scales every workload
-// to zero; a start brings each back to exactly what it ran, overrides included, without a new
-// rollout; a schedule fires a stop (a triggered run) and a start (its own timer), and a paused
+// to zero; a deploy asked to keep it stopped leaves it at zero; a start brings each back to
+// exactly what it ran, overrides included, without a new rollout; a schedule fires a stop (a triggered run) and a start (its own timer), and a paused
 // one does not.
 import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -72,6 +72,13 @@ describe('stop and start', () => {
     expect(await workloads()).toBe('api=0 web=0');
     expect(await stopped()).toMatchObject({ replicas: { 'Deployment/web': 3, 'Deployment/api': 1 } });
     await until('no pod left', async () => (await k(['get', 'pods', '-n', env, '-o', 'name'])).trim() === '', 60_000);
+
+    // A deploy into it is refused up front, unless asked to keep it stopped: then it stays at zero.
+    expect((await api.request('POST', `/v1/environments/${env}/deploy`, { body: {} })).status).toBe(409);
+    const kept = await api.request<{ operationId: string }>('POST', `/v1/environments/${env}/deploy`, { body: { keepStopped: true } });
+    expect(kept.status).toBe(202);
+    expect(await finished(kept.body.operationId)).toMatchObject({ state: 'completed' });
+    expect(await workloads()).toBe('api=0 web=0');
 
     expect(await act('start')).toMatchObject({ state: 'completed', outcome: 'completed' });
     expect(await workloads()).toBe('api=1 web=3');

@@ -4,6 +4,7 @@
 // tier, never deployed, busy) or completes at once (already stopped, not stopped); a scheduled
 // run acts on every environment it names, each as a child, and reports each outcome.
 import { describe, expect, it } from 'vitest';
+import type { LifecycleJobActivities } from '../../../activities/lifecycle-jobs-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { StopStartActivities, StopStartPlan } from '../../../activities/stop-start-types.js';
 import { scheduledLifecycle, startEnvironment, stopEnvironment } from '../../../workflows/stop-start.js';
@@ -19,7 +20,7 @@ const replicas = { 'Deployment/web': 3, 'Deployment/api': 2, 'StatefulSet/orders
 const running: StopStartPlan = { gone: false, cluster: 'eu-1', tier: 'dev', deployed: true, stopped: false };
 const stopped: StopStartPlan = { ...running, stopped: true };
 
-type Stubs = StopStartActivities & OperationActivities;
+type Stubs = StopStartActivities & OperationActivities & LifecycleJobActivities;
 function stubs(plan: StopStartPlan, overrides: Partial<Stubs> = {}): Stubs {
   return {
     async planStopStart() {
@@ -32,6 +33,9 @@ function stubs(plan: StopStartPlan, overrides: Partial<Stubs> = {}): Stubs {
       return { replicas };
     },
     async markStarted() {},
+    async runLifecycleJob() {
+      return { hook: 'beforeStop' as const, revision: 'sha256:1', jobs: [] };
+    },
     async lifecycleTargets() {
       return ['shop-dev', 'shop-qa'];
     },
@@ -56,7 +60,8 @@ describe('stopEnvironment and startEnvironment', () => {
     const run = await execute(stopEnvironment, stubs(running), input);
 
     expect(run.result).toEqual({ environment: 'shop-dev', action: 'stop', outcome: 'completed', replicas });
-    expect(run.calls.names()).toEqual(['planStopStart', 'acquireEnvironments', 'reportOperation', 'stopWorkloads', 'reportOperation', 'releaseEnvironments']);
+    expect(run.calls.names()).toEqual(['planStopStart', 'acquireEnvironments', 'reportOperation', 'runLifecycleJob', 'stopWorkloads', 'reportOperation', 'releaseEnvironments']);
+    expect(run.calls.of('runLifecycleJob')).toEqual([{ environment: 'shop-dev', hook: 'beforeStop', runId: run.workflowId }]);
     expect(run.calls.of('stopWorkloads')).toEqual([{ environment: 'shop-dev', operationId: run.workflowId, requestedBy: 'alice' }]);
     expect(run.calls.of('reportOperation').at(-1)).toEqual({ id: run.workflowId, kind: 'stop', state: 'completed', outcome: 'completed', environments: ['shop-dev'], requestedBy: 'alice' });
   }, 30_000);
@@ -91,6 +96,17 @@ describe('stopEnvironment and startEnvironment', () => {
     expect(notStopped.result).toMatchObject({ outcome: 'completed', message: 'environment "shop-dev" is not stopped' });
     expect(notStopped.calls.of('startWorkloads')).toEqual([]);
     expect(notStopped.calls.of('markStarted')).toEqual([]);
+  }, 30_000);
+
+  it('a failing beforeStop job fails the stop with its log tail, nothing scaled, the environment released', async () => {
+    const failed = permanent('lifecycle job drain (beforeStop) failed: BackoffLimitExceeded; last lines of its log:\nqueue not empty', 'LifecycleJobFailed');
+    const calls = new Calls();
+    board.use(recorded(calls, stubs(running, { runLifecycleJob: () => Promise.reject(failed) })));
+    const handle = await file.env.client.workflow.start(stopEnvironment, { taskQueue: file.taskQueue, workflowId: `lifecycle-${++runs}-${Date.now()}`, args: [input] });
+    await expect(handle.result()).rejects.toThrow();
+    expect(calls.of('stopWorkloads')).toEqual([]);
+    expect(calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: expect.stringContaining('queue not empty') as unknown });
+    expect(calls.of('releaseEnvironments')).toEqual([{ holder: handle.workflowId }]);
   }, 30_000);
 
   it('is rejected while another operation holds the environment', async () => {
