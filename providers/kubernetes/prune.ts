@@ -7,7 +7,7 @@ import type { KubeClient } from './client.js';
 import { isNotFound, KubeLayerError } from './errors.js';
 import { objectKey, PRUNABLE_KINDS, PVC_KIND, type TypedRef } from './kinds.js';
 import { appliedByFlotilla, formatSelector, isManagedByFlotilla, MANAGED_BY_LABEL, MANAGED_BY_VALUE, matchesLabels, type LabelSet } from './labels.js';
-import { listObjects } from './read.js';
+import { listOwnedKind } from './read.js';
 
 export interface PruneOptions {
   namespace: string;
@@ -51,7 +51,7 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
   const kinds = options.includePersistentVolumeClaims ? [...PRUNABLE_KINDS, PVC_KIND] : PRUNABLE_KINDS;
 
   const lists = await Promise.all(
-    kinds.map((k) => listObjects(client, { ...k, namespace: options.namespace, labelSelector: formatSelector(selector), signal: options.signal })),
+    kinds.map((k) => listOwnedKind(client, { ...k, namespace: options.namespace, labelSelector: formatSelector(selector), signal: options.signal })),
   );
   const doomed = lists
     .flatMap((list) => list.items)

@@ -2,7 +2,7 @@
 // logs select from. Lists are paged so a large namespace never comes back in one response.
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { KubeClient } from './client.js';
-import { isNotFound } from './errors.js';
+import { httpStatusOf, isNotFound } from './errors.js';
 import { formatSelector, type LabelSet } from './labels.js';
 import type { TypedRef } from './kinds.js';
 
@@ -56,6 +56,23 @@ export async function listObjects(client: KubeClient, options: ListOptions): Pro
     token = page.metadata?.continue || undefined;
   } while (token);
   return { items, resourceVersion };
+}
+
+/**
+ * Kinds the agent may have no right to list on a cluster onboarded before Flotilla rendered
+ * them (its baseline grants them since): such a list counts as empty, so prune and teardown keep
+ * working there (nothing of that kind can be Flotilla's yet) until the cluster is onboarded again.
+ */
+const GRANTED_LATER: ReadonlySet<string> = new Set(['CronJob']);
+
+/** listObjects, with a kind granted later read as empty where the agent may not list it. */
+export async function listOwnedKind(client: KubeClient, options: ListOptions): Promise<LiveList> {
+  try {
+    return await listObjects(client, options);
+  } catch (error) {
+    if (GRANTED_LATER.has(options.kind) && httpStatusOf(error) === 403) return { items: [] };
+    throw error;
+  }
 }
 
 /** One live object, or undefined when it does not exist. */

@@ -13,7 +13,7 @@ import { environmentLabels, formatSelector } from './labels.js';
 import { deleteNamespace } from './namespace.js';
 import { namespaceClaim } from './ownership.js';
 import { prune } from './prune.js';
-import { listObjects, type LiveObject } from './read.js';
+import { listObjects, listOwnedKind, type LiveObject } from './read.js';
 
 export interface TeardownOptions {
   namespace: string;
@@ -120,7 +120,7 @@ async function waitUntilGone(client: KubeClient, options: TeardownOptions): Prom
   const started = clock.now();
   const kinds = LISTED_KINDS.filter((k) => k.kind !== PVC_KIND.kind);
   for (;;) {
-    const lists = await Promise.all(kinds.map((k) => listObjects(client, {
+    const lists = await Promise.all(kinds.map((k) => listOwnedKind(client, {
       ...k, namespace: options.namespace, labelSelector: formatSelector(environmentLabels(options.environment)), signal: options.signal,
     })));
     const claims = options.deleteData ? await environmentClaims(client, options.namespace, options.environment, options.signal) : [];
@@ -136,7 +136,7 @@ async function waitUntilGone(client: KubeClient, options: TeardownOptions): Prom
 
 /** Everything left in the namespace of the kinds Flotilla knows, but the cluster's own defaults. */
 async function leftovers(client: KubeClient, namespace: string, signal?: AbortSignal): Promise<LiveObject[]> {
-  const lists = await Promise.all(LISTED_KINDS.map((k) => listObjects(client, { ...k, namespace, signal })));
+  const lists = await Promise.all(LISTED_KINDS.map((k) => listOwnedKind(client, { ...k, namespace, signal })));
   return lists.flatMap((l) => l.items).filter((o) => !CLUSTER_DEFAULTS.has(nameOf(o)));
 }
 
