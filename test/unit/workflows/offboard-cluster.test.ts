@@ -4,11 +4,13 @@
 // each down first; a drained environment that is not torn down stops it before the baseline goes.
 import type { WorkflowFailedError } from '@temporalio/client';
 import { describe, expect, it } from 'vitest';
+import type { LifecycleJobActivities } from '../../../activities/lifecycle-jobs-types.js';
 import type { OffboardingActivities, OffboardingPlan } from '../../../activities/offboarding-types.js';
 import type { OnboardingActivities } from '../../../activities/onboarding-types.js';
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { TeardownActivities, TeardownPlan } from '../../../activities/teardown-types.js';
 import { offboardCluster, type OffboardClusterInput } from '../../../workflows/offboard-cluster.js';
+import { recordHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, recorded, Switchboard } from './stubs.js';
 
@@ -16,8 +18,13 @@ const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const file = fileWorker(board.activities, bundle);
 let runs = 0;
+const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
+/** With FLOTILLA_RECORD_HISTORIES set, keeps the run's history for the replay tier. */
+const keep = async (name: string, handle: Parameters<typeof recordHistory>[1]) => {
+  if (recording) await recordHistory(name, handle);
+};
 
-type Stubs = OffboardingActivities & Pick<OnboardingActivities, 'removeBaseline'> & TeardownActivities & OperationActivities;
+type Stubs = OffboardingActivities & Pick<OnboardingActivities, 'removeBaseline'> & TeardownActivities & OperationActivities & LifecycleJobActivities;
 
 function stubs(plan: OffboardingPlan, overrides: Partial<Stubs> = {}): Stubs {
   return {
@@ -35,6 +42,9 @@ function stubs(plan: OffboardingPlan, overrides: Partial<Stubs> = {}): Stubs {
       return { deleted: ['Namespace/x'], keptClaims: [], namespace: 'deleted' };
     },
     async forgetEnvironment() {},
+    async runLifecycleJob() {
+      return { hook: 'beforeTeardown' as const, jobs: [] };
+    },
     async acquireEnvironments() {},
     async releaseEnvironments() {},
     async reportOperation() {},
@@ -48,7 +58,7 @@ async function offboard(s: Stubs, input: Partial<OffboardClusterInput> = {}) {
   const workflowId = `offboard-eu-1-${++runs}-${Date.now()}`;
   const handle = await file.env.client.workflow.start(offboardCluster, { taskQueue: file.taskQueue, workflowId, args: [{ cluster: 'eu-1', requestedBy: 'alice', ...input }] });
   const outcome = await handle.result().then((result) => ({ result, error: undefined }), (error: unknown) => ({ result: undefined, error: error as WorkflowFailedError }));
-  return { ...outcome, calls, workflowId };
+  return { ...outcome, calls, workflowId, handle };
 }
 
 const nothingBound: OffboardingPlan = { exists: true, offboarded: false, environments: [] };
@@ -91,6 +101,7 @@ describe('offboardCluster', () => {
     const names = run.calls.names();
     expect(names.lastIndexOf('forgetEnvironment')).toBeLessThan(names.indexOf('removeBaseline'));
     expect(run.calls.of('finishOffboarding')).toHaveLength(1);
+    await keep('offboard-cluster-drained', run.handle);
   }, 30_000);
 
   it('a drained environment that is not torn down (busy elsewhere) stops it before the baseline goes', async () => {

@@ -8,6 +8,7 @@ import type { LifecycleJobActivities } from '../../../activities/lifecycle-jobs-
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { StopStartActivities, StopStartPlan } from '../../../activities/stop-start-types.js';
 import { scheduledLifecycle, startEnvironment, stopEnvironment } from '../../../workflows/stop-start.js';
+import { recordHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, permanent, recorded, Switchboard } from './stubs.js';
 
@@ -15,6 +16,11 @@ const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const file = fileWorker(board.activities, bundle);
 let runs = 0;
+const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
+/** With FLOTILLA_RECORD_HISTORIES set, keeps the run's history for the replay tier. */
+const keep = async (name: string, handle: Parameters<typeof recordHistory>[1]) => {
+  if (recording) await recordHistory(name, handle);
+};
 
 const replicas = { 'Deployment/web': 3, 'Deployment/api': 2, 'StatefulSet/orders-db': 1 };
 const running: StopStartPlan = { gone: false, cluster: 'eu-1', tier: 'dev', deployed: true, stopped: false };
@@ -50,8 +56,9 @@ async function execute<A>(workflow: (input: A) => Promise<unknown>, s: Stubs, in
   const calls = new Calls();
   board.use(recorded(calls, s));
   const workflowId = `lifecycle-${++runs}-${Date.now()}`;
-  const result = await file.env.client.workflow.execute(workflow as never, { taskQueue: file.taskQueue, workflowId, args: [input] as never });
-  return { result, calls, workflowId };
+  const handle = await file.env.client.workflow.start(workflow as never, { taskQueue: file.taskQueue, workflowId, args: [input] as never });
+  const result = await handle.result();
+  return { result, calls, workflowId, handle };
 }
 const input = { environment: 'shop-dev', requestedBy: 'alice' };
 
@@ -64,6 +71,7 @@ describe('stopEnvironment and startEnvironment', () => {
     expect(run.calls.of('runLifecycleJob')).toEqual([{ environment: 'shop-dev', hook: 'beforeStop', runId: run.workflowId }]);
     expect(run.calls.of('stopWorkloads')).toEqual([{ environment: 'shop-dev', operationId: run.workflowId, requestedBy: 'alice' }]);
     expect(run.calls.of('reportOperation').at(-1)).toEqual({ id: run.workflowId, kind: 'stop', state: 'completed', outcome: 'completed', environments: ['shop-dev'], requestedBy: 'alice' });
+    await keep('stop-environment', run.handle);
   }, 30_000);
 
   it('a start brings the workloads back (waiting up to the rollout timeout), then clears the record', async () => {
@@ -73,6 +81,7 @@ describe('stopEnvironment and startEnvironment', () => {
     expect(run.calls.of('startWorkloads')).toEqual([{ environment: 'shop-dev', timeoutSeconds: 120 }]);
     const names = run.calls.names();
     expect(names.indexOf('startWorkloads')).toBeLessThan(names.indexOf('markStarted'));
+    await keep('start-environment', run.handle);
   }, 30_000);
 
   it('refuses to stop a tier the rules keep running (rejected, nothing scaled)', async () => {
@@ -136,5 +145,6 @@ describe('scheduledLifecycle', () => {
     });
     expect(run.calls.of('stopWorkloads').map((c) => c.requestedBy)).toEqual(['schedule/nightly']);
     expect(run.calls.of('stopWorkloads').map((c) => c.operationId)).toEqual([`${run.workflowId}-shop-dev`]);
+    await keep('scheduled-lifecycle-stop', run.handle);
   }, 30_000);
 });

@@ -11,6 +11,7 @@ import type { OperationActivities } from '../../../activities/operations-types.j
 import type { TeardownActivities, TeardownPlan, TeardownRemoval } from '../../../activities/teardown-types.js';
 import { approveTeardownUpdate, rejectTeardownUpdate, teardownStateQuery } from '../../../workflows/messages.js';
 import { teardownEnvironment, type TeardownEnvironmentInput } from '../../../workflows/teardown-environment.js';
+import { recordHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, permanent, recorded, Switchboard, until } from './stubs.js';
 
@@ -18,6 +19,11 @@ const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const file = fileWorker(board.activities, bundle);
 let runs = 0;
+const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
+/** With FLOTILLA_RECORD_HISTORIES set, keeps the run's history for the replay tier. */
+const keep = async (name: string, handle: Parameters<typeof recordHistory>[1]) => {
+  if (recording) await recordHistory(name, handle);
+};
 
 const plan = (extra: Partial<TeardownPlan> = {}): TeardownPlan => ({
   gone: false, cluster: 'eu-1', namespace: 'shop-dev', tier: 'dev', approval: { required: 0, fourEyes: false }, ...extra,
@@ -88,6 +94,7 @@ describe('teardownEnvironment', () => {
       id: run.workflowId, kind: 'teardown', state: 'completed', outcome: 'completed', environments: ['shop-dev'], requestedBy: 'alice',
     });
     expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+    await keep('teardown-environment-removed', run.handle);
   }, 30_000);
 
   it('says why a namespace Flotilla created was kept', async () => {
@@ -143,6 +150,7 @@ describe('teardownEnvironment', () => {
     expect(run.result?.outcome).toBe('completed');
     expect(reports(run.calls)).toEqual(['running', 'waiting', 'running', 'completed completed']);
     expect(run.calls.of('forgetEnvironment')).toHaveLength(1);
+    await keep('teardown-environment-approved', run.handle);
   }, 30_000);
 
   it('two approvers when the rules ask for two, each once', async () => {
