@@ -242,6 +242,32 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
     });
   });
 
+  describe('applications and stopped environments', () => {
+    it('an application points at its spec\'s revision; the same spec changes nothing, a new one bumps the generation', async () => {
+      const name = unique('app');
+      const first = await catalog.applications.put(name, spec(), { author: 'alice' });
+      expect(first).toMatchObject({ changed: true, application: { name, generation: 1, updatedBy: 'alice', currentRevision: revisionOf(AppSpec.parse(spec())) } });
+      expect((await catalog.applications.put(name, spec(), { author: 'bob' })).changed).toBe(false);
+      const next = await catalog.applications.put(name, spec('ghcr.io/acme/web:2.0'), { author: 'bob' });
+      expect(next).toMatchObject({ changed: true, application: { generation: 2, updatedBy: 'bob', currentRevision: revisionOf(AppSpec.parse(spec('ghcr.io/acme/web:2.0'))) } });
+      expect((await catalog.applications.list()).map((a) => a.name)).toContain(name);
+      await catalog.applications.remove(name);
+      expect(await catalog.applications.get(name)).toBeUndefined();
+      await expect(catalog.applications.remove(name)).rejects.toBeInstanceOf(NotFoundError);
+    });
+
+    it('an environment keeps how it takes changes, and what a stop recorded until it is cleared', async () => {
+      const { environment } = await createEnvironment(catalog, { binding: binding(await cluster()), spec: spec(), updates: 'track', author: 'alice' });
+      const env = environment.binding.name;
+      expect(environment.updates).toBe('track');
+      expect((await catalog.environments.setUpdates(env, 'promotion')).updates).toBe('promotion');
+      const stopped = { at: '2026-12-07T20:00:00.000Z', by: 'alice', operationId: 'stop-1', replicas: { 'Deployment/web': 3, 'StatefulSet/db': 1 } };
+      expect((await catalog.environments.setStopped(env, stopped)).stopped).toEqual(stopped);
+      expect((await catalog.environments.require(env)).stopped).toEqual(stopped);
+      expect((await catalog.environments.setStopped(env, undefined)).stopped).toBeUndefined();
+    });
+  });
+
   describe('overrides versions', () => {
     it('start at version 1; a change bumps the version and keeps every earlier one readable', async () => {
       const c = await cluster();
@@ -458,7 +484,7 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
         }
         await db.insertInto('operations').values({ id: 'old-op', kind: 'deploy', state: 'completed', requested_by: 'alice', started_at: at, finished_at: at, updated_at: at }).execute();
 
-        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports', '0008-observer']);
+        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports', '0008-observer', '0009-lifecycle']);
       } finally {
         await old.close();
       }
@@ -468,6 +494,10 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
         const deployed = await migrated.environments.require('old-deployed');
         // 0008: environments made before drift policies only report drift.
         expect(deployed.driftPolicy).toBe('report');
+        // 0009: environments made before Applications carry their own spec (inline), and run.
+        expect(deployed.updates).toBe('inline');
+        expect(deployed.stopped).toBeUndefined();
+        expect(await migrated.applications.list()).toEqual([]);
         expect(deployed).toMatchObject({ overridesVersion: 1, overrides: { replicas: { web: 4 } }, deployed: { overridesVersion: 1, by: 'worker' } });
         const fresh = await migrated.environments.require('old-fresh');
         expect(fresh.overridesVersion).toBe(1);
