@@ -34,6 +34,11 @@ export async function recordHistory(
   return file;
 }
 
+/** With FLOTILLA_RECORD_HISTORIES set, keeps a test run's history for the replay tier; else nothing. */
+export async function keepHistory(name: string, handle: Pick<WorkflowHandle, 'workflowId' | 'fetchHistory'>): Promise<void> {
+  if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory(name, handle);
+}
+
 export interface RecordedHistory {
   file: string;
   workflowId: string;

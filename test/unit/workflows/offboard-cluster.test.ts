@@ -10,7 +10,7 @@ import type { OnboardingActivities } from '../../../activities/onboarding-types.
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { TeardownActivities, TeardownPlan } from '../../../activities/teardown-types.js';
 import { offboardCluster, type OffboardClusterInput } from '../../../workflows/offboard-cluster.js';
-import { recordHistory } from '../../support/histories.js';
+import { keepHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, recorded, Switchboard } from './stubs.js';
 
@@ -18,11 +18,7 @@ const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const file = fileWorker(board.activities, bundle);
 let runs = 0;
-const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
-/** With FLOTILLA_RECORD_HISTORIES set, keeps the run's history for the replay tier. */
-const keep = async (name: string, handle: Parameters<typeof recordHistory>[1]) => {
-  if (recording) await recordHistory(name, handle);
-};
+const keep = keepHistory;
 
 type Stubs = OffboardingActivities & Pick<OnboardingActivities, 'removeBaseline'> & TeardownActivities & OperationActivities & LifecycleJobActivities;
 

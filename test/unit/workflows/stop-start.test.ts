@@ -8,7 +8,7 @@ import type { LifecycleJobActivities } from '../../../activities/lifecycle-jobs-
 import type { OperationActivities } from '../../../activities/operations-types.js';
 import type { StopStartActivities, StopStartPlan } from '../../../activities/stop-start-types.js';
 import { scheduledLifecycle, startEnvironment, stopEnvironment } from '../../../workflows/stop-start.js';
-import { recordHistory } from '../../support/histories.js';
+import { keepHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, permanent, recorded, Switchboard } from './stubs.js';
 
@@ -16,11 +16,7 @@ const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const file = fileWorker(board.activities, bundle);
 let runs = 0;
-const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
-/** With FLOTILLA_RECORD_HISTORIES set, keeps the run's history for the replay tier. */
-const keep = async (name: string, handle: Parameters<typeof recordHistory>[1]) => {
-  if (recording) await recordHistory(name, handle);
-};
+const keep = keepHistory;
 
 const replicas = { 'Deployment/web': 3, 'Deployment/api': 2, 'StatefulSet/orders-db': 1 };
 const running: StopStartPlan = { gone: false, cluster: 'eu-1', tier: 'dev', deployed: true, stopped: false };

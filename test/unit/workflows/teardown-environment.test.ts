@@ -11,7 +11,7 @@ import type { OperationActivities } from '../../../activities/operations-types.j
 import type { TeardownActivities, TeardownPlan, TeardownRemoval } from '../../../activities/teardown-types.js';
 import { approveTeardownUpdate, rejectTeardownUpdate, teardownStateQuery } from '../../../workflows/messages.js';
 import { teardownEnvironment, type TeardownEnvironmentInput } from '../../../workflows/teardown-environment.js';
-import { recordHistory } from '../../support/histories.js';
+import { keepHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
 import { Calls, permanent, recorded, Switchboard, until } from './stubs.js';
 
@@ -19,11 +19,7 @@ const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
 const file = fileWorker(board.activities, bundle);
 let runs = 0;
-const recording = process.env.FLOTILLA_RECORD_HISTORIES !== undefined;
-/** With FLOTILLA_RECORD_HISTORIES set, keeps the run's history for the replay tier. */
-const keep = async (name: string, handle: Parameters<typeof recordHistory>[1]) => {
-  if (recording) await recordHistory(name, handle);
-};
+const keep = keepHistory;
 
 const plan = (extra: Partial<TeardownPlan> = {}): TeardownPlan => ({
   gone: false, cluster: 'eu-1', namespace: 'shop-dev', tier: 'dev', approval: { required: 0, fourEyes: false }, ...extra,
