@@ -28,6 +28,9 @@ const Toolchain = z.object({
    */
   toxiproxyServer: z.string().optional(),
   toxiproxyCli: z.string().optional(),
+  /** Helm (helm.sh/helm/v4) and CNCF distribution's OCI registry: charts (issue 14). Optional as toxiproxy's. */
+  helm: z.string().optional(),
+  registry: z.string().optional(),
   versions: z.record(z.string(), z.string()),
 });
 export type Toolchain = z.infer<typeof Toolchain>;
@@ -56,6 +59,8 @@ function readManifest(): Toolchain | string {
     kwokctl: t.kwokctl,
     toxiproxyServer: t.toxiproxyServer,
     toxiproxyCli: t.toxiproxyCli,
+    helm: t.helm,
+    registry: t.registry,
   };
   const missing = Object.entries(binaries)
     .filter(([, path]) => path === undefined || !existsSync(path))

@@ -17,6 +17,8 @@ ETCD_VERSION="${FLOTILLA_ETCD_VERSION:-v3.6.16}"
 KWOK_VERSION="${FLOTILLA_KWOK_VERSION:-v0.8.0}"
 MOTO_VERSION="${FLOTILLA_MOTO_VERSION:-5.1.22}"
 TOXIPROXY_VERSION="${FLOTILLA_TOXIPROXY_VERSION:-v2.12.0}"
+HELM_VERSION="${FLOTILLA_HELM_VERSION:-v4.3.2}"
+REGISTRY_VERSION="${FLOTILLA_REGISTRY_VERSION:-v3.1.2}"
 
 mkdir -p "$CACHE/logs"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -166,6 +168,23 @@ build_toxiproxy() {
   "$dir/bin/toxiproxy-cli" --version
 }
 
+# Helm, the real engine that renders charts (`helm template`) and pushes them to an OCI registry
+# (about 2 minutes cold on 2 cores).
+build_helm() {
+  local dir="$1"
+  need go "install Go to build helm from the module proxy"
+  GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w -X helm.sh/helm/v4/internal/version.version=$HELM_VERSION" "helm.sh/helm/v4/cmd/helm@$HELM_VERSION"
+  "$dir/bin/helm" version --short
+}
+
+# CNCF distribution's registry: a real OCI registry on localhost for charts (about 1 minute cold).
+build_registry() {
+  local dir="$1"
+  need go "install Go to build the OCI registry from the module proxy"
+  GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
+  "$dir/bin/registry" --version
+}
+
 build_moto() {
   local dir="$1"
   need python3 "install Python 3 for moto's EKS server"
@@ -181,6 +200,8 @@ ETCD_DIR="$CACHE/etcd/$ETCD_VERSION"
 KWOK_DIR="$CACHE/kwok/$KWOK_VERSION"
 MOTO_DIR="$CACHE/moto/$MOTO_VERSION"
 TOXIPROXY_DIR="$CACHE/toxiproxy/$TOXIPROXY_VERSION"
+HELM_DIR="$CACHE/helm/$HELM_VERSION"
+REGISTRY_DIR="$CACHE/registry/$REGISTRY_VERSION"
 
 step temporal "$TEMPORAL_DIR" build_temporal
 # Temporal's time-skipping test server (Java, from Maven Central) for the unit tier's workflow
@@ -193,6 +214,8 @@ step etcd "$ETCD_DIR" build_etcd
 step kubernetes "$K8S_DIR" build_kubernetes
 step moto "$MOTO_DIR" build_moto
 step toxiproxy "$TOXIPROXY_DIR" build_toxiproxy
+step helm "$HELM_DIR" build_helm
+step registry "$REGISTRY_DIR" build_registry
 log "all parts ready in $((SECONDS - TOTAL_START))s (cache: $CACHE)"
 
 # A manifest the TypeScript side reads to find every binary.
@@ -211,6 +234,8 @@ cat >"$CACHE/toolchain.json" <<JSON
   "temporalTestServer": "$TEST_SERVER",
   "toxiproxyServer": "$TOXIPROXY_DIR/bin/toxiproxy-server",
   "toxiproxyCli": "$TOXIPROXY_DIR/bin/toxiproxy-cli",
+  "helm": "$HELM_DIR/bin/helm",
+  "registry": "$REGISTRY_DIR/bin/registry",
   "versions": {
     "temporal": "$TEMPORAL_VERSION",
     "kubernetes": "$K8S_VERSION",
@@ -218,7 +243,9 @@ cat >"$CACHE/toolchain.json" <<JSON
     "kwok": "$KWOK_VERSION",
     "moto": "$MOTO_VERSION",
     "temporalTestServer": "$TEST_SERVER_VERSION",
-    "toxiproxy": "$TOXIPROXY_VERSION"
+    "toxiproxy": "$TOXIPROXY_VERSION",
+    "helm": "$HELM_VERSION",
+    "registry": "$REGISTRY_VERSION"
   }
 }
 JSON
