@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Chart, ChartValues, checkChartValues, ManifestBundle } from './charts.js';
 import { DataPolicy } from './data-policy.js';
 import { API_VERSION, DnsLabel } from './names.js';
 import { hasOwn } from './own.js';
@@ -192,6 +193,8 @@ function checkReferences(spec: {
   secrets: string[];
   cronJobs?: CronJob[];
   jobs?: LifecycleJob[];
+  charts?: Chart[];
+  manifests?: ManifestBundle[];
 }, ctx: z.RefinementCtx): void {
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   const serviceNames = new Set<string>();
@@ -236,6 +239,17 @@ function checkReferences(spec: {
   spec.environmentConfig.forEach((key, i) => {
     if (!hasOwn(spec.config, key)) issue(['environmentConfig', i], `config key "${key}" is not declared in config`);
   });
+  // Charts and bundles: unique names of their own (a chart's release name is its name by default).
+  for (const field of ['charts', 'manifests'] as const) {
+    const names = new Set<string>();
+    (spec[field] ?? []).forEach((part, i) => {
+      if (names.has(part.name)) issue([field, i, 'name'], `duplicate name "${part.name}"`);
+      names.add(part.name);
+    });
+  }
+  if (spec.services.length === 0 && (spec.charts ?? []).length === 0 && (spec.manifests ?? []).length === 0) {
+    issue(['services'], 'an application needs at least one service, chart or manifest bundle');
+  }
 }
 
 /**
@@ -243,7 +257,7 @@ function checkReferences(spec: {
  * cloning carry. Secret *names* only; their values are per-environment and never here.
  */
 export const AppSpec = z.strictObject({
-  services: z.array(Service).min(1),
+  services: z.array(Service),
   databases: z.array(Database).default([]),
   config: z.record(z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid ConfigMap key'), z.string()).default({}),
   /** Config keys whose values each environment sets for itself (an override). */
@@ -253,6 +267,10 @@ export const AppSpec = z.strictObject({
   cronJobs: z.array(CronJob).optional(),
   /** Jobs the workflows run at a hook (before/after a deploy, before a stop or a teardown). Optional with no default, likewise. */
   jobs: z.array(LifecycleJob).optional(),
+  /** Helm charts, each pinned by digest in the revision. Optional with no default, likewise. */
+  charts: z.array(Chart).optional(),
+  /** Plain Kubernetes manifests, inline or as an uploaded bundle. Optional with no default, likewise. */
+  manifests: z.array(ManifestBundle).optional(),
 }).superRefine(checkReferences);
 export type AppSpec = z.infer<typeof AppSpec>;
 export type AppSpecInput = z.input<typeof AppSpec>;
@@ -263,6 +281,8 @@ export const Overrides = z.strictObject({
   resources: z.record(DnsLabel, Resources).default({}),
   hostnames: z.record(DnsLabel, z.string().regex(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/, 'must be a DNS name')).default({}),
   config: z.record(z.string(), z.string()).default({}),
+  /** Per chart, values at its declared environmentValues paths. Optional with no default: stored overrides keep their form. */
+  chartValues: ChartValues.optional(),
 });
 export type Overrides = z.infer<typeof Overrides>;
 export type OverridesInput = z.input<typeof Overrides>;
@@ -392,5 +412,6 @@ export function checkOverrides(spec: AppSpec, overrides: Overrides): { path: (st
       issues.push({ path: ['config', key], message: `config key "${key}" is not declared environment-specific (environmentConfig)` });
     }
   }
+  issues.push(...checkChartValues(spec.charts ?? [], overrides.chartValues));
   return issues;
 }

@@ -5,12 +5,13 @@ describe('inputJsonSchema', () => {
   it('generates each document schema from zod, closed to unknown fields', () => {
     const env = inputJsonSchema(DOCUMENT_SCHEMAS.EnvironmentDocument) as {
       required: string[]; additionalProperties: boolean;
-      properties: { kind: { const: string }; spec: { properties: { app: { properties: { services: { minItems: number } } } } } };
+      properties: { kind: { const: string }; spec: { properties: { app: { properties: { services: { type: string }; charts: { type: string } } } } } };
     };
     expect(env.required).toEqual(['apiVersion', 'kind', 'metadata', 'spec']);
     expect(env.additionalProperties).toBe(false);
     expect(env.properties.kind.const).toBe('Environment');
-    expect(env.properties.spec.properties.app.properties.services.minItems).toBe(1);
+    expect(env.properties.spec.properties.app.properties.services.type).toBe('array');
+    expect(env.properties.spec.properties.app.properties.charts.type).toBe('array');
   });
 
   it('describes each cluster connection by provider', () => {
