@@ -3,7 +3,7 @@
 // and overrides versions only — never manifests, never secret values.
 import { randomBytes } from 'node:crypto';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Environment } from '../domain/environment.js';
+import type { Environment, LifecycleHook } from '../domain/environment.js';
 import type { Manifest } from '../domain/manifest.js';
 import { namespaceRefusal } from '../domain/placement.js';
 import { DEPLOY_HOOKS, hooksOf } from '../domain/jobs.js';
@@ -23,16 +23,21 @@ import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js
 import type { DeployActivities, DeployPhase } from './deploy-types.js';
 import { asStopped } from '../domain/stop.js';
 import { createLifecycleJobActivities, type Loaded } from './lifecycle-jobs.js';
+import { chartsOf, type HelmDeps } from './charts.js';
+import { ChartScopeError } from '../domain/chart-objects.js';
+import { LIFECYCLE_HOOKS } from '../domain/environment.js';
 
 export interface DeployActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
+  /** Renders charts the catalog's cache does not hold yet. */
+  helm?: HelmDeps;
 }
 
 /** What each phase applies (by what it leaves out) and waits for. */
 const PHASES: Record<DeployPhase, { skip: ReadonlySet<string>; waitFor: ReadonlySet<string> }> = {
-  databases: { skip: new Set(['Job', 'Deployment', 'Ingress', 'CronJob']), waitFor: new Set(['StatefulSet']) },
-  migrations: { skip: new Set(['Deployment', 'Ingress', 'CronJob']), waitFor: new Set(['Job']) },
-  all: { skip: new Set(), waitFor: new Set(['Deployment', 'StatefulSet', 'Job']) },
+  databases: { skip: new Set(['Job', 'Deployment', 'DaemonSet', 'Ingress', 'CronJob']), waitFor: new Set(['StatefulSet']) },
+  migrations: { skip: new Set(['Deployment', 'DaemonSet', 'Ingress', 'CronJob']), waitFor: new Set(['Job']) },
+  all: { skip: new Set(), waitFor: new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Job']) },
 };
 
 /**
@@ -57,9 +62,11 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       const { spec } = await catalog.revisions.require(id);
       const overrides = overridesVersion === undefined ? record.overrides : await catalog.environments.overridesAt(name, overridesVersion);
       const environment = { binding: record.binding, spec, overrides };
-      return { environment, revision: id, overridesVersion, manifests: render({ ...environment, revision: id }) };
+      const charts = await chartsOf(catalog, deps.helm, environment);
+      return { environment, revision: id, overridesVersion, ...(charts ? { charts } : {}), manifests: render({ ...environment, revision: id, charts }) };
     } catch (error) {
       if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
+      if (error instanceof ChartScopeError) throw ApplicationFailure.nonRetryable(error.message, 'ChartScope', error.problems);
       throw error;
     }
   }
@@ -112,12 +119,17 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
     const { values, versions } = await secrets(loaded.environment.binding.name, loaded.environment.spec.databases);
     try {
       // With the secrets' versions on the pod templates: a changed secret rolls the pods that use it.
-      const rendered = render({ ...loaded.environment, revision: loaded.revision, secretVersions: versions });
+      const rendered = render({ ...loaded.environment, revision: loaded.revision, secretVersions: versions, charts: loaded.charts });
       return materializeSecrets(rendered, (name) => values.get(name));
     } catch (error) {
       if (error instanceof MissingSecretsError) throw ApplicationFailure.nonRetryable(error.message, 'MissingSecrets', error.secrets);
       throw error;
     }
+  }
+
+  /** The Jobs of one lifecycle moment: the spec's and its charts' Helm hooks. */
+  function hookJobs(loaded: Loaded, hook: LifecycleHook, runId?: string): Manifest[] {
+    return renderLifecycleJobs({ ...loaded.environment, revision: loaded.revision, hook, ...(runId !== undefined ? { runId } : {}), ...(loaded.charts ? { charts: loaded.charts } : {}) });
   }
 
   function workloadsOf(manifests: Manifest[], phase: DeployPhase): WorkloadRef[] {
@@ -127,7 +139,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
   }
 
   return {
-    ...createLifecycleJobActivities({ catalog, withClient, applyInto, materialized, load }),
+    ...createLifecycleJobActivities({ catalog, withClient, applyInto, materialized, load, hookJobs }),
 
     async planDeploy({ environment, revision, overridesVersion, at }) {
       const record = await catalog.environments.require(environment).catch((error: unknown) => {
@@ -138,9 +150,11 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       const pinned = overridesVersion ?? record.overridesVersion;
       const loaded = await load(environment, revision, pinned);
       const { binding, spec, overrides } = loaded.environment;
+      // The spec's jobs and its charts' Helm hooks, by moment.
+      const hooks = LIFECYCLE_HOOKS.filter((hook) => hooksOf(spec.jobs).includes(hook) || hookJobs(loaded, hook).length > 0);
       let verdict;
       try {
-        verdict = await changeVerdict(catalog, { kind: 'deploy', at, targets: [{ binding, spec, overrides }] });
+        verdict = await changeVerdict(catalog, { kind: 'deploy', at, targets: [{ binding, spec, overrides, ...(loaded.charts ? { charts: loaded.charts } : {}) }] });
       } catch (error) {
         if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(`cluster "${binding.cluster}" is not registered`, 'UnknownCluster');
         throw error;
@@ -169,7 +183,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
         hasDatabases: loaded.manifests.some((m) => m.kind === 'StatefulSet'),
         hasMigrations: loaded.manifests.some((m) => m.kind === 'Job'),
         // Absent when the revision has no lifecycle jobs: plans (and histories) stay as they were.
-        ...(hooksOf(spec.jobs).length > 0 ? { hooks: hooksOf(spec.jobs) } : {}),
+        ...(hooks.length > 0 ? { hooks } : {}),
         objects: loaded.manifests.length,
       };
     },
@@ -194,7 +208,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
           namespace: binding.namespace,
           selector: environmentLabels(binding.name),
           // The revision's deploy jobs stay (as its migrations do) until a later revision's deploy.
-          keep: [...loaded.manifests, ...DEPLOY_HOOKS.flatMap((hook) => renderLifecycleJobs({ ...loaded.environment, revision: loaded.revision, hook }))]
+          keep: [...loaded.manifests, ...DEPLOY_HOOKS.flatMap((hook) => hookJobs(loaded, hook))]
             .map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name })),
           signal: context.cancellationSignal,
           onProgress: (d) => context.heartbeat({ deleted: `${d.kind}/${d.name}` }),

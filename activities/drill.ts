@@ -6,17 +6,19 @@ import pg from 'pg';
 import { drillMarkdown, type CheckResult, type HttpCheck } from '../domain/drill.js';
 import { LABEL } from '../domain/labels.js';
 import type { Manifest } from '../domain/manifest.js';
-import { render } from '../domain/render.js';
 import type { DatabaseConnector } from '../providers/databases/connector.js';
 import type { KubeClient } from '../providers/kubernetes/client.js';
 import { readObject } from '../providers/kubernetes/read.js';
 import { RolloutFailedError, RolloutTimeoutError, waitForRollouts, type WorkloadKind } from '../providers/kubernetes/rollout.js';
 import type { Catalog } from '../store/catalog.js';
+import { renderEnvironment } from '../store/chart-renders.js';
+import { type HelmDeps, helmRenderer } from './charts.js';
 import { NotFoundError } from '../store/errors.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 import type { DrillActivities } from './drill-types.js';
 
 export interface DrillActivityDeps extends KubernetesActivityDeps {
+  helm?: HelmDeps;
   catalog: Catalog;
   databases: DatabaseConnector;
 }
@@ -34,7 +36,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const env = await catalog.environments.require(clone.name);
       const revision = env.deployed?.revision ?? clone.sourceRevision;
       const { spec } = await catalog.revisions.require(revision);
-      return { env, revision, spec, manifests: render({ binding: env.binding, spec, overrides: env.overrides, revision }) };
+      return { env, revision, spec, manifests: await renderEnvironment(catalog, { binding: env.binding, spec, overrides: env.overrides, revision }, helmRenderer(deps.helm)) };
     } catch (error) {
       if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
       throw error;

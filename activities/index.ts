@@ -3,6 +3,7 @@ import { CatalogDatabaseConnector } from '../providers/databases/catalog-connect
 import type { DatabaseConnector } from '../providers/databases/connector.js';
 import type { Catalog } from '../store/catalog.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
+import { createChartActivities, type HelmDeps } from './charts.js';
 import { createCloneActivities } from './clone.js';
 import { createDataCopyActivities } from './data-copy.js';
 import { createDeployActivities } from './deploy.js';
@@ -25,6 +26,8 @@ export interface ActivityDeps extends KubernetesActivityDeps {
   pgBin?: string;
   /** The worker's cloud adapters, for discovery (activities/discovery.ts); discovery fails without them. */
   cloud?: CloudAdapters;
+  /** The helm binary charts are pinned and rendered with; charts fail to deploy without it. */
+  helm?: HelmDeps;
 }
 
 /** Every activity the worker registers, wired to its dependencies. */
@@ -44,6 +47,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createDiscoveryActivities(deps),
     ...createTeardownActivities(deps),
     ...createStopStartActivities(deps),
+    ...createChartActivities(deps),
   };
 }
 

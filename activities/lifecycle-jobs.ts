@@ -3,10 +3,10 @@
 // environment's namespace), so the jobs see the same ConfigMap and Secret as its services.
 import type { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Environment } from '../domain/environment.js';
+import type { Environment, LifecycleHook } from '../domain/environment.js';
 import { DEFAULT_JOB_TIMEOUT_SECONDS, DEPLOY_HOOKS } from '../domain/jobs.js';
 import type { Manifest } from '../domain/manifest.js';
-import { renderLifecycleJobs } from '../domain/render.js';
+import type { RenderedChart } from '../domain/chart-objects.js';
 import type { AppliedObject } from '../providers/kubernetes/apply.js';
 import type { KubeClient } from '../providers/kubernetes/client.js';
 import { clearFailedJobs, jobLogTail, type JobRef } from '../providers/kubernetes/jobs.js';
@@ -19,6 +19,8 @@ export interface Loaded {
   revision: string;
   overridesVersion?: number;
   manifests: Manifest[];
+  /** The renders of the revision's charts (when it has charts). */
+  charts?: RenderedChart[];
 }
 
 export interface LifecycleJobDeps {
@@ -27,6 +29,8 @@ export interface LifecycleJobDeps {
   /** The revision's manifests with its Secrets filled from the catalog. */
   materialized(loaded: Loaded): Promise<Manifest[]>;
   applyInto(binding: Environment['binding'], manifests: Manifest[], options: { force?: true }): Promise<AppliedObject[]>;
+  /** The Jobs of one lifecycle moment: the spec's and its charts' Helm hooks. */
+  hookJobs(loaded: Loaded, hook: LifecycleHook, runId?: string): Manifest[];
   withClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T>;
 }
 
@@ -40,7 +44,7 @@ const STUCK_AFTER_MS = 60_000;
 const READ_BY_JOBS = new Set(['Namespace', 'ConfigMap', 'Secret']);
 
 export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJobActivities {
-  const { catalog, load, materialized, applyInto, withClient } = deps;
+  const { catalog, load, materialized, applyInto, withClient, hookJobs } = deps;
 
   return {
     async runLifecycleJob({ environment, revision, overridesVersion, hook, runId, force }) {
@@ -51,8 +55,8 @@ export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJ
         target = { revision: deployed.revision, overridesVersion: deployed.overridesVersion };
       }
       const loaded = await load(environment, target.revision, target.overridesVersion);
-      const { binding, spec } = loaded.environment;
-      const jobs = renderLifecycleJobs({ binding, spec, revision: loaded.revision, hook, ...(runId !== undefined ? { runId } : {}) });
+      const { binding } = loaded.environment;
+      const jobs = hookJobs(loaded, hook, runId);
       if (jobs.length === 0) return { hook, revision: loaded.revision, jobs: [] };
 
       // A deploy hook may come before anything of the revision is there (a first deploy): it

@@ -1,17 +1,19 @@
 // Promotion activities: planning (revision, targets, rules for the whole change) and the
 // health checks of a soak. Deploying and rolling back reuse deployEnvironment.
 import { ApplicationFailure } from '@temporalio/common';
-import { render } from '../domain/render.js';
 import type { RulesVerdict } from '../domain/rules.js';
 import { RolloutFailedError, waitForRollouts, RolloutTimeoutError, type WorkloadKind } from '../providers/kubernetes/rollout.js';
 import type { Catalog } from '../store/catalog.js';
 import { changeVerdict, type VerdictTarget } from '../store/change-verdict.js';
 import { NotFoundError } from '../store/errors.js';
+import { renderEnvironment } from '../store/chart-renders.js';
+import { chartsOf, type HelmDeps, helmRenderer } from './charts.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 import type { PromotionActivities } from './promotion-types.js';
 
 export interface PromotionActivityDeps extends KubernetesActivityDeps {
   catalog: Catalog;
+  helm?: HelmDeps;
 }
 
 export function createPromotionActivities(deps: PromotionActivityDeps): PromotionActivities {
@@ -33,7 +35,7 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
       const id = revision ?? from.deployed?.revision ?? from.currentRevision;
       if (!id) throw ApplicationFailure.nonRetryable(`environment "${source}" has no revision to promote`, 'NoRevision');
       const { spec } = await required(catalog.revisions.require(id));
-      const manifests = render({ binding: from.binding, spec, overrides: from.overrides, revision: id });
+      const manifests = await renderEnvironment(catalog, { binding: from.binding, spec, overrides: from.overrides, revision: id }, helmRenderer(deps.helm));
       const waits = 1 + (manifests.some((m) => m.kind === 'StatefulSet') ? 1 : 0) + (manifests.some((m) => m.kind === 'Job') ? 1 : 0);
       const { rules } = await catalog.rules.current();
       const judge = async (targets: VerdictTarget[]): Promise<RulesVerdict> => {
@@ -51,7 +53,8 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
         const stageTargets: VerdictTarget[] = [];
         for (const name of names) {
           const env = await required(catalog.environments.require(name));
-          stageTargets.push({ binding: env.binding, spec, overrides: env.overrides });
+          const charts = await chartsOf(catalog, deps.helm, { binding: env.binding, spec, overrides: env.overrides });
+          stageTargets.push({ binding: env.binding, spec, overrides: env.overrides, ...(charts ? { charts } : {}) });
           targets.push({
             environment: name,
             cluster: env.binding.cluster,
@@ -74,9 +77,9 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
     async checkHealth({ environment, revision }) {
       const env = await required(catalog.environments.require(environment));
       const { spec } = await required(catalog.revisions.require(revision));
-      const manifests = render({ binding: env.binding, spec, overrides: env.overrides, revision });
+      const manifests = await renderEnvironment(catalog, { binding: env.binding, spec, overrides: env.overrides, revision }, helmRenderer(deps.helm));
       const workloads = manifests
-        .filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet')
+        .filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet' || m.kind === 'DaemonSet')
         .map((m) => ({ kind: m.kind as WorkloadKind, namespace: m.metadata.namespace!, name: m.metadata.name }));
       return withClient(env.binding.cluster, async (client) => {
         try {

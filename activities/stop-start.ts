@@ -4,19 +4,21 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Tier } from '../domain/environment.js';
 import type { Manifest } from '../domain/manifest.js';
-import { render } from '../domain/render.js';
 import { stopRefusal } from '../domain/rules.js';
 import { SCALED_KINDS, startedWorkloads, stoppedWorkloads, workloadKey } from '../domain/stop.js';
 import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { readObject } from '../providers/kubernetes/read.js';
 import { waitForRollouts, type WorkloadKind } from '../providers/kubernetes/rollout.js';
 import type { Catalog } from '../store/catalog.js';
+import { renderEnvironment } from '../store/chart-renders.js';
+import { type HelmDeps, helmRenderer } from './charts.js';
 import type { EnvironmentRecord } from '../store/environments.js';
 import { environmentScope } from '../store/secrets.js';
 import { clusterClients, type KubernetesActivityDeps } from './cluster-client.js';
 import type { StopStartActivities } from './stop-start-types.js';
 
 export interface StopStartActivityDeps extends KubernetesActivityDeps {
+  helm?: HelmDeps;
   catalog: Catalog;
 }
 
@@ -30,7 +32,7 @@ export function createStopStartActivities(deps: StopStartActivityDeps): StopStar
     const { spec } = await catalog.revisions.require(env.deployed.revision);
     const overrides = env.deployed.overridesVersion === undefined ? env.overrides : await catalog.environments.overridesAt(env.binding.name, env.deployed.overridesVersion);
     const secretVersions = Object.fromEntries((await catalog.secrets.list(environmentScope(env.binding.name))).map((s) => [s.name, s.updatedAt]));
-    return render({ binding: env.binding, spec, overrides, revision: env.deployed.revision, secretVersions });
+    return renderEnvironment(catalog, { binding: env.binding, spec, overrides, revision: env.deployed.revision, secretVersions }, helmRenderer(deps.helm));
   }
 
   return {

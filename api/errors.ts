@@ -2,6 +2,7 @@
 // that turns anything thrown into it. Unknown errors become a 500 that says nothing inside.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { CloudProviderError } from '../providers/cloud/errors.js';
+import { ChartNotPinnedError, ChartNotRenderedError } from '../domain/chart-objects.js';
 import { ConflictError, InvalidInputError, NotFoundError, StoreError } from '../store/errors.js';
 import { EnvironmentBusyError } from '../store/locks.js';
 import type { ValidationIssue } from '../domain/documents.js';
@@ -38,6 +39,8 @@ export function toApiError(error: unknown): ApiError | undefined {
   if (error instanceof InvalidInputError) return new ApiError(400, 'invalid_request', error.message);
   if (error instanceof OperationAlreadyRunningError) return new ApiError(409, 'operation_running', error.message, { operationId: error.workflowId });
   if (error instanceof CloudProviderError) return fromCloud(error);
+  // A chart's render the worker has not made (or an unpinned chart): the request cannot be judged yet.
+  if (error instanceof ChartNotRenderedError || error instanceof ChartNotPinnedError) return new ApiError(409, 'chart_not_rendered', error.message);
   if (error instanceof StoreError) return undefined;
   const e = error as { type?: string; status?: unknown; expose?: unknown };
   // body-parser's and Express's own client errors carry a status and `expose`.

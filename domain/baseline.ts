@@ -24,6 +24,12 @@ export const AGENT_ROLE = 'flotilla-agent';
 export const AGENT_NAMESPACED_ROLE = 'flotilla-agent-namespaced';
 /** The RoleBinding that grants AGENT_NAMESPACED_ROLE in an environment namespace. */
 export const AGENT_ROLE_BINDING = 'flotilla-agent';
+/**
+ * What an environment's charts may write at cluster scope (CRDs): installed with the baseline
+ * but bound by nobody. A cluster's admin who lets charts install CRDs binds it to the agent
+ * (clusterScopeGrantCommand); an environment must also allow it (overrides.chartScope).
+ */
+export const AGENT_CLUSTER_SCOPE_ROLE = 'flotilla-agent-cluster-scope';
 export const BOOTSTRAP_SERVICE_ACCOUNT = 'flotilla-bootstrap';
 export const BOOTSTRAP_ROLE = 'flotilla-bootstrap';
 
@@ -57,7 +63,7 @@ export const AGENT_CLUSTER_RULES: readonly PolicyRule[] = [
  */
 export const AGENT_NAMESPACED_RULES: readonly PolicyRule[] = [
   { apiGroups: [''], resources: ['configmaps', 'secrets', 'services', 'serviceaccounts', 'persistentvolumeclaims'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
-  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
+  { apiGroups: ['apps'], resources: ['deployments', 'statefulsets', 'daemonsets'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
   { apiGroups: ['batch'], resources: ['jobs', 'cronjobs'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
   { apiGroups: ['networking.k8s.io'], resources: ['ingresses'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update', 'delete'] },
   { apiGroups: [''], resources: ['pods', 'pods/log', 'events'], verbs: ['get', 'list', 'watch'] },
@@ -82,6 +88,16 @@ export const BOOTSTRAP_RULES: readonly PolicyRule[] = [
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['rolebindings'], verbs: ['get', 'create'] },
   { apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], verbs: ['bind'], resourceNames: [AGENT_NAMESPACED_ROLE] },
 ];
+
+/** AGENT_CLUSTER_SCOPE_ROLE's rights: CustomResourceDefinitions, which charts bring. */
+export const AGENT_CLUSTER_SCOPE_RULES: readonly PolicyRule[] = [
+  { apiGroups: ['apiextensions.k8s.io'], resources: ['customresourcedefinitions'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'update'] },
+];
+
+/** The command a cluster's admin runs to let environments' charts write CRDs there. */
+export function clusterScopeGrantCommand(): string {
+  return `kubectl create clusterrolebinding ${AGENT_CLUSTER_SCOPE_ROLE} --clusterrole=${AGENT_CLUSTER_SCOPE_ROLE} --serviceaccount=${SYSTEM_NAMESPACE}:${AGENT_SERVICE_ACCOUNT}`;
+}
 
 /** @deprecated The agent's namespaced rights; kept for readers of the old name. */
 export const AGENT_RULES = AGENT_NAMESPACED_RULES;
@@ -118,6 +134,7 @@ export function baselineManifests(options: BaselineOptions = {}): Manifest[] {
     clusterRole(AGENT_ROLE, AGENT_CLUSTER_RULES),
     clusterRole(AGENT_NAMESPACED_ROLE, AGENT_NAMESPACED_RULES),
     clusterRole(BOOTSTRAP_ROLE, BOOTSTRAP_RULES),
+    clusterRole(AGENT_CLUSTER_SCOPE_ROLE, AGENT_CLUSTER_SCOPE_RULES),
     clusterRoleBinding(AGENT_ROLE, AGENT_SERVICE_ACCOUNT),
     clusterRoleBinding(BOOTSTRAP_ROLE, BOOTSTRAP_SERVICE_ACCOUNT),
     {

@@ -283,6 +283,15 @@ export const Overrides = z.strictObject({
   config: z.record(z.string(), z.string()).default({}),
   /** Per chart, values at its declared environmentValues paths. Optional with no default: stored overrides keep their form. */
   chartValues: ChartValues.optional(),
+  /**
+   * Where the environment's charts and manifests may write beyond its namespace (refused
+   * otherwise): other namespaces by name, and cluster-scoped objects (CRDs …), which the cluster's
+   * admin must also grant the agent. Optional with no default, likewise.
+   */
+  chartScope: z.strictObject({
+    clusterScoped: z.boolean().optional(),
+    namespaces: z.array(DnsLabel).max(20).optional(),
+  }).optional(),
 });
 export type Overrides = z.infer<typeof Overrides>;
 export type OverridesInput = z.input<typeof Overrides>;

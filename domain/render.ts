@@ -9,6 +9,7 @@ import { CONFIG_CHECKSUM_ANNOTATION, LABEL, MANAGED_BY, SECRET_REFS_ANNOTATION, 
 import type { Manifest } from './manifest.js';
 import { normalizeSpec, shortRevision } from './revision.js';
 import { own } from './own.js';
+import { chartObjects, type RenderedChart } from './chart-objects.js';
 
 export interface RenderInput {
   binding: EnvironmentBinding;
@@ -22,6 +23,8 @@ export interface RenderInput {
    * checksum is rendered; a referenced secret missing here counts as version "".
    */
   secretVersions?: Readonly<Record<string, string>>;
+  /** The renders of the spec's charts (helm template on the worker); required when the spec has charts. */
+  charts?: readonly RenderedChart[];
 }
 
 /** A Deployment's progress deadline when its service sets none: well under the rollout timeout. */
@@ -45,7 +48,7 @@ export function secretName(application: string): string {
   return `${application}-secrets`;
 }
 
-export function render({ binding, spec, overrides, revision, secretVersions }: RenderInput): Manifest[] {
+export function render({ binding, spec, overrides, revision, secretVersions, charts }: RenderInput): Manifest[] {
   const effective = effectiveSpec(normalizeSpec(spec), overrides);
   const ns = binding.namespace;
   const common = {
@@ -209,6 +212,10 @@ export function render({ binding, spec, overrides, revision, secretVersions }: R
   for (const cron of [...(spec.cronJobs ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     out.push(cronJobManifest(cron, jobs));
   }
+  // Charts and plain manifests: as Helm rendered them (or as written), in the namespace, labelled.
+  if ((spec.charts ?? []).length > 0 || (spec.manifests ?? []).length > 0) {
+    out.push(...chartObjects({ binding, spec, overrides, revision, charts: charts ?? [] }).objects);
+  }
   return out;
 }
 
@@ -223,6 +230,9 @@ export interface LifecycleRenderInput {
    * same revision finds them done rather than running them again.
    */
   runId?: string;
+  /** With charts: their overrides and renders, for the charts' Helm hook Jobs of this moment. */
+  overrides?: Overrides;
+  charts?: readonly RenderedChart[];
 }
 
 /**
@@ -230,9 +240,12 @@ export interface LifecycleRenderInput {
  * apply them at their moment (activities/lifecycle-jobs.ts). Their env reads the revision's
  * ConfigMap and Secret, which render() gives.
  */
-export function renderLifecycleJobs({ binding, spec, revision, hook, runId }: LifecycleRenderInput): Manifest[] {
+export function renderLifecycleJobs({ binding, spec, revision, hook, runId, overrides, charts }: LifecycleRenderInput): Manifest[] {
   const run = DEPLOY_HOOKS.includes(hook) || runId === undefined ? undefined : runSuffix(runId);
-  return jobsFor(spec.jobs, hook).map((job) => lifecycleJobManifest(job, jobContext(binding, revision), run));
+  const own = jobsFor(spec.jobs, hook).map((job) => lifecycleJobManifest(job, jobContext(binding, revision), run));
+  if ((spec.charts ?? []).length === 0) return own;
+  const fromCharts = chartObjects({ binding, spec, overrides: overrides ?? {}, revision, charts: charts ?? [] }).hooks[hook] ?? [];
+  return [...own, ...fromCharts];
 }
 
 function jobContext(binding: EnvironmentBinding, revision: string): JobContext {

@@ -9,6 +9,8 @@ import { TIERS } from './environment.js';
 import { effectiveSpec } from './effective.js';
 import { API_VERSION } from './names.js';
 import { own } from './own.js';
+import { chartObjects, ChartScopeError, type RenderedChart, SOURCE_LABEL } from './chart-objects.js';
+import type { Manifest } from './manifest.js';
 import { DomainPattern, hostMatches, ingressHosts, tierRefusal } from './placement.js';
 
 const Enforcement = z.enum(['block', 'warn']).default('block');
@@ -80,7 +82,7 @@ export const RULE_NAMES = [
   'requireResourceLimits', 'allowedRegistries', 'forbidLatestTag', 'minReplicas', 'residency',
   'freezeWindows', 'maxClustersPerChange', 'ingressDomains', 'scrubbedCopies',
   // Built in, always blocking: not settings of the rules.
-  'clusterTier', 'uniqueIngressHost',
+  'clusterTier', 'uniqueIngressHost', 'chartScope',
 ] as const;
 export type RuleName = (typeof RULE_NAMES)[number];
 
@@ -100,6 +102,8 @@ export interface ChangeTarget {
   overrides: Overrides;
   /** The cluster with what it accepts: its labels and the tiers an admin allowed beyond its `tier` label. */
   cluster: { name: string; labels: Record<string, string>; allowedTiers?: readonly Tier[] };
+  /** The renders of the spec's charts for this target (required when the spec has charts). */
+  charts?: readonly RenderedChart[];
 }
 
 /** An Ingress host another environment (not among the change's targets) holds. */
@@ -219,6 +223,8 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
     });
   }
 
+  if ((target.spec.charts ?? []).length > 0 || (target.spec.manifests ?? []).length > 0) out.push(...checkChartObjects(rules, target));
+
   if (rules.residency && target.binding.residency) {
     const key = rules.residency.labelKey;
     const actual = own(target.cluster.labels, key);
@@ -235,6 +241,71 @@ function checkTarget(rules: Rules, target: ChangeTarget, at: Date): Violation[] 
         `tier ${target.binding.tier} is frozen by "${window.name}" at ${at.toISOString()}`));
     }
   });
+  return out;
+}
+
+/**
+ * Charts and manifests are judged by what they render: every container of their workloads
+ * (hooks too) against the limits and image rules, their Deployments and StatefulSets against
+ * minReplicas, and anything outside the environment's namespace it does not allow (chartScope).
+ */
+function checkChartObjects(rules: Rules, target: ChangeTarget): Violation[] {
+  const env = target.binding.name;
+  const out: Violation[] = [];
+  let rendered;
+  try {
+    rendered = chartObjects({ binding: target.binding, spec: target.spec, overrides: target.overrides, revision: '', charts: target.charts ?? [] });
+  } catch (error) {
+    if (!(error instanceof ChartScopeError)) throw error;
+    return error.problems.map((p) => violation('chartScope', 'block', `${p.source}/${env}: ${p.object}`, sourceField(target.spec, p.source), p.message));
+  }
+  const objects = [...rendered.objects, ...Object.values(rendered.hooks).flat()];
+  for (const object of objects) {
+    const source = object.metadata.labels?.[SOURCE_LABEL]?.replace('.', '/') ?? '';
+    const at = `${source}/${env}: ${object.kind}/${object.metadata.name}`;
+    const field = sourceField(target.spec, source);
+    for (const { path, container } of workloadContainers(object)) {
+      if (rules.requireResourceLimits) {
+        const limits = (container.resources as { limits?: Record<string, unknown> } | undefined)?.limits;
+        for (const r of ['cpu', 'memory'] as const) {
+          if (limits?.[r] === undefined) out.push(violation('requireResourceLimits', rules.requireResourceLimits.enforcement, at, field, `container "${String(container.name)}" (${path}) has no ${r} limit`));
+        }
+      }
+      if (typeof container.image === 'string') out.push(...checkImage(rules, at, field, container.image));
+    }
+    const min = rules.minReplicas?.perTier[target.binding.tier];
+    if (rules.minReplicas && min !== undefined && (object.kind === 'Deployment' || object.kind === 'StatefulSet')) {
+      const replicas = (object.spec as { replicas?: number } | undefined)?.replicas ?? 1;
+      if (replicas < min) out.push(violation('minReplicas', rules.minReplicas.enforcement, at, field, `${replicas} replicas; tier ${target.binding.tier} needs at least ${min}`));
+    }
+  }
+  return out;
+}
+
+/** `spec.app.charts[i]` or `spec.app.manifests[i]` of `chart/NAME` or `manifests/NAME`. */
+function sourceField(spec: AppSpec, source: string): string {
+  const [kind, name] = source.split('/');
+  const list = kind === 'chart' ? spec.charts : spec.manifests;
+  const i = (list ?? []).findIndex((c) => c.name === name);
+  return `spec.app.${kind === 'chart' ? 'charts' : 'manifests'}[${i}]`;
+}
+
+const POD_SPEC_AT: Record<string, string[]> = {
+  Deployment: ['spec', 'template', 'spec'], StatefulSet: ['spec', 'template', 'spec'], DaemonSet: ['spec', 'template', 'spec'],
+  ReplicaSet: ['spec', 'template', 'spec'], Job: ['spec', 'template', 'spec'], CronJob: ['spec', 'jobTemplate', 'spec', 'template', 'spec'], Pod: ['spec'],
+};
+
+/** The containers (and init containers) of a workload object, with their path in it. */
+function workloadContainers(object: Manifest): { path: string; container: Record<string, unknown> }[] {
+  const at = POD_SPEC_AT[object.kind];
+  if (!at) return [];
+  let pod: unknown = object;
+  for (const key of at) pod = (pod as Record<string, unknown> | undefined)?.[key];
+  const out: { path: string; container: Record<string, unknown> }[] = [];
+  for (const list of ['initContainers', 'containers'] as const) {
+    const containers = (pod as Record<string, unknown> | undefined)?.[list];
+    if (Array.isArray(containers)) containers.forEach((c, i) => out.push({ path: `${[...at, list].join('.')}[${i}]`, container: c as Record<string, unknown> }));
+  }
   return out;
 }
 

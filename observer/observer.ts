@@ -5,8 +5,8 @@
 // Several observers may share one catalog: a cluster's lease lets only one of them write it.
 import { randomUUID } from 'node:crypto';
 import type { Manifest } from '../domain/manifest.js';
-import { render } from '../domain/render.js';
 import { asStopped } from '../domain/stop.js';
+import { renderEnvironment } from '../store/chart-renders.js';
 import { clusterClients } from '../activities/cluster-client.js';
 import type { ClusterDirectory } from '../providers/cluster-directory.js';
 import { ServiceAccountTokens } from '../providers/kubernetes/service-account-tokens.js';
@@ -215,7 +215,8 @@ export class Observer {
       const { catalog } = this.options;
       const { spec } = await catalog.revisions.require(deployed.revision);
       const overrides = deployed.overridesVersion === undefined ? env.overrides : await catalog.environments.overridesAt(env.binding.name, deployed.overridesVersion);
-      const rendered = render({ binding: env.binding, spec, overrides, revision: deployed.revision });
+      // Charts from the catalog's cache, which the deploy filled: the observer never runs helm.
+      const rendered = await renderEnvironment(catalog, { binding: env.binding, spec, overrides, revision: deployed.revision });
       const manifests = env.stopped ? asStopped(rendered) : rendered;
       this.renders.set(key, manifests);
       return { manifests, key };

@@ -8,6 +8,7 @@ import type { KeyWrapper } from './crypto/key-wrapper.js';
 import { LocalMasterKey } from './crypto/local-master-key.js';
 import { type CatalogDialect, openCatalogDatabase } from './database.js';
 import { ApplicationRepository } from './applications.js';
+import { ChartRenderRepository } from './chart-renders.js';
 import { EnvironmentRepository } from './environments.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { EnvironmentLockRepository } from './locks.js';
@@ -25,6 +26,7 @@ export interface CatalogRepositories {
   clusters: ClusterRepository;
   environments: EnvironmentRepository;
   applications: ApplicationRepository;
+  chartRenders: ChartRenderRepository;
   revisions: RevisionRepository;
   history: RevisionHistoryRepository;
   rules: RulesRepository;
@@ -70,6 +72,7 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
     clusters: new ClusterRepository(db),
     environments: new EnvironmentRepository(db),
     applications: new ApplicationRepository(db),
+    chartRenders: new ChartRenderRepository(db),
     revisions: new RevisionRepository(db),
     history: new RevisionHistoryRepository(db),
     rules: new RulesRepository(db),

@@ -7,12 +7,16 @@ import type { ClusterPlacement } from '../domain/placement.js';
 import { ingressHosts } from '../domain/placement.js';
 import { evaluateRules, type DataCopy, type HostInUse, type Rules, type RulesVerdict } from '../domain/rules.js';
 import type { CatalogRepositories } from './catalog.js';
+import { environmentCharts } from './chart-renders.js';
+import type { RenderedChart } from '../domain/chart-objects.js';
 import { NotFoundError } from './errors.js';
 
 export interface VerdictTarget {
   binding: EnvironmentBinding;
   spec: AppSpec;
   overrides: Overrides;
+  /** The renders of the spec's charts; from the catalog's cache when not given. */
+  charts?: readonly RenderedChart[];
 }
 
 export interface ChangeToJudge {
@@ -34,7 +38,7 @@ export interface ChangeToJudge {
   copy?: DataCopy;
 }
 
-type Repositories = Pick<CatalogRepositories, 'rules' | 'clusters' | 'environments'>;
+type Repositories = Pick<CatalogRepositories, 'rules' | 'clusters' | 'environments' | 'chartRenders'>;
 
 /** The verdict; NotFoundError('cluster', name) when a target's cluster is not registered. */
 export async function changeVerdict(catalog: Repositories, change: ChangeToJudge): Promise<RulesVerdict> {
@@ -44,7 +48,9 @@ export async function changeVerdict(catalog: Repositories, change: ChangeToJudge
     const name = target.binding.cluster;
     const cluster = change.clusters?.get(name) ?? (await catalog.clusters.get(name));
     if (!cluster) throw new NotFoundError('cluster', name);
-    targets.push({ ...target, cluster: { name, labels: { ...cluster.labels }, allowedTiers: cluster.allowedTiers ?? [] } });
+    // Charts are judged by their render, which the worker put in the cache (ChartNotRenderedError otherwise).
+    const charts = target.charts ?? ((target.spec.charts ?? []).length > 0 ? await environmentCharts(catalog, target) : undefined);
+    targets.push({ ...target, ...(charts ? { charts } : {}), cluster: { name, labels: { ...cluster.labels }, allowedTiers: cluster.allowedTiers ?? [] } });
   }
   const hostsInUse = await heldHosts(catalog, change);
   const judged = change.kind === 'edit' ? { ...rules, freezeWindows: [] } : rules;

@@ -57,6 +57,14 @@ export interface ApplicationsTable {
   updated_at: string;
 }
 
+export interface ChartRendersTable {
+  key: string;
+  chart: string;
+  source: string;
+  objects: string;
+  created_at: string;
+}
+
 export interface RevisionsTable {
   id: string;
   spec: string;
@@ -259,6 +267,7 @@ export interface CatalogTables {
   clusters: ClustersTable;
   environments: EnvironmentsTable;
   applications: ApplicationsTable;
+  chart_renders: ChartRendersTable;
   revisions: RevisionsTable;
   revision_history: RevisionHistoryTable;
   overrides_versions: OverridesVersionsTable;

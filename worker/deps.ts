@@ -11,11 +11,21 @@ import { GkeAdapter } from '../providers/cloud/gke.js';
 import { openCatalog, type Catalog } from '../store/catalog.js';
 import { GLOBAL_SCOPE } from '../store/secrets.js';
 import type { ActivityDeps } from '../activities/index.js';
+import type { HelmDeps } from '../activities/charts.js';
 
 export interface WorkerDepsOptions {
   catalog: Catalog;
   /** Cloud adapters; the defaults use each cloud's ambient credentials, lazily. */
   adapters?: Omit<CloudAdapters, 'readKubeconfig'>;
+  /** The helm binary charts are pinned and rendered with; by default FLOTILLA_HELM (and FLOTILLA_HELM_PLAIN_HTTP). */
+  helm?: HelmDeps;
+}
+
+/** FLOTILLA_HELM: the helm binary; FLOTILLA_HELM_PLAIN_HTTP: registries (host:port, comma-separated) spoken to over plain HTTP. */
+export function helmFromEnv(env: NodeJS.ProcessEnv = process.env): HelmDeps | undefined {
+  if (!env.FLOTILLA_HELM) return undefined;
+  const plainHttpHosts = (env.FLOTILLA_HELM_PLAIN_HTTP ?? '').split(',').map((h) => h.trim()).filter((h) => h.length > 0);
+  return { binary: env.FLOTILLA_HELM, plainHttpHosts };
 }
 
 export function defaultCloudAdapters(env: NodeJS.ProcessEnv = process.env): Omit<CloudAdapters, 'readKubeconfig'> {
@@ -32,7 +42,7 @@ export function defaultCloudAdapters(env: NodeJS.ProcessEnv = process.env): Omit
 }
 
 /** Activity dependencies over a catalog: clusters resolve through their stored connection. */
-export function activityDeps({ catalog, adapters }: WorkerDepsOptions): ActivityDeps {
+export function activityDeps({ catalog, adapters, helm }: WorkerDepsOptions): ActivityDeps {
   const cloud: CloudAdapters = {
     ...(adapters ?? defaultCloudAdapters()),
     readKubeconfig: (secret) => catalog.secrets.require(GLOBAL_SCOPE, secret),
@@ -41,7 +51,8 @@ export function activityDeps({ catalog, adapters }: WorkerDepsOptions): Activity
     connectionOf: async (name) => (await catalog.clusters.get(name))?.connection,
     adapters: cloud,
   });
-  return { catalog, clusters, cloud };
+  const helmDeps = helm ?? helmFromEnv();
+  return { catalog, clusters, cloud, ...(helmDeps ? { helm: helmDeps } : {}) };
 }
 
 export async function openWorkerCatalog(env: NodeJS.ProcessEnv = process.env): Promise<Catalog> {

@@ -11,3 +11,4 @@ export { teardownEnvironment } from './teardown-environment.js';
 export { discoverClusters } from './discover-clusters.js';
 export { offboardCluster } from './offboard-cluster.js';
 export { scheduledLifecycle, startEnvironment, stopEnvironment } from './stop-start.js';
+export { prepareCharts } from './prepare-charts.js';

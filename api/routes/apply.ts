@@ -19,6 +19,7 @@ import { defineRoute, type RouteContext } from '../route.js';
 import { ApplyResult } from '../schemas.js';
 import { prepareRegistration, startOnboarding } from '../services/clusters.js';
 import { carryToTracking, documentPath, resolveEnvironment, type ResolvedEnvironment, trackingEnvironments } from '../services/applications.js';
+import { pinCharts, renderCharts } from '../services/charts.js';
 import { namespacePath, requireClusterInService, requireNamespaceFree } from '../services/environments.js';
 import { clusterTiers, rulesTiers } from '../services/scopes.js';
 
@@ -92,6 +93,12 @@ export const applyRoutes = [
       }
       const order = docs.map((doc, i) => ({ doc, i })).sort((a, b) => KIND_ORDER[a.doc.kind] - KIND_ORDER[b.doc.kind]);
 
+      // 1b. Pin chart versions to digests (on the worker) before any revision is computed.
+      for (const { doc, i } of order) {
+        if (doc.kind === 'Application') doc.spec = await pinCharts(ctx.deps, doc.spec, at(i, 'spec', 'charts'));
+        if (doc.kind === 'Environment' && doc.spec.app) doc.spec.app = await pinCharts(ctx.deps, doc.spec.app, at(i, 'spec', 'app', 'charts'));
+      }
+
       // 2. Check everything before the first write.
       const rulesDoc = docs.find((d): d is z.infer<typeof RulesDocument> => d.kind === 'Rules');
       const current = (await catalog.rules.current()).rules;
@@ -113,6 +120,7 @@ export const applyRoutes = [
       const connections = new Map<string, Awaited<ReturnType<typeof prepareRegistration>>>();
       const violations: (Violation & { document?: number })[] = [];
       const judge = async (i: number, targets: Environment[], placements: Map<string, ClusterPlacement>) => {
+        await renderCharts(ctx.deps, targets, at(i, 'spec'));
         const verdict = await changeVerdict(catalog, { kind: 'edit', at: ctx.deps.now().toISOString(), targets, rules, clusters: placements, alongside: environments });
         violations.push(...verdict.violations.map((v) => (docs.length > 1 ? { ...v, document: i } : v)));
       };

@@ -17,6 +17,7 @@ import {
   checkRules, copyEnvironment, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
 } from '../services/environments.js';
 import { accepted } from '../services/operations.js';
+import { pinCharts } from '../services/charts.js';
 import { requireRunning, startStopOrStart } from '../services/stop-start.js';
 import { startEnvironmentTeardown } from '../services/teardown.js';
 import { rawName } from './common.js';
@@ -109,8 +110,10 @@ export const environmentRoutes = [
           : `environment "${params.name}" changes only by promotion (updates: promotion): promote a revision into it`);
       }
       requireOverridesFit(body, env.overrides, ['overrides']);
-      await checkRules(catalog, { binding: env.binding, spec: body, overrides: env.overrides }, { kind: 'edit', at: ctx.deps.now() });
-      const result = await changeSpec(catalog, params.name, body, { author: ctx.principal.name });
+      // Chart versions are pinned to digests before the revision is computed.
+      const spec = await pinCharts(ctx.deps, body, 'charts');
+      await checkRules(ctx.deps, { binding: env.binding, spec, overrides: env.overrides }, { kind: 'edit', at: ctx.deps.now() });
+      const result = await changeSpec(catalog, params.name, spec, { author: ctx.principal.name });
       ctx.audit({ details: { revision: result.revision.id, changed: result.changed } });
       return { status: 200, body: { environment: environmentView(result.environment), revision: result.revision.id, changed: result.changed } };
     },
@@ -128,7 +131,7 @@ export const environmentRoutes = [
       if (env.currentRevision) {
         const spec = (await catalog.revisions.require(env.currentRevision)).spec;
         requireOverridesFit(spec, body);
-        await checkRules(catalog, { binding: env.binding, spec, overrides: body }, { kind: 'edit', at: ctx.deps.now() });
+        await checkRules(ctx.deps, { binding: env.binding, spec, overrides: body }, { kind: 'edit', at: ctx.deps.now() });
       }
       const updated = await catalog.environments.setOverrides(params.name, body, { generation: env.generation, author: ctx.principal.name });
       ctx.audit({ details: { overridesVersion: updated.overridesVersion } });

@@ -28,7 +28,7 @@ import { queryIfRunning, startOperation } from './operations.js';
 export type CloneBody = CloneRequest & { secrets?: Record<string, string> };
 
 /** What planning and writing a clone need: also what a schedule's run (activities/schedule.ts) gives them. */
-export type CloneDeps = Pick<ApiDeps, 'catalog' | 'now'>;
+export type CloneDeps = Pick<ApiDeps, 'catalog' | 'now'> & { operations?: Partial<Pick<ApiDeps['operations'], 'execute'>> };
 
 export interface PlannedClone {
   request: CloneRequest;
@@ -106,7 +106,7 @@ export function clonePermissions(planned: PlannedClone, action: Action = 'clone.
 
 /** The rules on the clone as it would run (422 listing each violation), and its namespace free (409). */
 export async function checkClone(deps: CloneDeps, planned: PlannedClone): Promise<void> {
-  await checkRules(deps.catalog, { binding: planned.binding, spec: planned.spec, overrides: planned.overrides }, {
+  await checkRules(deps, { binding: planned.binding, spec: planned.spec, overrides: planned.overrides }, {
     kind: 'clone', at: deps.now(), copy: { sourceTier: planned.source.binding.tier, databases: planned.data },
   });
   await requireNamespaceFree(deps.catalog, planned.binding, planned.request.namespace ? 'namespace' : 'name');

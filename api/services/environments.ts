@@ -15,6 +15,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { OperationReservation } from '../starter.js';
 import { resolveEnvironment } from './applications.js';
+import { pinCharts, renderCharts } from './charts.js';
 import { startOperation } from './operations.js';
 
 export function environmentView(e: EnvironmentRecord) {
@@ -48,10 +49,12 @@ export interface Target {
  * Checks the organisation's rules on a change. Spec and override edits skip freeze windows
  * (they change nothing running); a deploy checks them all. Violations → 422, each listed.
  */
-export async function checkRules(catalog: Catalog, target: Target, options: { kind: 'edit' | 'deploy' | 'clone'; at: Date; rules?: Rules; copy?: DataCopy }): Promise<void> {
+export async function checkRules(deps: Parameters<typeof renderCharts>[0], target: Target, options: { kind: 'edit' | 'deploy' | 'clone'; at: Date; rules?: Rules; copy?: DataCopy }): Promise<void> {
+  // Charts are judged by their render: the worker renders what the cache lacks.
+  await renderCharts(deps, [target]);
   let verdict;
   try {
-    verdict = await changeVerdict(catalog, { kind: options.kind, at: options.at.toISOString(), targets: [target], rules: options.rules, ...(options.copy ? { copy: options.copy } : {}) });
+    verdict = await changeVerdict(deps.catalog, { kind: options.kind, at: options.at.toISOString(), targets: [target], rules: options.rules, ...(options.copy ? { copy: options.copy } : {}) });
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     throw new ApiError(422, 'invalid_reference', `cluster "${target.binding.cluster}" is not registered`, [
@@ -96,9 +99,10 @@ export async function requireClusterInService(catalog: Catalog, cluster: string,
 }
 
 export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument, by: string, rules?: Rules) {
+  if (doc.spec.app) doc = { ...doc, spec: { ...doc.spec, app: await pinCharts(deps, doc.spec.app, 'spec.app.charts') } };
   const { env, updates } = await resolveEnvironment(deps.catalog, doc, new Map(), (...path) => formatPath(path));
   await requireClusterInService(deps.catalog, env.binding.cluster);
-  await checkRules(deps.catalog, env, { kind: 'edit', at: deps.now(), rules });
+  await checkRules(deps, env, { kind: 'edit', at: deps.now(), rules });
   await requireNamespaceFree(deps.catalog, env.binding, namespacePath(doc));
   return createEnvironment(deps.catalog, { binding: env.binding, spec: env.spec, overrides: env.overrides, driftPolicy: env.driftPolicy, updates, author: by });
 }
@@ -119,7 +123,7 @@ export async function copyEnvironment(deps: ApiDeps, source: EnvironmentRecord, 
   const updates = source.updates === 'inline' ? 'inline' : request.updates ?? defaultUpdates(tier);
   const overrides = { replicas: {}, resources: {}, hostnames: {}, config: {} };
   await requireClusterInService(deps.catalog, binding.cluster, 'cluster');
-  await checkRules(deps.catalog, { binding, spec, overrides }, { kind: 'edit', at: deps.now() });
+  await checkRules(deps, { binding, spec, overrides }, { kind: 'edit', at: deps.now() });
   await requireNamespaceFree(deps.catalog, binding, request.namespace === undefined ? 'name' : 'namespace');
   return createEnvironment(deps.catalog, { binding, spec, overrides, updates, author: by });
 }
@@ -176,7 +180,7 @@ export async function deployId(catalog: Catalog, environment: string, revision: 
 export async function deploy(deps: ApiDeps, environment: EnvironmentRecord, wanted: string | undefined, by: string, reservation?: OperationReservation): Promise<string> {
   const revision = await resolveRevision(deps.catalog, environment, wanted);
   const spec = (await deps.catalog.revisions.require(revision)).spec;
-  await checkRules(deps.catalog, { binding: environment.binding, spec, overrides: environment.overrides }, { kind: 'deploy', at: deps.now() });
+  await checkRules(deps, { binding: environment.binding, spec, overrides: environment.overrides }, { kind: 'deploy', at: deps.now() });
   const name = environment.binding.name;
   const { operationId } = await startOperation(deps, {
     id: await deployId(deps.catalog, name, revision),

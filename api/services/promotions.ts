@@ -22,6 +22,7 @@ import {
 } from '../../workflows/messages.js';
 import type { PromoteInput } from '../../workflows/promote-types.js';
 import type { Principal } from '../authz.js';
+import { renderCharts } from './charts.js';
 import type { ApiDeps } from '../deps.js';
 import { requireRunning } from './stop-start.js';
 import { ApiError, badRequest } from '../errors.js';
@@ -94,6 +95,7 @@ export async function checkTargets(deps: ApiDeps, plan: PlannedPromotion, option
   }
   // The whole change at once, as the workflow's planner checks it (kind promote: limits on
   // clusters per change count every target).
+  await renderCharts(deps, plan.targets.map((t) => ({ binding: t.binding, spec, overrides: t.overrides })), 'stages');
   let verdict;
   try {
     verdict = await changeVerdict(deps.catalog, {

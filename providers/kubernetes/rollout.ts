@@ -3,7 +3,7 @@
 // `kubectl rollout status` and `kubectl wait --for=condition=complete` read it. While a
 // workload is not done, its pods say why (unschedulable, image pull, crash loop); a rollout
 // that cannot finish fails early with that reason instead of waiting out the timeout.
-import type { KubeConfig, V1Deployment, V1Job, V1LabelSelector, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
+import type { KubeConfig, V1DaemonSet, V1Deployment, V1Job, V1LabelSelector, V1Pod, V1StatefulSet } from '@kubernetes/client-node';
 import { toClient, type KubeClient } from './client.js';
 import { systemClock, type Clock } from './clock.js';
 import { KubeLayerError } from './errors.js';
@@ -55,7 +55,7 @@ export function deploymentRollout(deployment: V1Deployment): DeploymentRollout {
   };
 }
 
-export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'Job';
+export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet' | 'Job';
 
 export interface WorkloadRef {
   kind: WorkloadKind;
@@ -133,6 +133,16 @@ export function statefulSetRollout(set: V1StatefulSet): WorkloadRollout {
     done = partition > 0 ? updated >= desired - partition : status.updateRevision === status.currentRevision && updated >= desired;
   }
   return { kind: 'StatefulSet', namespace: set.metadata?.namespace ?? '', name: set.metadata?.name ?? '', desired, updated, ready, done };
+}
+
+/** kubectl's DaemonSet status viewer: observed, every scheduled pod updated and available. */
+export function daemonSetRollout(set: V1DaemonSet): WorkloadRollout {
+  const status = set.status;
+  const desired = status?.desiredNumberScheduled ?? 0;
+  const updated = status?.updatedNumberScheduled ?? 0;
+  const ready = status?.numberAvailable ?? 0;
+  const observed = (status?.observedGeneration ?? 0) > 0 && (status?.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
+  return { kind: 'DaemonSet', namespace: set.metadata?.namespace ?? '', name: set.metadata?.name ?? '', desired, updated, ready, done: observed && updated >= desired && ready >= desired };
 }
 
 /** A Job is done when Complete; FailureTarget/Failed make it failed (it will not recover). */
@@ -241,13 +251,14 @@ export class JobFailedError extends KubeLayerError {
   }
 }
 
-const API_VERSION: Record<WorkloadKind, string> = { Deployment: 'apps/v1', StatefulSet: 'apps/v1', Job: 'batch/v1' };
+const API_VERSION: Record<WorkloadKind, string> = { Deployment: 'apps/v1', StatefulSet: 'apps/v1', DaemonSet: 'apps/v1', Job: 'batch/v1' };
 
 function rolloutOf(ref: WorkloadRef, object: LiveObject | undefined): WorkloadRollout {
   if (!object) return { ...ref, desired: 0, updated: 0, ready: 0, done: false, missing: true };
   switch (ref.kind) {
     case 'Deployment': return deploymentWorkload(object as V1Deployment);
     case 'StatefulSet': return statefulSetRollout(object as V1StatefulSet);
+    case 'DaemonSet': return daemonSetRollout(object as V1DaemonSet);
     case 'Job': return jobRollout(object as V1Job);
   }
 }
@@ -289,7 +300,7 @@ function podsOf({ rollout, object }: Observed, pods: readonly V1Pod[]): V1Pod[] 
     if (hash === null) return [];
     if (hash !== undefined) selected = selected.filter((p) => p.metadata?.labels?.['pod-template-hash'] === hash);
   }
-  // StatefulSets and Jobs: every pod of the selector (an old StatefulSet pod that never gets
+  // StatefulSets, DaemonSets and Jobs: every pod of the selector (an old StatefulSet pod that never gets
   // ready blocks the update as much as a new one).
   return selected;
 }

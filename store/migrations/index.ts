@@ -11,6 +11,7 @@ import * as clones from './0006-clones.js';
 import * as drillReports from './0007-drill-reports.js';
 import * as observer from './0008-observer.js';
 import * as lifecycle from './0009-lifecycle.js';
+import * as chartRenders from './0010-chart-renders.js';
 
 const migrations: Record<string, Migration> = {
   '0001-initial': initial,
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0007-drill-reports': drillReports,
   '0008-observer': observer,
   '0009-lifecycle': lifecycle,
+  '0010-chart-renders': chartRenders,
 };
 
 export const migrationProvider: MigrationProvider = {
