@@ -64,13 +64,15 @@ export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJ
       // does. A stop or a teardown finds them in place and applies its jobs only.
       const revisionObjects = await materialized(loaded);
       const secretValues = revisionObjects.flatMap((m) => Object.values((m as { stringData?: Record<string, string> }).stringData ?? {}));
-      const manifests = DEPLOY_HOOKS.includes(hook) ? [...revisionObjects.filter((m) => READ_BY_JOBS.has(m.kind)), ...jobs] : jobs;
       const refs: JobRef[] = jobs.map((j) => ({ namespace: j.metadata.namespace!, name: j.metadata.name }));
       const timeoutSeconds = Math.max(...jobs.map((j) => (j.spec as { activeDeadlineSeconds?: number }).activeDeadlineSeconds ?? DEFAULT_JOB_TIMEOUT_SECONDS));
 
+      // First what the jobs read (and, on a first deploy, the namespace and the agent's binding in
+      // it, without which the agent may not even look for earlier runs).
+      if (DEPLOY_HOOKS.includes(hook)) await applyInto(binding, revisionObjects.filter((m) => READ_BY_JOBS.has(m.kind)), force ? { force: true } : {});
       // A run of the same name that failed (an earlier deploy of this revision) runs again; one that completed does not.
       await withClient(binding.cluster, (client, context) => clearFailedJobs(client, refs, { signal: context.cancellationSignal }));
-      await applyInto(binding, manifests, force ? { force: true } : {});
+      await applyInto(binding, jobs, force ? { force: true } : {});
       return withClient(binding.cluster, async (client, context) => {
         try {
           await waitForRollouts(client, refs.map((r) => ({ kind: 'Job' as const, ...r })), {

@@ -21,6 +21,8 @@ export interface RenderedChart {
 /** Which chart (or bundle) an object came from: `chart/<name>` or `manifests/<name>`. */
 export const SOURCE_LABEL = 'flotilla.dev/source';
 export const HELM_HOOK_ANNOTATION = 'helm.sh/hook';
+/** On a hook Job (renamed per revision and content): its name in the chart, which errors and rules use. */
+export const CHART_NAME_ANNOTATION = 'flotilla.dev/chart-name';
 
 /** What one environment asks Helm to render for a chart; `key` names the render in the catalog's cache. */
 export interface ChartRenderRequest {
@@ -182,7 +184,11 @@ function hookJob(job: Manifest, labels: Record<string, string>, moment: Lifecycl
   const hash = createHash('sha256').update(canonicalJson(job)).digest('hex').slice(0, 6);
   const name = `${job.metadata.name.slice(0, 42).replace(/-+$/, '')}-${shortRevision(revision).slice(0, 8)}-${hash}`;
   const out = labelPodTemplate(job, labels);
-  out.metadata = { ...out.metadata, name, labels: { ...out.metadata.labels, [HOOK_LABEL]: moment } };
+  out.metadata = {
+    ...out.metadata, name,
+    labels: { ...out.metadata.labels, [HOOK_LABEL]: moment },
+    annotations: { ...out.metadata.annotations, [CHART_NAME_ANNOTATION]: job.metadata.name },
+  };
   return out;
 }
 

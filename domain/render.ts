@@ -245,7 +245,9 @@ export function renderLifecycleJobs({ binding, spec, revision, hook, runId, over
   const own = jobsFor(spec.jobs, hook).map((job) => lifecycleJobManifest(job, jobContext(binding, revision), run));
   if ((spec.charts ?? []).length === 0) return own;
   const fromCharts = chartObjects({ binding, spec, overrides: overrides ?? {}, revision, charts: charts ?? [] }).hooks[hook] ?? [];
-  return [...own, ...fromCharts];
+  // A run-once hook (a chart's pre-delete) is a Job of each run, as the spec's own are.
+  const named = run === undefined ? fromCharts : fromCharts.map((job) => ({ ...job, metadata: { ...job.metadata, name: `${job.metadata.name.slice(0, 55)}-${run}` } }));
+  return [...own, ...named];
 }
 
 function jobContext(binding: EnvironmentBinding, revision: string): JobContext {

@@ -9,7 +9,7 @@ import { TIERS } from './environment.js';
 import { effectiveSpec } from './effective.js';
 import { API_VERSION } from './names.js';
 import { own } from './own.js';
-import { chartObjects, ChartScopeError, type RenderedChart, SOURCE_LABEL } from './chart-objects.js';
+import { CHART_NAME_ANNOTATION, chartObjects, ChartScopeError, type RenderedChart, SOURCE_LABEL } from './chart-objects.js';
 import type { Manifest } from './manifest.js';
 import { DomainPattern, hostMatches, ingressHosts, tierRefusal } from './placement.js';
 
@@ -262,7 +262,7 @@ function checkChartObjects(rules: Rules, target: ChangeTarget): Violation[] {
   const objects = [...rendered.objects, ...Object.values(rendered.hooks).flat()];
   for (const object of objects) {
     const source = object.metadata.labels?.[SOURCE_LABEL]?.replace('.', '/') ?? '';
-    const at = `${source}/${env}: ${object.kind}/${object.metadata.name}`;
+    const at = `${source}/${env}: ${object.kind}/${object.metadata.annotations?.[CHART_NAME_ANNOTATION] ?? object.metadata.name}`;
     const field = sourceField(target.spec, source);
     for (const { path, container } of workloadContainers(object)) {
       if (rules.requireResourceLimits) {

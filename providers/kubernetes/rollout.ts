@@ -142,7 +142,9 @@ export function daemonSetRollout(set: V1DaemonSet): WorkloadRollout {
   const updated = status?.updatedNumberScheduled ?? 0;
   const ready = status?.numberAvailable ?? 0;
   const observed = (status?.observedGeneration ?? 0) > 0 && (status?.observedGeneration ?? 0) >= (set.metadata?.generation ?? 0);
-  return { kind: 'DaemonSet', namespace: set.metadata?.namespace ?? '', name: set.metadata?.name ?? '', desired, updated, ready, done: observed && updated >= desired && ready >= desired };
+  // OnDelete replaces a pod only when someone deletes it: nothing to wait for but availability.
+  const onDelete = set.spec?.updateStrategy?.type === 'OnDelete';
+  return { kind: 'DaemonSet', namespace: set.metadata?.namespace ?? '', name: set.metadata?.name ?? '', desired, updated, ready, done: observed && ready >= desired && (onDelete || updated >= desired) };
 }
 
 /** A Job is done when Complete; FailureTarget/Failed make it failed (it will not recover). */

@@ -26,6 +26,7 @@ import { createDeployActivities } from '../../activities/deploy.js';
 import { createCloneActivities } from '../../activities/clone.js';
 import { createDrillActivities } from '../../activities/drill.js';
 import { createDiscoveryActivities } from '../../activities/discovery.js';
+import { createChartActivities } from '../../activities/charts.js';
 import type { DataCopyActivities } from '../../activities/data-copy-types.js';
 import type { Activities } from '../../activities/index.js';
 import { createOnboardingActivities } from '../../activities/onboarding.js';
@@ -125,6 +126,8 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     planTeardown: teardown.planTeardown,
     forgetEnvironment: teardown.forgetEnvironment,
     planOffboarding: offboarding.planOffboarding,
+    // No helm in the unit tier: a chart to pin or render fails (HelmNotConfigured).
+    prepareCharts: createChartActivities({ catalog }).prepareCharts,
     planStopStart: stopStart.planStopStart,
     markStarted: stopStart.markStarted,
     lifecycleTargets: stopStart.lifecycleTargets,
