@@ -71,7 +71,7 @@ export const DRIFT_IGNORE_RULES: readonly DriftIgnoreRule[] = [
   { kinds: ['Deployment', 'StatefulSet'], path: 'spec.replicas', when: 'autoscaled', why: 'a HorizontalPodAutoscaler sets the replicas' },
   // Versions of the catalog secrets a pod uses: changes with every `secret set`, before the
   // deploy that rolls it out; a hand edit of it changes nothing a person would call drift.
-  { kinds: ['Deployment', 'StatefulSet'], path: `spec.template.metadata.annotations.${SECRETS_CHECKSUM_ANNOTATION}`, when: 'always', why: 'the secrets checksum follows the catalog' },
+  { kinds: ['Deployment', 'StatefulSet', 'DaemonSet'], path: `spec.template.metadata.annotations.${SECRETS_CHECKSUM_ANNOTATION}`, when: 'always', why: 'the secrets checksum follows the catalog' },
   // Secret values are filled in at apply time from the catalog; the render holds none.
   { kinds: ['Secret'], path: 'data', when: 'always', why: 'values come from the catalog at deploy time' },
   { kinds: ['Secret'], path: 'stringData', when: 'always', why: 'values come from the catalog at deploy time' },
@@ -81,7 +81,7 @@ export const DRIFT_IGNORE_RULES: readonly DriftIgnoreRule[] = [
  * Kinds compared. Namespaces are the bootstrap account's and may be adopted ones; Jobs are
  * migrations and lifecycle jobs that run once and may be cleaned up. CronJobs are the spec's.
  */
-const COMPARED_KINDS = new Set(['Deployment', 'StatefulSet', 'Service', 'ConfigMap', 'Secret', 'Ingress', 'CronJob']);
+const COMPARED_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'Service', 'ConfigMap', 'Secret', 'Ingress', 'CronJob']);
 
 /** Keys that identify an element of a list, tried in order (a dotted key reads a nested field: volumeClaimTemplates). */
 const LIST_KEYS: readonly (readonly string[])[] = [['name'], ['metadata.name'], ['containerPort', 'protocol'], ['port', 'protocol'], ['containerPort'], ['port'], ['mountPath'], ['key']];

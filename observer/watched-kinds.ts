@@ -26,6 +26,8 @@ const podEssentials = (pod: LiveObject): LiveObject => {
 export const WATCHED_KINDS: readonly WatchedKind[] = [
   { apiVersion: 'apps/v1', kind: 'Deployment', managedOnly: true },
   { apiVersion: 'apps/v1', kind: 'StatefulSet', managedOnly: true },
+  // Charts' DaemonSets (drift).
+  { apiVersion: 'apps/v1', kind: 'DaemonSet', managedOnly: true },
   { apiVersion: 'v1', kind: 'Service', managedOnly: true },
   { apiVersion: 'v1', kind: 'ConfigMap', managedOnly: true },
   { apiVersion: 'v1', kind: 'Secret', managedOnly: true, slim: withoutValues },

@@ -25,7 +25,8 @@ import { activityDeps } from '../../worker/deps.js';
 import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl, kubectlJson } from '../support/kubectl.js';
-import { finishedOperation, startLiveApi, type LiveApi } from '../support/live-api.js';
+import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
+import { startObserverProcess, type WorkerProcess } from '../support/worker-process.js';
 import { tierClient } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
@@ -85,6 +86,7 @@ describe('charts and manifests', () => {
   let worker: RunningWorker;
   let api: LiveApi;
   let registry: OciRegistry;
+  let observer: WorkerProcess;
   let dir: string;
   const digests: Record<string, string> = {};
   const [a, b] = clusters;
@@ -155,12 +157,19 @@ describe('charts and manifests', () => {
     });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     for (const c of clusters) await tc.catalog.clusters.updateStatus(c.name, { status: 'ready' });
+    // The observer compares what runs with the revision, chart objects too (from the catalog's cache of renders).
+    observer = startObserverProcess({
+      FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, FLOTILLA_OBSERVER_ID: `charts-${run}`,
+      TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_NAMESPACE: inject('temporalNamespace'), FLOTILLA_TASK_QUEUE: taskQueue,
+    });
+    await observer.ready;
     // The clusters' admin lets charts install CRDs (the baseline's unbound role), as the refusal says to.
     for (const c of clusters) {
       await k(c, ['create', 'clusterrolebinding', `flotilla-agent-cluster-scope-${run}`, '--clusterrole=flotilla-agent-cluster-scope', '--serviceaccount=flotilla-system:flotilla-agent']);
     }
   }, 180_000);
   afterAll(async () => {
+    await observer?.kill('SIGTERM');
     await api?.close();
     await worker?.stop();
     await client?.connection.close();
@@ -214,6 +223,22 @@ describe('charts and manifests', () => {
       expect((await kj<Live>(cluster, ['get', 'service', 'extras-proxy', '-n', name])).spec).toMatchObject({ ports: [{ port: 8081 }] });
       expect((await kj<Live>(cluster, ['get', 'deployment', 'api', '-n', name])).spec).toMatchObject({ replicas: 1 });
     }
+
+    // Drift: what the chart rendered is what runs (the API server's defaults are no drift); a hand edit of a chart's object is.
+    interface DriftItem { environment: string; objects: { kind: string; name: string; fields: { path: string; expected?: unknown; actual?: unknown }[] }[] }
+    const drift = async () => (await api.request<{ items: DriftItem[] }>('GET', '/v1/drift')).body.items.find((i) => i.environment === envA);
+    const observedClean = async () => {
+      const { clusters: seen } = (await api.request<{ clusters: { name: string; environments: { name: string; drifted: boolean }[] }[] }>('GET', '/v1/fleet')).body;
+      return seen.find((c) => c.name === a!.name)?.environments.some((e) => e.name === envA && !e.drifted) ?? false;
+    };
+    await until('the chart environment observed without drift', observedClean, 60_000);
+    await k(a, ['patch', 'configmap', 'webapp-config', '-n', envA, '--type', 'merge', '-p', '{"data":{"GREETING":"edited by hand"}}']);
+    await until('the edited chart ConfigMap reported as drift', async () => {
+      const fields = (await drift())?.objects.find((o) => o.kind === 'ConfigMap' && o.name === 'webapp-config')?.fields ?? [];
+      return fields.some((f) => f.path === 'data.GREETING' && f.expected === 'hi from flotilla' && f.actual === 'edited by hand');
+    }, 30_000);
+    await k(a, ['patch', 'configmap', 'webapp-config', '-n', envA, '--type', 'merge', '-p', '{"data":{"GREETING":"hi from flotilla"}}']);
+    await until('no drift once it is put back', async () => (await drift()) === undefined, 30_000);
   });
 
   it('a new chart version deploys where the application is tracked (the dropped template pruned, only it) and is promoted with its digest: the same objects but for the environment values', async () => {
