@@ -1,7 +1,7 @@
 // Chart activities on the worker, which holds the helm binary (and, in production, the
 // registry credentials): resolve a chart's tag to the digest a revision pins, and render charts
 // into the catalog's cache.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Context } from '@temporalio/activity';
@@ -20,7 +20,7 @@ export interface HelmDeps {
 }
 
 export interface ChartActivityDeps {
-  catalog: Pick<Catalog, 'chartRenders'>;
+  catalog: Pick<Catalog, 'chartRenders' | 'uploads'>;
   helm?: HelmDeps;
 }
 
@@ -34,21 +34,33 @@ function requireHelm(helm: HelmDeps | undefined): HelmDeps {
   return helm;
 }
 
-/** `helm template` of a pinned chart; a failure names the chart (a template error is not retried). */
-export function helmRenderer(helm: HelmDeps | undefined, signal?: AbortSignal): ChartRenderer {
+/**
+ * `helm template` of a pinned chart: from its registry by digest, or an uploaded archive from the
+ * catalog (written to a private temporary file). A failure names the chart (a template error is
+ * not retried).
+ */
+export function helmRenderer(helm: HelmDeps | undefined, catalog: Pick<Catalog, 'uploads'>, signal?: AbortSignal): ChartRenderer {
   return async (request) => {
     const { binary, plainHttpHosts } = requireHelm(helm);
-    if (!request.source.startsWith('oci://')) {
-      throw ApplicationFailure.nonRetryable(`chart "${request.chart}": uploaded archives are not supported by this worker; use an oci:// reference`, 'ChartNotFound');
-    }
+    const dir = mkdtempSync(join(tmpdir(), 'flotilla-render-'));
     try {
+      let chart = request.source;
+      if (!chart.startsWith('oci://')) {
+        const archive = await catalog.uploads.chart(chart);
+        if (!archive) throw ApplicationFailure.nonRetryable(`chart "${request.chart}": no uploaded archive ${chart}`, 'ChartNotFound');
+        chart = join(dir, 'chart.tgz');
+        writeFileSync(chart, archive, { mode: 0o600 });
+      }
       return await templateChart({
         helm: binary, plainHttp: plainHttpHosts?.includes(hostOf(request.source)) ?? false, signal,
-        chart: request.source, release: request.release, namespace: request.namespace, values: request.values,
+        chart, release: request.release, namespace: request.namespace, values: request.values,
       });
     } catch (error) {
+      if (error instanceof ApplicationFailure) throw error;
       const message = error instanceof Error ? (error as Error & { stderr?: string }).stderr?.trim() || error.message : String(error);
       throw ApplicationFailure.nonRetryable(`chart "${request.chart}" cannot be rendered: ${message.split('\n').slice(0, 3).join(' ')}`, 'ChartRenderFailed');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   };
 }
@@ -76,7 +88,7 @@ export function createChartActivities(deps: ChartActivityDeps): ChartActivities 
       }
       const signal = Context.current().cancellationSignal;
       for (const { binding, overrides } of targets) {
-        await environmentCharts(deps.catalog, { binding, spec: { charts: pinned }, overrides }, helmRenderer(deps.helm, signal));
+        await environmentCharts(deps.catalog, { binding, spec: { charts: pinned }, overrides }, helmRenderer(deps.helm, deps.catalog, signal));
         Context.current().heartbeat();
       }
       return { charts: pinned };
@@ -86,8 +98,8 @@ export function createChartActivities(deps: ChartActivityDeps): ChartActivities 
 
 /** The renders of an environment's charts (rendered now when the cache lacks them); undefined without charts. */
 export async function chartsOf(
-  catalog: Pick<Catalog, 'chartRenders'>, helm: HelmDeps | undefined, environment: Parameters<typeof environmentCharts>[1],
+  catalog: Pick<Catalog, 'chartRenders' | 'uploads'>, helm: HelmDeps | undefined, environment: Parameters<typeof environmentCharts>[1],
 ): Promise<RenderedChart[] | undefined> {
   if ((environment.spec.charts ?? []).length === 0) return undefined;
-  return environmentCharts(catalog, environment, helmRenderer(helm));
+  return environmentCharts(catalog, environment, helmRenderer(helm, catalog));
 }

@@ -36,7 +36,7 @@ export function createDrillActivities(deps: DrillActivityDeps): DrillActivities 
       const env = await catalog.environments.require(clone.name);
       const revision = env.deployed?.revision ?? clone.sourceRevision;
       const { spec } = await catalog.revisions.require(revision);
-      return { env, revision, spec, manifests: await renderEnvironment(catalog, { binding: env.binding, spec, overrides: env.overrides, revision }, helmRenderer(deps.helm)) };
+      return { env, revision, spec, manifests: await renderEnvironment(catalog, { binding: env.binding, spec, overrides: env.overrides, revision }, helmRenderer(deps.helm, catalog)) };
     } catch (error) {
       if (error instanceof NotFoundError) throw ApplicationFailure.nonRetryable(error.message, 'NotFound');
       throw error;

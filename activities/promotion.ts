@@ -35,7 +35,7 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
       const id = revision ?? from.deployed?.revision ?? from.currentRevision;
       if (!id) throw ApplicationFailure.nonRetryable(`environment "${source}" has no revision to promote`, 'NoRevision');
       const { spec } = await required(catalog.revisions.require(id));
-      const manifests = await renderEnvironment(catalog, { binding: from.binding, spec, overrides: from.overrides, revision: id }, helmRenderer(deps.helm));
+      const manifests = await renderEnvironment(catalog, { binding: from.binding, spec, overrides: from.overrides, revision: id }, helmRenderer(deps.helm, catalog));
       const waits = 1 + (manifests.some((m) => m.kind === 'StatefulSet') ? 1 : 0) + (manifests.some((m) => m.kind === 'Job') ? 1 : 0);
       const { rules } = await catalog.rules.current();
       const judge = async (targets: VerdictTarget[]): Promise<RulesVerdict> => {
@@ -77,7 +77,7 @@ export function createPromotionActivities(deps: PromotionActivityDeps): Promotio
     async checkHealth({ environment, revision }) {
       const env = await required(catalog.environments.require(environment));
       const { spec } = await required(catalog.revisions.require(revision));
-      const manifests = await renderEnvironment(catalog, { binding: env.binding, spec, overrides: env.overrides, revision }, helmRenderer(deps.helm));
+      const manifests = await renderEnvironment(catalog, { binding: env.binding, spec, overrides: env.overrides, revision }, helmRenderer(deps.helm, catalog));
       const workloads = manifests
         .filter((m) => m.kind === 'Deployment' || m.kind === 'StatefulSet' || m.kind === 'DaemonSet')
         .map((m) => ({ kind: m.kind as WorkloadKind, namespace: m.metadata.namespace!, name: m.metadata.name }));

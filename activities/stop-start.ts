@@ -32,7 +32,7 @@ export function createStopStartActivities(deps: StopStartActivityDeps): StopStar
     const { spec } = await catalog.revisions.require(env.deployed.revision);
     const overrides = env.deployed.overridesVersion === undefined ? env.overrides : await catalog.environments.overridesAt(env.binding.name, env.deployed.overridesVersion);
     const secretVersions = Object.fromEntries((await catalog.secrets.list(environmentScope(env.binding.name))).map((s) => [s.name, s.updatedAt]));
-    return renderEnvironment(catalog, { binding: env.binding, spec, overrides, revision: env.deployed.revision, secretVersions }, helmRenderer(deps.helm));
+    return renderEnvironment(catalog, { binding: env.binding, spec, overrides, revision: env.deployed.revision, secretVersions }, helmRenderer(deps.helm, catalog));
   }
 
   return {

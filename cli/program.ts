@@ -1,6 +1,7 @@
 // The `flotilla` command line: commander wiring only; each command lives in commands/.
 import { Command, CommanderError, Option } from 'commander';
 import { apply } from './commands/apply.js';
+import { push } from './commands/push.js';
 import { changeTtl, clone, type CloneOptions, teardown } from './commands/clone.js';
 import { discoverClusters, importClusters, IMPORT_PROVIDERS, type ImportOptions } from './commands/cluster-import.js';
 import { deploy } from './commands/deploy.js';
@@ -39,6 +40,13 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
     .requiredOption('-f, --filename <file>', 'file to apply ("-" for stdin)')
     .addOption(outputOption())
     .action((o: { filename: string; output: string }) => apply(ctx, { file: o.filename, format: parseFormat(o.output) }));
+
+  program.command('push')
+    .description('Upload a Helm chart archive (.tgz) or a bundle of plain manifests (YAML); prints the digest a spec names it by')
+    .argument('<what>', 'chart | bundle')
+    .argument('<file>', 'the .tgz (helm package) or the YAML stream')
+    .addOption(outputOption())
+    .action((what: string, file: string, o: { output: string }) => push(ctx, what, file, { format: parseFormat(o.output) }));
 
   program.command('get')
     .description('List clusters, environments, operations, promotions, clones or drills; with a name, just that one (a promotion: its stages × targets); `get fleet`: clusters × environments with live health, drift and staleness; `get drift`: what differs from the last deploy')

@@ -119,7 +119,9 @@ export function chartObjects({ binding, spec, overrides, revision, charts }: Cha
     sources.push({ source: `chart/${chart.name}`, objects: rendered.objects });
   }
   for (const bundle of spec.manifests ?? []) {
-    sources.push({ source: `manifests/${bundle.name}`, objects: (bundle.documents ?? []) as unknown as Manifest[] });
+    // An uploaded bundle's documents are in the revision (the API put them there): never apply a partial set.
+    if (bundle.documents === undefined) throw new ChartNotRenderedError(`manifests/${bundle.name}`);
+    sources.push({ source: `manifests/${bundle.name}`, objects: bundle.documents as unknown as Manifest[] });
   }
   const customScopes = clusterScopedCustomKinds(sources.flatMap((s) => s.objects));
   const labels = {

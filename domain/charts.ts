@@ -4,6 +4,9 @@
 // tag moves. Values an environment may set for itself are declared (environmentValues), like
 // environmentConfig. Pure.
 import { z } from 'zod';
+import { parseAllDocuments } from 'yaml';
+import type { ValidationIssue, Validated } from './documents.js';
+import type { Manifest } from './manifest.js';
 import { DnsLabel } from './names.js';
 
 export const Sha256 = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'must be a digest sha256:<64 hex digits>');
@@ -33,13 +36,14 @@ export const Chart = z.strictObject({
 });
 export type Chart = z.infer<typeof Chart>;
 
-/** Plain YAML documents, inline or an uploaded bundle (by sha256). */
+/** Plain YAML documents, inline or an uploaded bundle (by sha256; the revision holds its documents too). */
 export const ManifestBundle = z.strictObject({
   name: DnsLabel,
   documents: z.array(z.record(z.string(), z.unknown())).min(1).max(500).optional(),
   bundle: Sha256.optional(),
 }).superRefine((b, ctx) => {
-  if ((b.documents === undefined) === (b.bundle === undefined)) ctx.addIssue({ code: 'custom', path: ['documents'], message: 'give exactly one of documents or bundle' });
+  // A revision holds an uploaded bundle's documents beside its digest (the API fills them in).
+  if (b.documents === undefined && b.bundle === undefined) ctx.addIssue({ code: 'custom', path: ['documents'], message: 'give documents, or the digest of an uploaded bundle' });
   b.documents?.forEach((d, i) => {
     if (typeof d.apiVersion !== 'string' || typeof d.kind !== 'string') ctx.addIssue({ code: 'custom', path: ['documents', i], message: 'a Kubernetes object needs apiVersion and kind' });
     const name = (d.metadata as { name?: unknown } | undefined)?.name;
@@ -85,4 +89,40 @@ export function mergedValues(chart: Chart, overrides: Readonly<Record<string, un
     at[keys.at(-1)!] = value;
   }
   return out;
+}
+
+/** The most documents one bundle may hold. */
+export const MAX_BUNDLE_DOCUMENTS = 500;
+
+/**
+ * A bundle to upload: a YAML stream (or JSON) of Kubernetes objects, each with apiVersion, kind
+ * and metadata.name; empty documents between separators are skipped. Issues name documents[i].
+ */
+export function parseBundle(text: string): Validated<Manifest[]> {
+  const issues: ValidationIssue[] = [];
+  const objects: Manifest[] = [];
+  // Silent: the parser's warnings quote the offending line, which may carry a credential.
+  parseAllDocuments(text, { logLevel: 'error' }).forEach((doc, i) => {
+    const at = `documents[${i}]`;
+    if (doc.errors.length > 0) {
+      issues.push({ path: at, message: `YAML: ${doc.errors[0]!.message.split('\n')[0]}` });
+      return;
+    }
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      issues.push({ path: at, message: `YAML: ${error instanceof Error ? error.message : String(error)}` });
+      return;
+    }
+    if (value === null || value === undefined) return;
+    const object = value as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
+    if (typeof value !== 'object' || Array.isArray(value)) issues.push({ path: at, message: 'must be a Kubernetes object' });
+    else if (typeof object.apiVersion !== 'string' || typeof object.kind !== 'string') issues.push({ path: at, message: 'a Kubernetes object needs apiVersion and kind' });
+    else if (typeof object.metadata?.name !== 'string' || object.metadata.name.length === 0) issues.push({ path: `${at}.metadata.name`, message: 'a Kubernetes object needs metadata.name' });
+    else objects.push(value as Manifest);
+  });
+  if (issues.length === 0 && objects.length === 0) issues.push({ path: 'documents', message: 'no documents found' });
+  if (objects.length > MAX_BUNDLE_DOCUMENTS) issues.push({ path: 'documents', message: `at most ${MAX_BUNDLE_DOCUMENTS} documents` });
+  return issues.length > 0 ? { ok: false, issues } : { ok: true, value: objects };
 }

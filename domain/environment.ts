@@ -257,7 +257,8 @@ function checkReferences(spec: {
  * cloning carry. Secret *names* only; their values are per-environment and never here.
  */
 export const AppSpec = z.strictObject({
-  services: z.array(Service),
+  /** May be left out when the application has charts or manifests (checkReferences asks for one of the three). */
+  services: z.array(Service).default([]),
   databases: z.array(Database).default([]),
   config: z.record(z.string().regex(/^[-._a-zA-Z0-9]+$/, 'must be a valid ConfigMap key'), z.string()).default({}),
   /** Config keys whose values each environment sets for itself (an override). */

@@ -9,6 +9,7 @@ import { LocalMasterKey } from './crypto/local-master-key.js';
 import { type CatalogDialect, openCatalogDatabase } from './database.js';
 import { ApplicationRepository } from './applications.js';
 import { ChartRenderRepository } from './chart-renders.js';
+import { UploadRepository } from './uploads.js';
 import { EnvironmentRepository } from './environments.js';
 import { IdempotencyRepository } from './idempotency.js';
 import { EnvironmentLockRepository } from './locks.js';
@@ -27,6 +28,7 @@ export interface CatalogRepositories {
   environments: EnvironmentRepository;
   applications: ApplicationRepository;
   chartRenders: ChartRenderRepository;
+  uploads: UploadRepository;
   revisions: RevisionRepository;
   history: RevisionHistoryRepository;
   rules: RulesRepository;
@@ -73,6 +75,7 @@ export async function openCatalog(options: CatalogOptions): Promise<Catalog> {
     environments: new EnvironmentRepository(db),
     applications: new ApplicationRepository(db),
     chartRenders: new ChartRenderRepository(db),
+    uploads: new UploadRepository(db),
     revisions: new RevisionRepository(db),
     history: new RevisionHistoryRepository(db),
     rules: new RulesRepository(db),

@@ -65,6 +65,15 @@ export interface ChartRendersTable {
   created_at: string;
 }
 
+export interface UploadsTable {
+  digest: string;
+  kind: 'chart' | 'bundle';
+  content: string;
+  size: number;
+  created_by: string;
+  created_at: string;
+}
+
 export interface RevisionsTable {
   id: string;
   spec: string;
@@ -268,6 +277,7 @@ export interface CatalogTables {
   environments: EnvironmentsTable;
   applications: ApplicationsTable;
   chart_renders: ChartRendersTable;
+  uploads: UploadsTable;
   revisions: RevisionsTable;
   revision_history: RevisionHistoryTable;
   overrides_versions: OverridesVersionsTable;

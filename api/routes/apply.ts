@@ -19,7 +19,7 @@ import { defineRoute, type RouteContext } from '../route.js';
 import { ApplyResult } from '../schemas.js';
 import { prepareRegistration, startOnboarding } from '../services/clusters.js';
 import { carryToTracking, documentPath, resolveEnvironment, type ResolvedEnvironment, trackingEnvironments } from '../services/applications.js';
-import { pinCharts, renderCharts } from '../services/charts.js';
+import { pinSpec, renderCharts } from '../services/charts.js';
 import { namespacePath, requireClusterInService, requireNamespaceFree } from '../services/environments.js';
 import { clusterTiers, rulesTiers } from '../services/scopes.js';
 
@@ -93,10 +93,10 @@ export const applyRoutes = [
       }
       const order = docs.map((doc, i) => ({ doc, i })).sort((a, b) => KIND_ORDER[a.doc.kind] - KIND_ORDER[b.doc.kind]);
 
-      // 1b. Pin chart versions to digests (on the worker) before any revision is computed.
+      // 1b. Pin chart versions to digests (on the worker) and expand uploaded bundles before any revision is computed.
       for (const { doc, i } of order) {
-        if (doc.kind === 'Application') doc.spec = await pinCharts(ctx.deps, doc.spec, at(i, 'spec', 'charts'));
-        if (doc.kind === 'Environment' && doc.spec.app) doc.spec.app = await pinCharts(ctx.deps, doc.spec.app, at(i, 'spec', 'app', 'charts'));
+        if (doc.kind === 'Application') doc.spec = await pinSpec(ctx.deps, doc.spec, at(i, 'spec'));
+        if (doc.kind === 'Environment' && doc.spec.app) doc.spec.app = await pinSpec(ctx.deps, doc.spec.app, at(i, 'spec', 'app'));
       }
 
       // 2. Check everything before the first write.

@@ -17,7 +17,7 @@ import {
   checkRules, copyEnvironment, createFromDocument, deploy, environmentView, overallHealth, requireOverridesFit,
 } from '../services/environments.js';
 import { accepted } from '../services/operations.js';
-import { pinCharts } from '../services/charts.js';
+import { pinSpec } from '../services/charts.js';
 import { requireRunning, startStopOrStart } from '../services/stop-start.js';
 import { startEnvironmentTeardown } from '../services/teardown.js';
 import { rawName } from './common.js';
@@ -110,8 +110,8 @@ export const environmentRoutes = [
           : `environment "${params.name}" changes only by promotion (updates: promotion): promote a revision into it`);
       }
       requireOverridesFit(body, env.overrides, ['overrides']);
-      // Chart versions are pinned to digests before the revision is computed.
-      const spec = await pinCharts(ctx.deps, body, 'charts');
+      // Chart versions are pinned to digests, uploaded bundles expanded, before the revision is computed.
+      const spec = await pinSpec(ctx.deps, body, '');
       await checkRules(ctx.deps, { binding: env.binding, spec, overrides: env.overrides }, { kind: 'edit', at: ctx.deps.now() });
       const result = await changeSpec(catalog, params.name, spec, { author: ctx.principal.name });
       ctx.audit({ details: { revision: result.revision.id, changed: result.changed } });

@@ -21,6 +21,7 @@ import { rulesRoutes } from './rules.js';
 import { scheduleRoutes } from './schedules.js';
 import { secretRoutes } from './secrets.js';
 import { tokenRoutes } from './tokens.js';
+import { uploadRoutes } from './uploads.js';
 
 export const ROUTES: readonly AnyRoute[] = [
   ...healthRoutes,
@@ -41,6 +42,7 @@ export const ROUTES: readonly AnyRoute[] = [
   ...cloneRoutes,
   ...drillRoutes,
   ...scheduleRoutes,
+  ...uploadRoutes,
   ...applyRoutes,
   ...codecRoutes,
 ] as unknown as readonly AnyRoute[];

@@ -4,6 +4,7 @@
 // change what a revision means), and renders the charts for the environments being judged into the
 // catalog's cache, from which the rules verdict reads them (store/change-verdict.ts).
 import { randomUUID } from 'node:crypto';
+import { canonicalJson } from '../../domain/canonical.js';
 import type { PrepareChartsInput } from '../../activities/charts-types.js';
 import { chartRenderRequests } from '../../domain/chart-objects.js';
 import type { Chart } from '../../domain/charts.js';
@@ -73,4 +74,34 @@ export async function renderCharts(deps: Deps, targets: readonly ChartTarget[], 
     bySpec.set(key, group);
   }
   for (const group of bySpec.values()) await prepareOnWorker(deps, group, path);
+}
+
+/**
+ * Manifest bundles named by an upload's digest get their documents from the upload, so the
+ * revision holds (and its id covers) what will be applied. 422 at the bundle's path when no such
+ * bundle was uploaded, or when documents given beside it are not the bundle's.
+ */
+export async function expandBundles<T extends Pick<AppSpec, 'manifests'>>(deps: Pick<Deps, 'catalog'>, spec: T, path: string): Promise<T> {
+  if (!(spec.manifests ?? []).some((m) => m.bundle !== undefined)) return spec;
+  const manifests = [];
+  for (const [i, bundle] of (spec.manifests ?? []).entries()) {
+    if (bundle.bundle === undefined) {
+      manifests.push(bundle);
+      continue;
+    }
+    const at = `${path}[${i}].bundle`;
+    const documents = await deps.catalog.uploads.bundle(bundle.bundle);
+    if (!documents) throw new ApiError(422, 'invalid_reference', `no manifest bundle ${bundle.bundle} was uploaded (flotilla push bundle FILE)`, [{ path: at, message: 'no such bundle' }]);
+    if (bundle.documents !== undefined && canonicalJson(bundle.documents) !== canonicalJson(documents)) {
+      throw new ApiError(422, 'invalid_reference', `the documents of manifests "${bundle.name}" are not those of bundle ${bundle.bundle}`, [{ path: at, message: 'documents differ from the bundle' }]);
+    }
+    manifests.push({ ...bundle, documents: documents as unknown as Record<string, unknown>[] });
+  }
+  return { ...spec, manifests };
+}
+
+/** A spec as a revision holds it: bundles expanded, charts pinned. `path`: the spec's path in the request ("" for a body that is the spec). */
+export async function pinSpec<T extends Pick<AppSpec, 'charts' | 'manifests'>>(deps: Deps, spec: T, path: string): Promise<T> {
+  const at = (field: string) => (path ? `${path}.${field}` : field);
+  return pinCharts(deps, await expandBundles(deps, spec, at('manifests')), at('charts'));
 }

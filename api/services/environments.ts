@@ -15,7 +15,7 @@ import type { ApiDeps } from '../deps.js';
 import { ApiError, badRequest } from '../errors.js';
 import type { OperationReservation } from '../starter.js';
 import { resolveEnvironment } from './applications.js';
-import { pinCharts, renderCharts } from './charts.js';
+import { pinSpec, renderCharts } from './charts.js';
 import { startOperation } from './operations.js';
 
 export function environmentView(e: EnvironmentRecord) {
@@ -99,7 +99,7 @@ export async function requireClusterInService(catalog: Catalog, cluster: string,
 }
 
 export async function createFromDocument(deps: ApiDeps, doc: EnvironmentDocument, by: string, rules?: Rules) {
-  if (doc.spec.app) doc = { ...doc, spec: { ...doc.spec, app: await pinCharts(deps, doc.spec.app, 'spec.app.charts') } };
+  if (doc.spec.app) doc = { ...doc, spec: { ...doc.spec, app: await pinSpec(deps, doc.spec.app, 'spec.app') } };
   const { env, updates } = await resolveEnvironment(deps.catalog, doc, new Map(), (...path) => formatPath(path));
   await requireClusterInService(deps.catalog, env.binding.cluster);
   await checkRules(deps, env, { kind: 'edit', at: deps.now(), rules });

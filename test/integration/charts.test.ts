@@ -94,13 +94,19 @@ describe('charts and manifests', () => {
   const kj = <T>(cluster: typeof a, args: string[]) => kubectlJson<T>(toolchain.kubectl, cluster!.kubeconfigPath, args);
 
   /** Packages the test chart at `version` (after `edit` on a copy) and pushes it; the digest `helm push` reports. */
-  async function push(version: string, edit: (chartDir: string) => void = () => {}): Promise<string> {
+  /** `helm package` of the test chart at `version` (after `edit` on a copy); the archive's path. */
+  async function packageChart(version: string, edit: (chartDir: string) => void = () => {}): Promise<string> {
     const work = mkdtempSync(join(dir, 'chart-'));
     const chart = join(work, 'webapp');
     cpSync(chartSource, chart, { recursive: true });
     edit(chart);
     await exec(helm, ['package', chart, '--version', version, '--app-version', version, '--destination', work]);
-    const { stdout, stderr } = await exec(helm, ['push', join(work, `webapp-${version}.tgz`), `oci://${registry.host}/charts`, '--plain-http']);
+    return join(work, `webapp-${version}.tgz`);
+  }
+
+  async function push(version: string, edit: (chartDir: string) => void = () => {}): Promise<string> {
+    const archive = await packageChart(version, edit);
+    const { stdout, stderr } = await exec(helm, ['push', archive, `oci://${registry.host}/charts`, '--plain-http']);
     const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(stdout + stderr)![1]!;
     digests[version] = digest;
     return digest;
@@ -356,5 +362,46 @@ describe('charts and manifests', () => {
     expect(await pinned(now)).toBe(moved);
     const carried = applied.body.results.find((r) => r.name === envA);
     if (carried?.operationId) await finishedOperation(api, carried.operationId);
+  });
+
+  it('deploys a chart archive and a manifest bundle uploaded to Flotilla (no registry), each named by its digest', async () => {
+    const archive = await packageChart('2.0.0');
+    const chart = await api.request<{ digest: string }>('POST', '/v1/charts', { body: { archive: readFileSync(archive).toString('base64') } });
+    expect(chart.status, JSON.stringify(chart.body)).toBe(201);
+    const yaml = bundle.map((d) => JSON.stringify(d)).join('\n---\n');
+    const uploaded = await fetch(`${api.base}/v1/bundles`, { method: 'POST', headers: { authorization: `Bearer ${api.admin}`, 'content-type': 'application/yaml' }, body: yaml });
+    expect(uploaded.status).toBe(201);
+    const { digest: bundleDigest } = (await uploaded.json()) as { digest: string };
+    const name = `web-${run}-up`;
+    const created = await api.request('POST', '/v1/environments', {
+      body: {
+        apiVersion: 'flotilla.dev/v1', kind: 'Environment', metadata: { name },
+        spec: {
+          application: `up-${run}`, tier: 'dev', cluster: a!.name,
+          app: { charts: [{ name: 'webapp', archive: chart.body.digest, values: { greeting: 'from an upload', ingress: { enabled: false } } }], manifests: [{ name: 'extras', bundle: bundleDigest }] },
+          overrides: { chartScope: { clusterScoped: true } },
+        },
+      },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    try {
+      const op = await deploy(name);
+      expect(op, JSON.stringify(op)).toMatchObject({ state: 'completed', outcome: 'completed' });
+      // What runs is what `helm template` renders from the archive file with those values.
+      const file = join(dir, 'values-upload.json');
+      writeFileSync(file, JSON.stringify({ greeting: 'from an upload', ingress: { enabled: false } }));
+      const { stdout } = await exec(helm, ['template', 'webapp', archive, '--namespace', name, '--values', file]);
+      const rendered = parseAllDocuments(stdout).map((d) => d.toJS() as Live | null).filter((o): o is Live => o?.kind === 'Deployment' || o?.kind === 'ConfigMap');
+      expect(rendered.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual(['ConfigMap/webapp-config', 'ConfigMap/webapp-flags', 'Deployment/webapp']);
+      for (const object of rendered) {
+        const { metadata, ...body } = object;
+        const live = await kj<Live>(a, ['get', resourceOf(object), metadata.name, '-n', name]);
+        expectRendered(live, body, `${object.kind}/${metadata.name}`);
+      }
+      expect(await kj<Live>(a, ['get', 'configmap', 'extras', '-n', name])).toMatchObject({ data: { SUPPORT_EMAIL: 'ops@example.test' } });
+      expect((await k(a, ['get', 'ingress', '-n', name, '-o', 'name'])).trim()).toBe('');
+    } finally {
+      await k(a, ['delete', 'namespace', name, '--wait=false', '--ignore-not-found']).catch(() => {});
+    }
   });
 });

@@ -333,7 +333,7 @@ describe('clones with their data', () => {
     // A revision whose web image can never be pulled (local/kwok/stages.yaml): the clone's rollout
     // waits in its deploying phase, after its ledger copy, until the drill is cancelled.
     const stuck = spec();
-    stuck.services[0] = { ...stuck.services[0]!, image: FAULT_IMAGES.imagePull };
+    stuck.services![0] = { ...stuck.services![0]!, image: FAULT_IMAGES.imagePull };
     const faulty = await changeSpec(tc.catalog, src, stuck, { author: 'alice' });
     const name = `shop-drill-cancel-${run}`;
     const target = await createTestDatabase(servers[1]!.url);

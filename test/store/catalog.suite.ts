@@ -536,7 +536,7 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
 
       const reordered = JSON.parse(JSON.stringify(spec(image), (_k, v: unknown) =>
         v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v)) as AppSpecInput;
-      reordered.services = [...reordered.services].reverse();
+      reordered.services = [...reordered.services!].reverse();
       expect(Object.keys(reordered)).not.toEqual(Object.keys(spec(image)));
       const again = await catalog.revisions.put(reordered, { author: 'bob' });
       expect(again).toEqual({ revision: first.revision, created: false });

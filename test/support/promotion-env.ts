@@ -18,7 +18,7 @@ export interface EnvSpec {
 }
 
 /** A small shop: `services` each with one port; `cpu` is the request of `web`. */
-export function shopSpec(version: string, services = ['web', 'api'], cpu = '100m'): AppSpecInput {
+export function shopSpec(version: string, services = ['web', 'api'], cpu = '100m'): AppSpecInput & Required<Pick<AppSpecInput, 'services'>> {
   return {
     services: services.map((name) => ({
       name,

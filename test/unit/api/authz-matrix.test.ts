@@ -211,6 +211,15 @@ const CASES: Case[] = [
       },
     ];
   }),
+  // Uploads deploy nothing: any operator, scoped or not (naming one in a spec is what tiers bind).
+  {
+    name: 'POST /charts', allowed: OPERATORS, ok: 201,
+    request: async () => ({ method: 'POST', path: '/v1/charts', body: { archive: Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, ...Buffer.from(fresh('chart'))]).toString('base64') } }),
+  },
+  {
+    name: 'POST /bundles', allowed: OPERATORS, ok: 201,
+    request: async () => ({ method: 'POST', path: '/v1/bundles', headers: { 'content-type': 'application/yaml' }, raw: `apiVersion: v1\nkind: ConfigMap\nmetadata: { name: ${fresh('bundle')} }\n` }),
+  },
   {
     name: 'POST /apply Cluster', allowed: ADMIN, ok: 200,
     request: async () => ({
