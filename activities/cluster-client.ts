@@ -16,7 +16,7 @@
 // input or result, a log or an error. One client per call, sharing the cluster's rate limiter.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
-import { AGENT_SERVICE_ACCOUNT, BOOTSTRAP_SERVICE_ACCOUNT, serviceAccountUser, SYSTEM_NAMESPACE } from '../domain/baseline.js';
+import { AGENT_SERVICE_ACCOUNT, BOOTSTRAP_SERVICE_ACCOUNT, clusterScopeGrantCommand, serviceAccountUser, SYSTEM_NAMESPACE } from '../domain/baseline.js';
 import { UnknownClusterError, type ClusterDirectory } from '../providers/cluster-directory.js';
 import { CloudProviderError } from '../providers/cloud/errors.js';
 import { ensureAgentNamespace, type AgentNamespace, type AgentNamespaceOptions } from '../providers/kubernetes/agent-access.js';
@@ -171,9 +171,12 @@ export function clusterClients(deps: KubernetesActivityDeps) {
     if (!refusal) return;
     const what = `${refusal.verb} ${refusal.resource}${refusal.group ? `.${refusal.group}` : ''}`;
     const where = refusal.namespace ? `in namespace "${refusal.namespace}"` : 'at cluster scope';
+    // A chart's cluster-scoped objects (CRDs): the cluster's admin grants them, with the baseline's unbound role.
+    const why = refusal.resource === 'customresourcedefinitions'
+      ? `(an environment's charts write CRDs only where the cluster's admin grants it: ${clusterScopeGrantCommand()})`
+      : '(Flotilla\'s agent works only in the namespaces it is bound in)';
     throw ApplicationFailure.create({
-      message: `RBAC: ${refusal.user ?? serviceAccountUser(AGENT_SERVICE_ACCOUNT)} may not ${what} ${where} on cluster "${cluster}" ` +
-        '(Flotilla\'s agent works only in the namespaces it is bound in)',
+      message: `RBAC: ${refusal.user ?? serviceAccountUser(AGENT_SERVICE_ACCOUNT)} may not ${what} ${where} on cluster "${cluster}" ${why}`,
       type: 'AgentForbidden',
       nonRetryable: true,
       details: [refusal],

@@ -404,4 +404,31 @@ describe('charts and manifests', () => {
       await k(a, ['delete', 'namespace', name, '--wait=false', '--ignore-not-found']).catch(() => {});
     }
   });
+
+  it('a chart with a CRD deploys only where the cluster grants the agent cluster scope: otherwise the deploy fails at once, saying how to grant it', async () => {
+    await k(a, ['delete', 'clusterrolebinding', `flotilla-agent-cluster-scope-${run}`]);
+    const name = `web-${run}-nogrant`;
+    try {
+      const created = await api.request('POST', '/v1/environments', {
+        body: {
+          apiVersion: 'flotilla.dev/v1', kind: 'Environment', metadata: { name },
+          spec: {
+            application: `nogrant-${run}`, tier: 'dev', cluster: a!.name,
+            app: { charts: [{ name: 'webapp', oci: `oci://${registry.host}/charts/webapp`, version: '1.0.0', values: { ingress: { enabled: false } } }] },
+            overrides: { chartScope: { clusterScoped: true } },
+          },
+        },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const op = await deploy(name);
+      expect(op).toMatchObject({ state: 'failed' });
+      expect(op.message).toContain('customresourcedefinitions.apiextensions.k8s.io at cluster scope');
+      expect(op.message).toContain('kubectl create clusterrolebinding flotilla-agent-cluster-scope --clusterrole=flotilla-agent-cluster-scope --serviceaccount=flotilla-system:flotilla-agent');
+      // Nothing of the chart was written: the CRD goes first, and it was refused.
+      expect((await k(a, ['get', 'deployments', '-n', name, '-o', 'name'])).trim()).toBe('');
+    } finally {
+      await k(a, ['create', 'clusterrolebinding', `flotilla-agent-cluster-scope-${run}`, '--clusterrole=flotilla-agent-cluster-scope', '--serviceaccount=flotilla-system:flotilla-agent']);
+      await k(a, ['delete', 'namespace', name, '--wait=false', '--ignore-not-found']).catch(() => {});
+    }
+  });
 });
