@@ -17,6 +17,7 @@ import { keyRingFromEnv, PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } fr
 import { openCatalog } from '../store/catalog.js';
 import { DEFAULT_TASK_QUEUE } from '../worker/config.js';
 import { activityDeps } from '../worker/deps.js';
+import { startOciRegistry } from './oci-registry.js';
 import { temporalLogger } from '../worker/logging.js';
 import { runFlotillaWorker } from '../worker/worker.js';
 import { onboardCluster } from '../workflows/onboard-cluster.js';
@@ -69,11 +70,15 @@ async function main(): Promise<void> {
   const dataConverter = flotillaDataConverter(keyRingFromEnv({ [PAYLOAD_KEYS_ENV]: process.env[PAYLOAD_KEYS_ENV] ?? payloadKeysFile }));
   await registerKubeconfigClusters(catalog, fleet.clusters.map((c) => ({ ...c, allowedTiers: DEV_FLEET.find((d) => d.name === c.name)?.allowedTiers ?? [] })));
 
+  // A real OCI registry for charts (helm push … oci://HOST/charts --plain-http); what is pushed stays between runs.
+  const registry = await startOciRegistry({ executable: toolchain.registry!, dir: join(stateDir, 'registry'), port: port('FLOTILLA_REGISTRY_PORT', 5000) });
+  log(`OCI registry at ${registry.host}`);
+
   const worker = await runFlotillaWorker({
     address: temporal.address,
     namespace: temporal.namespace,
     taskQueue: DEFAULT_TASK_QUEUE,
-    deps: activityDeps({ catalog }),
+    deps: activityDeps({ catalog, helm: { binary: toolchain.helm!, plainHttpHosts: [registry.host] } }),
     dataConverter,
   });
   onShutdown('worker', () => worker.stop());
@@ -128,6 +133,7 @@ ${bold(`Flotilla is running (${((Date.now() - started) / 1000).toFixed(0)}s to s
   Temporal UI  ${temporal.uiUrl}
   Temporal     ${temporal.address}  (task queue "${DEFAULT_TASK_QUEUE}"; payloads encrypted with ${process.env[PAYLOAD_KEYS_ENV] ? PAYLOAD_KEYS_ENV : payloadKeysFile})
   Decrypted    temporal workflow show -w ID --address ${temporal.address} --codec-endpoint http://127.0.0.1:${apiPort}/v1/codec --codec-auth 'Bearer <admin token>'
+  Charts       helm push CHART.tgz oci://${registry.host}/charts --plain-http  (then charts: [{ oci: oci://${registry.host}/charts/NAME, version }])
   Clusters     ${fleet.clusters.map((c) => `${c.name} ${c.server}`).join('\n               ')}
   Observer     live status, drift and reachability of every onboarded cluster (pid ${observer.pid}): flotilla get fleet, flotilla watch
   Admin token  ${firstToken ?? '(created on an earlier run; make more with POST /v1/tokens)'}

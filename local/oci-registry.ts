@@ -14,8 +14,9 @@ export interface OciRegistry {
   stop(): Promise<void>;
 }
 
-export async function startOciRegistry(options: { executable: string; dir: string; stopOnSignal?: boolean }): Promise<OciRegistry> {
-  const port = await freePort();
+/** `port`: a fixed one (the dev command's); a free one by default. */
+export async function startOciRegistry(options: { executable: string; dir: string; port?: number; stopOnSignal?: boolean }): Promise<OciRegistry> {
+  const port = options.port ?? (await freePort());
   const host = `127.0.0.1:${port}`;
   mkdirSync(join(options.dir, 'data'), { recursive: true });
   const config = join(options.dir, 'config.yml');
