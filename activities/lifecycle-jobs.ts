@@ -40,8 +40,12 @@ export const LOG_TAIL_LINES = 20;
 const WAIT_MARGIN_SECONDS = 60;
 /** How long a job's pod may sit in an image-pull loop before the hook fails. */
 const STUCK_AFTER_MS = 60_000;
-/** What the ConfigMap and Secrets a deploy hook's jobs read are. */
-const READ_BY_JOBS = new Set(['Namespace', 'ConfigMap', 'Secret']);
+/**
+ * What a deploy hook's jobs need in place before they run: the namespace, the ConfigMap and
+ * Secrets they read, and, for a chart's hooks, its ServiceAccounts and CRDs (Helm installs CRDs
+ * before any hook; a CRD the cluster refuses stops the deploy before a hook has run).
+ */
+const READ_BY_JOBS = new Set(['Namespace', 'ConfigMap', 'Secret', 'ServiceAccount', 'CustomResourceDefinition']);
 
 export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJobActivities {
   const { catalog, load, materialized, applyInto, withClient, hookJobs } = deps;

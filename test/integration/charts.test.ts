@@ -424,8 +424,8 @@ describe('charts and manifests', () => {
       expect(op).toMatchObject({ state: 'failed' });
       expect(op.message).toContain('customresourcedefinitions.apiextensions.k8s.io at cluster scope');
       expect(op.message).toContain('kubectl create clusterrolebinding flotilla-agent-cluster-scope --clusterrole=flotilla-agent-cluster-scope --serviceaccount=flotilla-system:flotilla-agent');
-      // Nothing of the chart was written: the CRD goes first, and it was refused.
-      expect((await k(a, ['get', 'deployments', '-n', name, '-o', 'name'])).trim()).toBe('');
+      // No workload of the chart was written, and its pre-install hook never ran: the CRD goes first, and it was refused.
+      expect((await k(a, ['get', 'deployments,jobs', '-n', name, '-o', 'name'])).trim()).toBe('');
     } finally {
       await k(a, ['create', 'clusterrolebinding', `flotilla-agent-cluster-scope-${run}`, '--clusterrole=flotilla-agent-cluster-scope', '--serviceaccount=flotilla-system:flotilla-agent']);
       await k(a, ['delete', 'namespace', name, '--wait=false', '--ignore-not-found']).catch(() => {});
