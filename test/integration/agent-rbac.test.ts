@@ -120,9 +120,9 @@ describe('the agent: least privilege, and used', () => {
     expect(deployed.workloads.every((w) => w.ready === w.desired)).toBe(true);
     expect(await k(['get', 'rolebinding', 'flotilla-agent', '-n', env, '-o', 'jsonpath={.roleRef.name}'])).toBe('flotilla-agent-namespaced');
 
-    // In its namespace: the kinds Flotilla renders, and port-forwards (a container database's data).
+    // In its namespace: the kinds Flotilla renders (charts' DaemonSets too), and port-forwards (a container database's data).
     expect(Object.keys(await writes(env)).sort()).toEqual([
-      'configmaps', 'cronjobs.batch', 'deployments.apps', 'ingresses.networking.k8s.io', 'jobs.batch', 'namespaces', 'persistentvolumeclaims',
+      'configmaps', 'cronjobs.batch', 'daemonsets.apps', 'deployments.apps', 'ingresses.networking.k8s.io', 'jobs.batch', 'namespaces', 'persistentvolumeclaims',
       'pods/portforward', 'secrets', 'serviceaccounts', 'services', 'statefulsets.apps',
     ]);
     expect((await writes(env)).namespaces).toBe('[get patch]');
@@ -155,6 +155,9 @@ describe('the agent: least privilege, and used', () => {
     }
     expect(await can('get', 'secrets', '-n', 'kube-system')).toBe('no');
     expect(await can('list', 'nodes')).toBe('yes');
+    // The baseline's role for charts' CRDs is there, and bound by nobody: until the cluster's admin binds it, no CRD.
+    expect((await k(['get', 'clusterrole', 'flotilla-agent-cluster-scope', '-o', 'jsonpath={.rules[0].resources[0]}']))).toBe('customresourcedefinitions');
+    for (const verb of ['create', 'patch']) expect(await can(verb, 'customresourcedefinitions.apiextensions.k8s.io')).toBe('no');
 
     // The worker's own client (the token it holds) is the agent: SelfSubjectReview, `kubectl auth whoami`.
     const { withClient } = clusterClients(deps);
