@@ -4,10 +4,11 @@ import { ApplicationFailure } from '@temporalio/common';
 import { ApiError } from '../api/errors.js';
 import { checkClone, planClone, writeClone } from '../api/services/clones.js';
 import type { Catalog } from '../store/catalog.js';
+import { type HelmDeps, helmRenderer } from './charts.js';
 import { scheduleScope } from '../store/secrets.js';
 import type { ScheduleActivities } from './schedule-types.js';
 
-export function createScheduleActivities({ catalog }: { catalog: Catalog }): ScheduleActivities {
+export function createScheduleActivities({ catalog, helm }: { catalog: Catalog; helm?: HelmDeps }): ScheduleActivities {
   return {
     async previousClones({ name, requestedBy }) {
       const clones = await catalog.clones.list({ name, active: true });
@@ -22,7 +23,8 @@ export function createScheduleActivities({ catalog }: { catalog: Catalog }): Sch
         const value = await catalog.secrets.get(scope, name);
         if (value !== undefined) secrets[name] = value;
       }
-      const deps = { catalog, now: () => new Date(at) };
+      // The clone's charts are judged by their render, made here (the worker holds helm).
+      const deps = { catalog, now: () => new Date(at), renderer: helmRenderer(helm, catalog) };
       try {
         const planned = await planClone(deps, { ...clone, secrets });
         await checkClone(deps, planned);

@@ -9,6 +9,7 @@ import type { PrepareChartsInput } from '../../activities/charts-types.js';
 import { chartRenderRequests } from '../../domain/chart-objects.js';
 import type { Chart } from '../../domain/charts.js';
 import type { AppSpec, EnvironmentBinding, Overrides } from '../../domain/environment.js';
+import { type ChartRenderer, environmentCharts } from '../../store/chart-renders.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError } from '../errors.js';
 import { WorkflowRunError } from '../starter.js';
@@ -16,8 +17,11 @@ import { WorkflowRunError } from '../starter.js';
 /** How long the API waits for the worker to pin and render (then 504). */
 export const PREPARE_TIMEOUT_MS = 120_000;
 
-/** Without `operations` (the worker's own scheduled clones) only charts already rendered can be judged. */
-type Deps = Pick<ApiDeps, 'catalog'> & { operations?: Partial<Pick<ApiDeps['operations'], 'execute'>> };
+/**
+ * The API asks the worker (`operations.execute`); on the worker itself (a scheduled clone's run)
+ * `renderer` renders in place.
+ */
+type Deps = Pick<ApiDeps, 'catalog'> & { operations?: Partial<Pick<ApiDeps['operations'], 'execute'>>; renderer?: ChartRenderer };
 
 async function prepareOnWorker(deps: Deps, input: PrepareChartsInput, path: string): Promise<Chart[]> {
   const execute = deps.operations?.execute?.bind(deps.operations);
@@ -73,7 +77,13 @@ export async function renderCharts(deps: Deps, targets: readonly ChartTarget[], 
     group.targets.push({ binding: { namespace: target.binding.namespace }, overrides: target.overrides.chartValues ? { chartValues: target.overrides.chartValues } : {} });
     bySpec.set(key, group);
   }
-  for (const group of bySpec.values()) await prepareOnWorker(deps, group, path);
+  for (const group of bySpec.values()) {
+    if (!deps.renderer) {
+      await prepareOnWorker(deps, group, path);
+      continue;
+    }
+    for (const target of group.targets) await environmentCharts(deps.catalog, { binding: target.binding, spec: { charts: group.charts }, overrides: target.overrides }, deps.renderer);
+  }
 }
 
 /**

@@ -28,7 +28,7 @@ import { queryIfRunning, startOperation } from './operations.js';
 export type CloneBody = CloneRequest & { secrets?: Record<string, string> };
 
 /** What planning and writing a clone need: also what a schedule's run (activities/schedule.ts) gives them. */
-export type CloneDeps = Pick<ApiDeps, 'catalog' | 'now'> & { operations?: Partial<Pick<ApiDeps['operations'], 'execute'>> };
+export type CloneDeps = Pick<ApiDeps, 'catalog' | 'now'> & Omit<Parameters<typeof checkRules>[0], 'catalog'>;
 
 export interface PlannedClone {
   request: CloneRequest;

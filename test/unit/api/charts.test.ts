@@ -185,6 +185,22 @@ describe('charts through the worker', () => {
       }]);
     });
 
+    it('on the worker itself (a scheduled clone), renders in place with its renderer and asks no workflow', async () => {
+      const rendered: { chart: string; namespace: string; values: Record<string, unknown> }[] = [];
+      const renderer = async (r: { chart: string; namespace: string; values: Record<string, unknown> }) => {
+        rendered.push({ chart: r.chart, namespace: r.namespace, values: r.values });
+        return [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${r.chart}-rendered` } }];
+      };
+      const clone = target('shop-clone', [webPinned], { web: { 'ingress.host': 'clone.shop.example' } });
+      await renderCharts({ catalog: tc.catalog, renderer }, [clone]);
+      expect(rendered).toEqual([{ chart: 'web', namespace: 'shop-clone', values: { ingress: { host: 'clone.shop.example' } } }]);
+      const [request] = chartRenderRequests(clone.binding, clone.spec, clone.overrides);
+      expect(await tc.catalog.chartRenders.get(request!.key)).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-rendered' } }]);
+      // Cached now: not rendered again.
+      await renderCharts({ catalog: tc.catalog, renderer }, [clone]);
+      expect(rendered).toHaveLength(1);
+    });
+
     it('asks nothing when every render of every target is cached, even with no worker to ask', async () => {
       const dev = target('shop-dev', [webPinned, jobsArchive], { web: { 'ingress.host': 'dev.shop.example' } });
       await cache(dev);
