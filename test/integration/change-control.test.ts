@@ -29,7 +29,7 @@ import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi } from '../support/live-api.js';
 import { createEnvironments, liveRevisions } from '../support/promotion-env.js';
 import { rootCause, until } from '../support/wait.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -65,6 +65,7 @@ describe('change control', () => {
     catalog = tc.catalog;
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
     });
     api = await startLiveApi(catalog, client, taskQueue);

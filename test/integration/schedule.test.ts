@@ -16,7 +16,7 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
@@ -58,7 +58,7 @@ describe('scheduled compliance clones (Temporal Schedules)', () => {
   beforeAll(async () => {
     tc = await testCatalog([a, b]);
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     token = (await tc.catalog.tokens.create({ name: 'compliance-bot', role: 'operator' })).token;
     await createEnvironment(tc.catalog, { binding: { name: src, application: 'shop', tier: 'staging', cluster: a.name, namespace: src }, spec: SPEC, author: 'setup' });

@@ -11,7 +11,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const [cluster] = inject('clusters');
 const binary = inject('toolchain').kubectl;
@@ -43,7 +43,7 @@ describe('stop and start', () => {
   beforeAll(async () => {
     tc = await testCatalog([cluster!]);
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     const created = await api.request('POST', '/v1/environments', {
       body: {
