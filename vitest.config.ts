@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -9,6 +10,14 @@ export default defineConfig({
           include: ['test/unit/**/*.test.ts', 'test/replay/**/*.test.ts'],
           environment: 'node',
           setupFiles: ['test/setup-logging.ts'],
+          // Much of the tier waits on Temporal's time-skipping server (a JVM per workflow file), so
+          // two files at a time pay even on two cores, where vitest's default would be one.
+          maxWorkers: Math.max(2, availableParallelism() - 1),
+          // Files share a worker process's modules instead of importing Temporal's SDK, Express
+          // and the cloud clients afresh each (about a minute of the tier's time on two cores).
+          // Safe while no unit file mocks modules (vi.mock), fakes timers or changes globals
+          // without restoring them: each file still gets its own test server, API and catalog.
+          isolate: false,
         },
       },
       {

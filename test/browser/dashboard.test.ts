@@ -27,7 +27,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { startObserverProcess, type WorkerProcess as ObserverProcess } from '../support/worker-process.js';
 import { createEnvironments, deployAll, setSpec, shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
@@ -87,7 +87,7 @@ describe('the fleet dashboard', () => {
     tc = await testCatalog([us, eu]);
     for (const c of [us, eu]) await tc.catalog.clusters.updateStatus(c.name, { status: 'ready' });
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue, { webRoot: defaultWebRoot, dashboard: { temporalUi: TEMPORAL_UI, namespace: inject('temporalNamespace') } });
     for (const [name, role] of [['alice', 'release-manager'], ['bob', 'release-manager'], ['vera', 'viewer']] as const) {
       tokens[name] = (await tc.catalog.tokens.create({ name, role })).token;

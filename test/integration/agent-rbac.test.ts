@@ -35,7 +35,7 @@ import { onboardCluster } from '../../workflows/onboard-cluster.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 import { rootCause } from '../support/wait.js';
 
 const exec = promisify(execFile);
@@ -79,7 +79,7 @@ describe('the agent: least privilege, and used', () => {
     tc = await testCatalog([{ ...cluster, adoptableNamespaces: [adopted] }]);
     deps = activityDeps({ catalog: tc.catalog, adapters: {} });
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps, workflowBundle: tierWorkflowBundle() });
   }, 180_000);
   afterAll(async () => {
     await worker?.stop();

@@ -14,7 +14,7 @@ import type { PromotionState } from '../../workflows/messages.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { createEnvironments, deployAll, liveObjects, setSpec, shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [a, b] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -37,6 +37,7 @@ describe('promotions through the API', () => {
     tc = await testCatalog([a, b]);
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
     api = await startLiveApi(tc.catalog, client, taskQueue);

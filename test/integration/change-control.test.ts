@@ -29,7 +29,7 @@ import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi } from '../support/live-api.js';
 import { createEnvironments, liveRevisions } from '../support/promotion-env.js';
 import { rootCause, until } from '../support/wait.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -65,6 +65,7 @@ describe('change control', () => {
     catalog = tc.catalog;
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
     });
     api = await startLiveApi(catalog, client, taskQueue);
@@ -257,7 +258,8 @@ describe('change control', () => {
     const env = name('p5');
     await environment(env, 'staging', us, spec('1.0.0'));
     await deploy(env);
-    await newSpec(env, spec('2.0.0', { cpu: '64', progressDeadlineSeconds: 10 }));
+    // The shortest deadline Flotilla takes (5 s): only this revision has it, and it never progresses.
+    await newSpec(env, spec('2.0.0', { cpu: '64', progressDeadlineSeconds: 5 }));
     let started = Date.now();
     const unschedulable = await failure(deploy(env, { rolloutTimeoutSeconds: 600 }));
     expect(Date.now() - started).toBeLessThan(90_000);
@@ -324,7 +326,8 @@ describe('change control', () => {
     await environment(staging, 'staging', us, spec('1.0.0'));
     await environment(prod, 'prod', us, spec('1.0.0'));
     await Promise.all([deploy(staging), deploy(prod)]);
-    await newSpec(staging, spec('2.0.0', { cpu: '64', progressDeadlineSeconds: 10 }));
+    // The shortest deadline Flotilla takes (5 s): v2 never progresses anywhere it runs.
+    await newSpec(staging, spec('2.0.0', { cpu: '64', progressDeadlineSeconds: 5 }));
     await deploy(staging).catch(() => undefined); // fails: staging keeps v1 deployed, v2 desired
 
     const started = await api.request<{ operationId: string }>('POST', '/v1/promotions', {

@@ -31,7 +31,7 @@ import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { createTestDatabase, startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
@@ -155,7 +155,7 @@ describe('clones with their data', () => {
     // Awaited by the tests that use it; a start that fails shows there.
     killWorker.ready.catch(() => undefined);
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     killApi = await startLiveApi(tc.catalog, client, killQueue);
     token = (await tc.catalog.tokens.create({ name: 'sre', role: 'release-manager' })).token;

@@ -30,7 +30,7 @@ import { GkeStatus, startGkeFake, type GkeFake, type GkeWireCluster } from '../s
 import { makeTestCertificates } from '../support/fakes/tls.js';
 import { recordOutput, registerSecret } from '../support/leak-registry.js';
 import { motoCallerIdentity, motoWithEndpoints, startMoto, type MotoEndpointProxy, type MotoServer } from '../support/moto.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 import { until } from '../support/wait.js';
 
 const toolchain = inject('toolchain');
@@ -162,6 +162,7 @@ beforeAll(async () => {
   client = await tierClient();
   api = await startTestApi({ operations: temporalStarter(client, taskQueue) });
   const created = await createFlotillaWorker({
+    workflowBundle: tierWorkflowBundle(),
     address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue,
     deps: activityDeps({ catalog: api.catalog, adapters }),
   });

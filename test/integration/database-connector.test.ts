@@ -24,7 +24,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { containerDatabase, type ContainerDatabase } from '../support/container-database.js';
 import { kubectlJson } from '../support/kubectl.js';
 import { createTestDatabase, startTestPostgres, type TestPostgres } from '../support/postgres.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const cluster = inject('clusters')[1]!;
@@ -93,7 +93,7 @@ describe('CatalogDatabaseConnector', () => {
     });
     await query(orders.directUrl, "CREATE TABLE orders (id int PRIMARY KEY, email text NOT NULL); INSERT INTO orders SELECT i, 'buyer' || i || '@example.com' FROM generate_series(1, 400) i");
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps, workflowBundle: tierWorkflowBundle() });
     await client.workflow.execute(deployEnvironment, { taskQueue, workflowId: `deploy-${container}`, args: [{ environment: container, requestedBy: 'alice', rolloutTimeoutSeconds: 120 }] });
   });
   afterAll(async () => {

@@ -16,7 +16,7 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { recordHistory } from '../support/histories.js';
 import { kubectlJson } from '../support/kubectl.js';
-import { decryptHistory, tierClient } from '../support/tier-temporal.js';
+import { decryptHistory, tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const cluster = inject('clusters')[1]!;
@@ -94,6 +94,7 @@ describe('deployEnvironment', () => {
 
   async function deploy(workflowId: string) {
     const { worker, connection } = await createFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue,
       deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });

@@ -23,7 +23,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { captureOutput, recordOutput } from '../support/leak-registry.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { liveObjects, shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const bin = resolve('cli/bin.ts');
 const toolchain = inject('toolchain');
@@ -85,6 +85,7 @@ describe('flotilla CLI end to end: register, apply, deploy, promote with approva
     tc = await testCatalog();
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
     api = await startLiveApi(tc.catalog, client, taskQueue);

@@ -4,10 +4,13 @@
 // clusters. Fails loudly when a part cannot start.
 // Every Temporal payload is encrypted, as in production: a payload key ring for the run (or
 // FLOTILLA_PAYLOAD_KEYS when set) is exported to the test files and the worker processes they start.
+// The workflow code is bundled once for the tier (as worker/worker.ts's bundleWorkflows does, about
+// two seconds of webpack) and the in-process workers of every test file load that file.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import type { Tier } from '../../domain/environment.js';
 import { LocalFleet } from '../../local/fleet.js';
@@ -27,6 +30,8 @@ declare module 'vitest' {
     payloadKeys: string;
     /** The Chromium binary playwright-core drives (test/browser). */
     chromium: string;
+    /** workflows/index.ts bundled once for the tier (tierWorkflowBundle() in test/support/tier-temporal.ts). */
+    workflowBundlePath: string;
   }
 }
 
@@ -37,6 +42,10 @@ export default async function setup(project: TestProject) {
   script('web-build.sh');
   const chromium = script('chromium.sh');
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-it-'));
+  // Built while the Temporal server and the fleet start.
+  // (Not through worker/worker.ts: importing it would load every activity and cloud client here.)
+  const bundled = bundleWorkflowCode({ workflowsPath: join(projectRoot, 'workflows', 'index.ts'), logger: new DefaultLogger('WARN') });
+  bundled.catch(() => {});
   const ownKeys = !process.env[PAYLOAD_KEYS_ENV];
   if (ownKeys) {
     const file = join(dir, 'payload-keys.json');
@@ -64,6 +73,9 @@ export default async function setup(project: TestProject) {
   project.provide('temporalNamespace', temporal.namespace);
   project.provide('payloadKeys', process.env[PAYLOAD_KEYS_ENV]!);
   project.provide('chromium', chromium);
+  const workflowBundlePath = join(dir, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, (await bundled).code);
+  project.provide('workflowBundlePath', workflowBundlePath);
   // Both clusters are prod clusters that an admin also opened to the pre-production tiers the
   // tests put beside prod (domain/placement.ts): a tier-dev environment lands on them only so.
   const allowedTiers: Tier[] = ['dev', 'staging'];

@@ -19,7 +19,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 import { startObserverProcess, type WorkerProcess } from '../support/worker-process.js';
 
 const [cluster] = inject('clusters');
@@ -77,6 +77,7 @@ describe('jobs of an application', () => {
     tc = await testCatalog([cluster!]);
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
     api = await startLiveApi(tc.catalog, client, taskQueue);

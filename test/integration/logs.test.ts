@@ -20,7 +20,7 @@ import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { captureOutput, recordOutput } from '../support/leak-registry.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { createEnvironments, deployAll, shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const bin = resolve('cli/bin.ts');
 const toolchain = inject('toolchain');
@@ -73,6 +73,7 @@ describe('environment logs across clusters', () => {
     tc = await testCatalog([a, b]);
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }),
     });
     // The files first: ClusterLogs are cluster-scoped and select by namespace, so the pods find them when they start.

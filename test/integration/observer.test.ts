@@ -24,7 +24,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectlJson } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { startObserverProcess, type WorkerProcess as ObserverProcess } from '../support/worker-process.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
@@ -89,7 +89,7 @@ describe('the observer', () => {
     tc = await testCatalog([a, { name: own.name, kubeconfig: own.kubeconfig, labels: own.labels, allowedTiers: ['staging'] }]);
     for (const c of [a, b]) await tc.catalog.clusters.updateStatus(c.name, { status: 'ready' });
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     for (const [name, cluster] of [[envA, a.name], [envB, b.name], [envHeal, a.name]] as const) {
       const driftPolicy = name === envHeal ? 'heal' as const : undefined;

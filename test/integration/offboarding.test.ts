@@ -13,7 +13,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const run = Math.random().toString(36).slice(2, 7);
@@ -48,7 +48,7 @@ describe('offboarding a cluster', () => {
     k = (args) => kubectl(toolchain.kubectl, fleet.clusters[0]!.kubeconfigPath, args);
     tc = await testCatalog();
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
   }, 240_000);
   afterAll(async () => {

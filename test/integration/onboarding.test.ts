@@ -16,7 +16,7 @@ import { rootCause, until } from '../support/wait.js';
 import { recordHistory } from '../support/histories.js';
 import { kubectl } from '../support/kubectl.js';
 import { startWorkerProcess } from '../support/worker-process.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
@@ -50,6 +50,7 @@ describe('onboardCluster', () => {
 
   async function inProcessWorker<T>(fn: () => Promise<T>): Promise<T> {
     const { worker, connection } = await createFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'),
       namespace: inject('temporalNamespace'),
       taskQueue,

@@ -17,7 +17,7 @@ import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { startLiveApi, type LiveApi } from '../support/live-api.js';
 import { createEnvironments, shopSpec } from '../support/promotion-env.js';
-import { encodingOf, type JsonPayload, payloadEntries, payloadsOf, tierClient } from '../support/tier-temporal.js';
+import { encodingOf, type JsonPayload, payloadEntries, payloadsOf, tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const temporal = inject('toolchain').temporal;
@@ -47,7 +47,7 @@ describe('payload encryption on the real Temporal server', () => {
     await createEnvironments(tc.catalog, [{ name: envName, tier: 'prod', cluster: a.name }, { name: target, tier: 'prod', cluster: b.name }], shopSpec('1.0.0', ['web']));
     client = await tierClient();
     // The worker takes its key ring from FLOTILLA_PAYLOAD_KEYS, as worker/main.ts does.
-    worker = await runFlotillaWorker({ address, namespace, taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address, namespace, taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
   });
   afterAll(async () => {

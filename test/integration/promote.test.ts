@@ -18,7 +18,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { rootCause, until } from '../support/wait.js';
 import { recordHistory } from '../support/histories.js';
 import { createEnvironments, deployAll, expectedRevisions, liveObjects, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const toolchain = inject('toolchain');
 const [us, eu] = inject('clusters') as [ReturnType<typeof inject<'clusters'>>[number], ReturnType<typeof inject<'clusters'>>[number]];
@@ -42,6 +42,7 @@ describe('promote', () => {
     catalog = tc.catalog;
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog, adapters: {} }),
     });
   });

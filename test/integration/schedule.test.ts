@@ -16,7 +16,8 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { startLiveApi, type LiveApi, until } from '../support/live-api.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
+import { pastNextDueTime } from '../support/wait.js';
 
 const exec = promisify(execFile);
 const toolchain = inject('toolchain');
@@ -58,7 +59,7 @@ describe('scheduled compliance clones (Temporal Schedules)', () => {
   beforeAll(async () => {
     tc = await testCatalog([a, b]);
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     token = (await tc.catalog.tokens.create({ name: 'compliance-bot', role: 'operator' })).token;
     await createEnvironment(tc.catalog, { binding: { name: src, application: 'shop', tier: 'staging', cluster: a.name, namespace: src }, spec: SPEC, author: 'setup' });
@@ -119,8 +120,8 @@ describe('scheduled compliance clones (Temporal Schedules)', () => {
     await until('the last run to end', async () => (await view()).running.length === 0, 120_000);
     const before = await temporalSchedule();
     expect(before.paused).toBe(true);
-    // 15 s: at least one due time (every 10 s) passes.
-    await new Promise((r) => setTimeout(r, 15_000));
+    // At least one due time (every 10 s) passes, and 5 s more in which it would have started a run.
+    await pastNextDueTime(10, 5_000);
     expect((await temporalSchedule()).actions).toBe(before.actions);
     expect((await view()).nextRuns).toEqual([]);
 

@@ -15,7 +15,7 @@ import { runFlotillaWorker, type RunningWorker } from '../../worker/worker.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 type Cluster = ReturnType<typeof inject<'clusters'>>[number];
 const [a, b] = inject('clusters') as [Cluster, Cluster];
@@ -70,7 +70,7 @@ describe('examples/shop.yaml, written once', () => {
   beforeAll(async () => {
     tc = await testCatalog();
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     bob = (await tc.catalog.tokens.create({ name: `bob-${run}`, role: 'release-manager' })).token;
     for (const [name, cluster] of Object.entries(CLUSTERS)) {

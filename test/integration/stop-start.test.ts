@@ -11,7 +11,8 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
 import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { shopSpec } from '../support/promotion-env.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { pastNextDueTime } from '../support/wait.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const [cluster] = inject('clusters');
 const binary = inject('toolchain').kubectl;
@@ -43,7 +44,7 @@ describe('stop and start', () => {
   beforeAll(async () => {
     tc = await testCatalog([cluster!]);
     client = await tierClient();
-    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }) });
+    worker = await runFlotillaWorker({ address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue, deps: activityDeps({ catalog: tc.catalog, adapters: {} }), workflowBundle: tierWorkflowBundle() });
     api = await startLiveApi(tc.catalog, client, taskQueue);
     const created = await api.request('POST', '/v1/environments', {
       body: {
@@ -97,7 +98,8 @@ describe('stop and start', () => {
     await until('the scheduled stop', async () => (await stopped()) !== undefined && (await workloads()) === 'api=0 web=0', 60_000);
 
     await create({ id: `start-${run}`, kind: 'start', environment: env, every: '10s', paused: true });
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
+    // Its first due time passes (and 5 s more, in which it would have started), paused.
+    await pastNextDueTime(10, 5_000);
     expect((await api.request<{ runs: number }>('GET', `/v1/schedules/start-${run}`)).body.runs).toBe(0);
     expect(await workloads()).toBe('api=0 web=0');
 

@@ -13,6 +13,15 @@ export function tierDataConverter(): FlotillaDataConverter {
   return dataConverterFromEnv({ [PAYLOAD_KEYS_ENV]: inject('payloadKeys') });
 }
 
+/**
+ * The workflow bundle global-setup built once for the tier, for an in-process worker
+ * (runFlotillaWorker / createFlotillaWorker's `workflowBundle`): without it each worker would
+ * bundle the same code again (seconds of webpack per test file).
+ */
+export function tierWorkflowBundle(): { codePath: string } {
+  return { codePath: inject('workflowBundlePath') };
+}
+
 /** A client of the tier's Temporal server with the tier's codec (close its connection when done). */
 export async function tierClient(): Promise<Client> {
   const connection = await Connection.connect({ address: inject('temporalAddress') });

@@ -4,7 +4,7 @@
 // download a native build from GitHub, which this project cannot reach.
 //
 //   const env = await timeSkippingEnv();
-//   const bundle = sharedWorkflowBundle();          // one webpack bundle per test file
+//   const bundle = sharedWorkflowBundle();          // one webpack bundle per worker process
 //   const result = await withWorker(env, { activities, workflowBundle: await bundle() }, (taskQueue) =>
 //     env.client.workflow.execute(onboardCluster, { taskQueue, workflowId: 'w-1', args: [input] }));
 //   await env.teardown();
@@ -76,13 +76,14 @@ export async function timeSkippingEnv(options: TimeSkippingTestWorkflowEnvironme
 }
 
 /**
- * A lazily built, memoised bundle of workflows/index.ts (webpack takes seconds). Call it at the top
- * of a test file: vitest gives each file its own module instances, so the bundle is built once per
- * file and only if a test asks for it.
+ * A lazily built, memoised bundle of workflows/index.ts (webpack takes about two seconds). Call it
+ * at the top of a test file. The memo is this module's: the unit tier runs files without isolation
+ * (vitest.config.ts), so every file a worker process runs shares one bundle, built only when a test
+ * first asks for it (the workflow code does not change while the tier runs).
  */
+let memoisedBundle: Promise<WorkflowBundle> | undefined;
 export function sharedWorkflowBundle(): () => Promise<WorkflowBundle> {
-  let bundle: Promise<WorkflowBundle> | undefined;
-  return () => (bundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }));
+  return () => (memoisedBundle ??= bundleWorkflowCode({ workflowsPath, logger: new DefaultLogger('WARN') }));
 }
 
 let queues = 0;
