@@ -27,7 +27,7 @@ import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl, kubectlJson } from '../support/kubectl.js';
 import { finishedOperation, startLiveApi, type LiveApi, until } from '../support/live-api.js';
 import { startObserverProcess, type WorkerProcess } from '../support/worker-process.js';
-import { tierClient } from '../support/tier-temporal.js';
+import { tierClient, tierWorkflowBundle } from '../support/tier-temporal.js';
 
 const exec = promisify(execFile);
 const clusters = inject('clusters');
@@ -158,6 +158,7 @@ describe('charts and manifests', () => {
     tc = await testCatalog(clusters);
     client = await tierClient();
     worker = await runFlotillaWorker({
+      workflowBundle: tierWorkflowBundle(),
       address: inject('temporalAddress'), namespace: inject('temporalNamespace'), taskQueue,
       deps: activityDeps({ catalog: tc.catalog, adapters: {}, helm: { binary: helm, plainHttpHosts: [registry.host] } }),
     });
