@@ -63,7 +63,7 @@ export async function listObjects(client: KubeClient, options: ListOptions): Pro
  * them (its baseline grants them since): such a list counts as empty, so prune and teardown keep
  * working there (nothing of that kind can be Flotilla's yet) until the cluster is onboarded again.
  */
-const GRANTED_LATER: ReadonlySet<string> = new Set(['CronJob']);
+const GRANTED_LATER: ReadonlySet<string> = new Set(['CronJob', 'DaemonSet']);
 
 /** listObjects, with a kind granted later read as empty where the agent may not list it. */
 export async function listOwnedKind(client: KubeClient, options: ListOptions): Promise<LiveList> {
