@@ -2,7 +2,7 @@
 // test/integration/catalog-*.test.ts). Tests share one catalog per database and keep apart by
 // unique names, which keeps the suite fast on two cores.
 import { LeaseLostError } from '../../store/observations.js';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Migrator } from 'kysely';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ZodError } from 'zod';
@@ -268,6 +268,35 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
     });
   });
 
+  describe('chart renders and uploads (migration 0010)', () => {
+    it('keeps a render by its key, the first one stored; reads back what was stored', async () => {
+      const key = unique('render').padEnd(64, '0');
+      const objects = [{ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'webapp' }, spec: { replicas: 2 } }];
+      expect(await catalog.chartRenders.get(key)).toBeUndefined();
+      await catalog.chartRenders.put({ key, chart: 'webapp', source: `oci://registry.example/charts/webapp@sha256:${'a'.repeat(64)}` }, objects);
+      await catalog.chartRenders.put({ key, chart: 'webapp', source: 'other' }, [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'other' } }]);
+      expect(await catalog.chartRenders.get(key)).toEqual(objects);
+      const row = await catalog.db.selectFrom('chart_renders').select(['chart', 'source']).where('key', '=', key).executeTakeFirstOrThrow();
+      expect(row).toEqual({ chart: 'webapp', source: `oci://registry.example/charts/webapp@sha256:${'a'.repeat(64)}` });
+    });
+
+    it('stores an uploaded chart archive by the sha256 of its bytes and a bundle by that of its canonical JSON', async () => {
+      const archive = Buffer.from([0x1f, 0x8b, 8, 0, ...Buffer.from(unique('tgz'))]);
+      const chart = await catalog.uploads.putChart(archive, 'alice');
+      expect(chart).toMatchObject({ digest: `sha256:${createHash('sha256').update(archive).digest('hex')}`, kind: 'chart', size: archive.length, createdBy: 'alice' });
+      expect(await catalog.uploads.chart(chart.digest)).toEqual(archive);
+      // The same bytes again: the same upload, still alice's.
+      expect(await catalog.uploads.putChart(archive, 'bob')).toEqual(chart);
+      const name = unique('cm');
+      const bundle = await catalog.uploads.putBundle([{ metadata: { name }, kind: 'ConfigMap', apiVersion: 'v1' }], 'bob');
+      expect(bundle.digest).toBe(`sha256:${createHash('sha256').update(`[{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"${name}"}}]`).digest('hex')}`);
+      expect(await catalog.uploads.bundle(bundle.digest)).toEqual([{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name } }]);
+      // A digest names one kind of upload only.
+      expect(await catalog.uploads.chart(bundle.digest)).toBeUndefined();
+      expect(await catalog.uploads.bundle(chart.digest)).toBeUndefined();
+    });
+  });
+
   describe('overrides versions', () => {
     it('start at version 1; a change bumps the version and keeps every earlier one readable', async () => {
       const c = await cluster();
@@ -484,7 +513,7 @@ export function catalogSuite(dialect: 'sqlite' | 'postgres', setup: () => Promis
         }
         await db.insertInto('operations').values({ id: 'old-op', kind: 'deploy', state: 'completed', requested_by: 'alice', started_at: at, finished_at: at, updated_at: at }).execute();
 
-        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports', '0008-observer', '0009-lifecycle']);
+        expect(await migrateToLatest(old.db)).toEqual(['0003-change-control', '0004-token-owners', '0005-cluster-placement', '0006-clones', '0007-drill-reports', '0008-observer', '0009-lifecycle', '0010-chart-renders']);
       } finally {
         await old.close();
       }
