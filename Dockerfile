@@ -1,12 +1,14 @@
-# One image for the Flotilla worker and API (docker-compose.yml picks the command).
+# One image for the Flotilla worker, observer and API (docker-compose.yml picks the command): the
+# compiled JavaScript (dist/) and the dashboard (web/dist), run with plain node. No TypeScript
+# tool chain (tsc, tsx, Vite) in the final image.
 
-# The dashboard (web/), built with the dev dependencies (Vite, React) to static files.
-FROM node:20-slim AS web
+# Compile (tsc -p tsconfig.build.json) and build the dashboard, with the dev dependencies.
+FROM node:20-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY web ./web
-RUN npx vite build --config web/vite.config.ts
+COPY . .
+RUN npx tsc -p tsconfig.build.json && npx vite build --config web/vite.config.ts
 
 FROM node:20-slim
 # pg_dump / pg_restore for the data copies of clones (activities/data-copy.ts; FLOTILLA_PG_BIN).
@@ -15,8 +17,8 @@ ENV FLOTILLA_PG_BIN=/usr/bin
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
-COPY . .
-# The API serves it at / (api/app.ts: web/dist).
-COPY --from=web /app/web/dist ./web/dist
+COPY --from=build /app/dist ./dist
+# The API serves it at / (api/app.ts: web/dist beside dist/).
+COPY --from=build /app/web/dist ./web/dist
 USER node
-CMD ["npx", "tsx", "worker/main.ts"]
+CMD ["node", "dist/worker/main.js"]

@@ -23,7 +23,8 @@ import { FleetEventHub } from './services/events.js';
 export type { AppDeps } from './deps.js';
 export const API_VERSION = '1.0.0';
 /** The dashboard's build (web/, built by scripts/web-build.sh during setup). */
-export const defaultWebRoot = fileURLToPath(new URL('../web/dist/', import.meta.url));
+// web/dist at the package's root: one folder up from api/ in the sources, two from dist/api/ once compiled.
+export const defaultWebRoot = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../web/dist/' : '../../web/dist/', import.meta.url));
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 /**

@@ -17,6 +17,7 @@ import { createLifecycleSchedule, createSchedule, getSchedules, type LifecycleSc
 import { commandContext, type Io } from './context.js';
 import { CliError, EXIT, EXIT_CODES_HELP } from './exit-codes.js';
 import { FORMATS, parseFormat } from './output.js';
+import { packageVersion } from './version.js';
 
 const outputOption = () => new Option('-o, --output <format>', 'output format').choices([...FORMATS]).default('table');
 
@@ -24,6 +25,7 @@ export function buildProgram(io: Io, env: NodeJS.ProcessEnv): Command {
   const ctx = commandContext(io, env);
   const program = new Command('flotilla')
     .description('Manage a fleet of Kubernetes clusters as one, through the Flotilla API.')
+    .version(packageVersion(), '-V, --version', 'print the version of this flotilla')
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run "flotilla --help" for usage)')
     .exitOverride()

@@ -5,7 +5,8 @@ import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { dataConverterFromEnv } from '../temporal/data-converter.js';
 import { DEFAULT_TASK_QUEUE } from './config.js';
 
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+// The workflow code beside this file: TypeScript from the sources, JavaScript once compiled (dist/).
+export const workflowsPath = fileURLToPath(new URL(`../workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
 
 export interface FlotillaWorkerOptions {
   address: string;
