@@ -204,6 +204,12 @@ function labelPodTemplate(object: Manifest, labels: Record<string, string>): Man
   return object;
 }
 
+/** "apps/v1" → "apps"; "v1" → "" (the core group). */
+export function groupOf(apiVersion: string): string {
+  const slash = apiVersion.indexOf('/');
+  return slash < 0 ? '' : apiVersion.slice(0, slash);
+}
+
 /** group/Kind of custom kinds a CRD in the set declares cluster-scoped. */
 function clusterScopedCustomKinds(objects: readonly Manifest[]): Set<string> {
   const out = new Set<string>();
@@ -213,9 +219,4 @@ function clusterScopedCustomKinds(objects: readonly Manifest[]): Set<string> {
     if (spec?.scope === 'Cluster' && spec.group && spec.names?.kind) out.add(`${spec.group}/${spec.names.kind}`);
   }
   return out;
-}
-
-function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
 }

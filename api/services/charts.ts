@@ -33,7 +33,8 @@ async function prepareOnWorker(deps: Deps, input: PrepareChartsInput, path: stri
     if (!(error instanceof WorkflowRunError)) throw error;
     switch (error.type) {
       case 'ChartNotFound': case 'ChartRenderFailed':
-        return chartIssue(error.message, path);
+        // A chart the registry or helm refused: 422 at the chart's path (the message names it).
+        throw new ApiError(422, 'invalid_chart', error.message, [{ path, message: error.message }]);
       case 'HelmNotConfigured':
         throw new ApiError(422, 'charts_not_supported', error.message.replace('this worker', 'the worker'), [{ path, message: 'charts need a worker with helm' }]);
       default:
@@ -44,13 +45,7 @@ async function prepareOnWorker(deps: Deps, input: PrepareChartsInput, path: stri
   }
 }
 
-/** A chart the registry or helm refused: 422 at the chart's path (the message names it). */
-function chartIssue(message: string, path: string): never {
-  throw new ApiError(422, 'invalid_chart', message, [{ path, message }]);
-}
-
-/** The spec with every chart pinned to a digest (the same spec when nothing needs pinning). */
-/** `path`: where the charts are in the request ("spec.charts"). */
+/** The spec with every chart pinned to a digest (the same spec when nothing needs pinning); `path`: where the charts are in the request ("spec.charts"). */
 export async function pinCharts<T extends Pick<AppSpec, 'charts'>>(deps: Deps, spec: T, path: string): Promise<T> {
   const charts = spec.charts ?? [];
   if (charts.every((c) => c.digest !== undefined || c.archive !== undefined)) return spec;

@@ -1,6 +1,7 @@
 // The kinds Flotilla knows without asking the server: their REST resource names, whether they
 // are namespaced, and the order in which apply creates them. Unknown kinds (custom resources)
 // are looked up through discovery by the client and applied last.
+import { groupOf } from '../../domain/chart-objects.js';
 
 export interface KindInfo {
   /** API group; "" for the core group. */
@@ -56,11 +57,8 @@ const table: KindInfo[] = [
 
 const byGroupKind = new Map(table.map((k) => [`${k.group}/${k.kind}`, k]));
 
-/** "apps/v1" → "apps"; "v1" → "". */
-export function groupOf(apiVersion: string): string {
-  const slash = apiVersion.indexOf('/');
-  return slash < 0 ? '' : apiVersion.slice(0, slash);
-}
+// One definition of an API version's group, shared with domain/ (which may not import providers).
+export { groupOf } from '../../domain/chart-objects.js';
 
 /** A built-in kind's REST facts; undefined for kinds only discovery knows. */
 export function builtinKind(apiVersion: string, kind: string): KindInfo | undefined {
