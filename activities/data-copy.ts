@@ -117,7 +117,7 @@ export function createDataCopyActivities(deps: DataCopyActivityDeps): DataCopyAc
         endpoints.push(to);
         context.log.info('copying database', { copyId, mode, source: from.describe, target: to.describe });
         const result = await copyDatabase({
-          copyId, mode, strict, source: from, target: to, onProgress: heartbeat, signal: context.cancellationSignal,
+          copyId, mode, strict, source: from, target: to, onProgress: heartbeat, progressEveryMs: Math.min(200, every), signal: context.cancellationSignal,
           ...(policy ? { policy } : {}), ...(key ? { maskingKey: key } : {}), ...(deps.pgBin ? { pgBin: deps.pgBin } : {}),
           ...(deps.parallel ? { parallel: deps.parallel } : {}),
         });

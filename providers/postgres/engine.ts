@@ -61,6 +61,8 @@ export interface CopyOptions {
   /** Concurrent table copies and index builds (default 2). */
   parallel?: number;
   onProgress?: (progress: CopyProgress) => void;
+  /** The least time between two progress reports while rows stream (default 200 ms). */
+  progressEveryMs?: number;
   signal?: AbortSignal;
 }
 
@@ -232,7 +234,7 @@ export async function copyDatabase(options: CopyOptions): Promise<CopyResult> {
     const attempt = found ? found.attempt + 1 : 1;
 
     const progress: CopyProgress = { phase: 'schema', rows: 0, bytes: 0, tablesDone: 0, tables: mode === 'schema' ? 0 : plans.length };
-    const report = throttled(options.onProgress, progress);
+    const report = throttled(options.onProgress, progress, options.progressEveryMs ?? 200);
     report(true);
     const t0 = Date.now();
     const dump = await dumpSchema(options.source.url, snapshot, tools);
@@ -289,12 +291,12 @@ async function takeOver(admin: pg.Client, applicationName: string): Promise<void
   throw new DataCopyError('another session holds the target\'s copy lock');
 }
 
-function throttled(onProgress: CopyOptions['onProgress'], progress: CopyProgress): (force?: boolean) => void {
+function throttled(onProgress: CopyOptions['onProgress'], progress: CopyProgress, everyMs: number): (force?: boolean) => void {
   let last = 0;
   return (force = false) => {
     if (!onProgress) return;
     const now = Date.now();
-    if (!force && now - last < 200) return;
+    if (!force && now - last < everyMs) return;
     last = now;
     onProgress({ ...progress });
   };
