@@ -20,5 +20,7 @@ RUN npm ci --omit=dev --no-audit --no-fund
 COPY --from=build /app/dist ./dist
 # The API serves it at / (api/app.ts: web/dist beside dist/).
 COPY --from=build /app/web/dist ./web/dist
+# The API's state folder (the first admin token's file): a volume mounted here starts owned by node.
+RUN mkdir -p /var/lib/flotilla && chown node:node /var/lib/flotilla
 USER node
 CMD ["node", "dist/worker/main.js"]

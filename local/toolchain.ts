@@ -31,6 +31,9 @@ const Toolchain = z.object({
   /** Helm (helm.sh/helm/v4) and CNCF distribution's OCI registry: charts (issue 14). Optional as toxiproxy's. */
   helm: z.string().optional(),
   registry: z.string().optional(),
+  /** The Temporal server (go.temporal.io/server) and its SQL schema tool: the at-scale mode (issue 15). Optional as toxiproxy's. */
+  temporalServer: z.string().optional(),
+  temporalSqlTool: z.string().optional(),
   versions: z.record(z.string(), z.string()),
 });
 export type Toolchain = z.infer<typeof Toolchain>;
@@ -61,6 +64,8 @@ function readManifest(): Toolchain | string {
     toxiproxyCli: t.toxiproxyCli,
     helm: t.helm,
     registry: t.registry,
+    temporalServer: t.temporalServer,
+    temporalSqlTool: t.temporalSqlTool,
   };
   const missing = Object.entries(binaries)
     .filter(([, path]) => path === undefined || !existsSync(path))
@@ -89,4 +94,11 @@ export function requireToxiproxy(toolchain: Toolchain): { server: string; cli: s
     throw new Error(`toxiproxy is not provisioned (server: ${server ?? 'not listed'}, cli: ${cli ?? 'not listed'}); run scripts/toolchain.sh`);
   }
   return { server, cli };
+}
+
+/** The Temporal server's binaries from a toolchain (ensureToolchain has checked they exist). */
+export function requireTemporalServer(toolchain: Toolchain): { server: string; sqlTool: string } {
+  const { temporalServer: server, temporalSqlTool: sqlTool } = toolchain;
+  if (!server || !sqlTool) throw new Error('the Temporal server is not provisioned; run scripts/toolchain.sh');
+  return { server, sqlTool };
 }

@@ -2,7 +2,8 @@
 // lease of each onboarded cluster, and runs a ClusterObserver for each cluster it holds, told
 // which environments live there and what each should look like (the render of its last
 // deploy). The ClusterObservers write status, drift and reachability back to the catalog.
-// Several observers may share one catalog: a cluster's lease lets only one of them write it.
+// Several observers may share one catalog: a cluster's lease lets only one of them write it, and
+// they split the clusters between them (observer/shard.ts).
 import { randomUUID } from 'node:crypto';
 import type { Manifest } from '../domain/manifest.js';
 import { asStopped } from '../domain/stop.js';
@@ -17,6 +18,7 @@ import { ClusterObserver, type ObservedEnvironment } from './cluster-observer.js
 import type { Snapshot } from './environment-snapshot.js';
 import { HealPolicy, type HealPolicyOptions } from './heal.js';
 import type { ObjectDrift } from '../domain/drift.js';
+import { presenceKey, shardPlan } from './shard.js';
 
 export interface ObserverLog {
   info(message: string): void;
@@ -107,12 +109,24 @@ export class Observer {
     this.environments = new Map(environments.map((e) => [e.binding.name, e]));
     this.locked = locked;
     await this.settleHeals();
-    const now = Date.now();
+    const now = new Date().toISOString();
+    const until = new Date(Date.now() + (this.options.leaseMs ?? 15_000)).toISOString();
+    const observed = clusters.filter((c) => OBSERVED_CLUSTER_STATES.has(c.status));
+    // Alive, and counted in every observer's share (observer/shard.ts).
+    await catalog.observations.acquireLease(presenceKey(this.id), this.id, now, until);
+    const plan = shardPlan(observed.map((c) => c.name), await catalog.observations.leases(), this.id, now);
+    for (const cluster of plan.release) {
+      await this.observers.get(cluster)?.stop();
+      this.observers.delete(cluster);
+      await catalog.observations.releaseLease(cluster, this.id);
+      this.options.log?.info(`handed cluster "${cluster}" over: ${plan.observers} observers share the fleet, ${plan.share} clusters each at most`);
+    }
     const wanted = new Set<string>();
     const rendered = new Set<string>();
-    for (const cluster of clusters) {
-      if (!OBSERVED_CLUSTER_STATES.has(cluster.status)) continue;
-      const mine = await catalog.observations.acquireLease(cluster.name, this.id, new Date(now).toISOString(), new Date(now + (this.options.leaseMs ?? 15_000)).toISOString());
+    const held = new Set(plan.hold);
+    for (const cluster of observed) {
+      if (!held.has(cluster.name)) continue;
+      const mine = await catalog.observations.acquireLease(cluster.name, this.id, now, until);
       if (!mine) continue;
       wanted.add(cluster.name);
       const observer = this.observers.get(cluster.name) ?? (await this.observe(cluster.name));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh clone: set-up, type check, lint, then the unit tier (no
 # servers), the integration tier (real Temporal dev server, real local clusters) and the fault
-# suite (its own Temporal server and fleet behind Toxiproxy, faults injected while operations run).
+# suite (the at-scale mode: the Temporal server on PostgreSQL, two workers, two APIs; its own
+# fleet behind Toxiproxy, faults injected while operations run).
 # The integration tier includes the browser tests (the dashboard in headless Chromium).
 set -euo pipefail
 cd "$(dirname "$0")/.."

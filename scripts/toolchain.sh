@@ -19,6 +19,8 @@ MOTO_VERSION="${FLOTILLA_MOTO_VERSION:-5.1.22}"
 TOXIPROXY_VERSION="${FLOTILLA_TOXIPROXY_VERSION:-v2.12.0}"
 HELM_VERSION="${FLOTILLA_HELM_VERSION:-v4.3.2}"
 REGISTRY_VERSION="${FLOTILLA_REGISTRY_VERSION:-v3.1.2}"
+# v1.32.1: v1.32.2 asks for Go 1.26.10, newer than the machines' 1.26.8.
+TEMPORAL_SERVER_VERSION="${FLOTILLA_TEMPORAL_SERVER_VERSION:-v1.32.1}"
 
 mkdir -p "$CACHE/logs"
 export GOFLAGS="${GOFLAGS:--buildvcs=false}"
@@ -185,6 +187,21 @@ build_registry() {
   "$dir/bin/registry" --version
 }
 
+# The Temporal server itself (not the dev server inside the CLI) and its SQL schema tool, for the
+# at-scale mode on PostgreSQL (the tool carries the schemas). Its go.mod has no replace
+# directives, so `go install pkg@version` works.
+build_temporal_server() {
+  local dir="$1"
+  need go "install Go to build the Temporal server from the module proxy"
+  GOBIN="$dir/bin" go install -trimpath -ldflags "-s -w" \
+    "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
+    "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
+  mv "$dir/bin/server" "$dir/bin/temporal-server"
+  mv "$dir/bin/sql" "$dir/bin/temporal-sql-tool"
+  "$dir/bin/temporal-server" --version
+  "$dir/bin/temporal-sql-tool" --help >/dev/null
+}
+
 build_moto() {
   local dir="$1"
   need python3 "install Python 3 for moto's EKS server"
@@ -202,6 +219,7 @@ MOTO_DIR="$CACHE/moto/$MOTO_VERSION"
 TOXIPROXY_DIR="$CACHE/toxiproxy/$TOXIPROXY_VERSION"
 HELM_DIR="$CACHE/helm/$HELM_VERSION"
 REGISTRY_DIR="$CACHE/registry/$REGISTRY_VERSION"
+TEMPORAL_SERVER_DIR="$CACHE/temporal-server/$TEMPORAL_SERVER_VERSION"
 
 step temporal "$TEMPORAL_DIR" build_temporal
 # Temporal's time-skipping test server (Java, from Maven Central) for the unit tier's workflow
@@ -216,6 +234,7 @@ step moto "$MOTO_DIR" build_moto
 step toxiproxy "$TOXIPROXY_DIR" build_toxiproxy
 step helm "$HELM_DIR" build_helm
 step registry "$REGISTRY_DIR" build_registry
+step temporal-server "$TEMPORAL_SERVER_DIR" build_temporal_server
 log "all parts ready in $((SECONDS - TOTAL_START))s (cache: $CACHE)"
 
 # A manifest the TypeScript side reads to find every binary.
@@ -236,6 +255,8 @@ cat >"$CACHE/toolchain.json" <<JSON
   "toxiproxyCli": "$TOXIPROXY_DIR/bin/toxiproxy-cli",
   "helm": "$HELM_DIR/bin/helm",
   "registry": "$REGISTRY_DIR/bin/registry",
+  "temporalServer": "$TEMPORAL_SERVER_DIR/bin/temporal-server",
+  "temporalSqlTool": "$TEMPORAL_SERVER_DIR/bin/temporal-sql-tool",
   "versions": {
     "temporal": "$TEMPORAL_VERSION",
     "kubernetes": "$K8S_VERSION",
@@ -245,7 +266,8 @@ cat >"$CACHE/toolchain.json" <<JSON
     "temporalTestServer": "$TEST_SERVER_VERSION",
     "toxiproxy": "$TOXIPROXY_VERSION",
     "helm": "$HELM_VERSION",
-    "registry": "$REGISTRY_VERSION"
+    "registry": "$REGISTRY_VERSION",
+    "temporalServer": "$TEMPORAL_SERVER_VERSION"
   }
 }
 JSON

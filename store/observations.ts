@@ -76,6 +76,11 @@ export class ObservationRepository {
     });
   }
 
+  /** Gives up one cluster's lease, if the holder has it (sharding hands it to another observer). */
+  async releaseLease(cluster: string, holder: string): Promise<void> {
+    await guard('release lease', () => this.db.deleteFrom('observer_leases').where('cluster', '=', cluster).where('holder', '=', holder).execute());
+  }
+
   /** Gives up the holder's leases (a clean shutdown), so another observer need not wait them out. */
   async releaseLeases(holder: string): Promise<void> {
     await guard('release leases', () => this.db.deleteFrom('observer_leases').where('holder', '=', holder).execute());

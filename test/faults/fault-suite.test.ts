@@ -1,7 +1,11 @@
 // The fault suite: rounds of real operations, each round hit by one fault drawn from a seeded
-// menu while its operations run — the worker SIGKILLed, the Temporal server restarted, one
+// menu while its operations run — a worker SIGKILLed, the Temporal server restarted, one
 // cluster's API server unreachable, slow, resetting connections or answering nothing at all
-// (Toxiproxy in front of it), or the API process SIGKILLed mid-request.
+// (Toxiproxy in front of it), or an API process SIGKILLed mid-request.
+// It runs in the at-scale mode, as production does: the Temporal server itself (not the dev
+// server) on PostgreSQL, two worker processes sharing the task queue, two API processes, and the
+// catalog on PostgreSQL; a clean promotion through the APIs comes first and shows the two workers
+// sharing the work and the two APIs serving one catalog.
 // Every round runs four operations at once: a deploy on each cluster (one of them through the
 // API, as a process, with an Idempotency-Key), a promotion to a target on each cluster, and a
 // re-onboarding of one cluster. Every sixth round (CLONE_EVERY; seeded, apart from the faults:
@@ -24,14 +28,16 @@
 // Only every sixth round clones because a clone round costs about 10 s more (its teardown waits
 // for the namespace to go), and the tier may grow by about 40 s at 13 rounds.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalFleet } from '../../local/fleet.js';
 import { freePort } from '../../local/ports.js';
-import { startTemporalDevServer, type TemporalServerHandle } from '../../local/temporal-dev-server.js';
-import { ensureToolchain } from '../../local/toolchain.js';
+import type { TemporalServerHandle } from '../../local/temporal-dev-server.js';
+import { startTemporalServer } from '../../local/temporal-server.js';
+import { postgresCatalog, type TempCatalog } from '../../local/temp-catalog.js';
+import { ensureToolchain, requireTemporalServer } from '../../local/toolchain.js';
 import { flotillaDataConverter } from '../../temporal/data-converter.js';
 import { PAYLOAD_KEYS_ENV, PayloadKeyRing, writeKeyRingFile } from '../../temporal/key-ring.js';
 import { checkClone, cloneId, planClone, writeClone } from '../../api/services/clones.js';
@@ -41,7 +47,7 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { teardownClone } from '../../workflows/teardown-clone.js';
 import { onboardCluster } from '../../workflows/onboard-cluster.js';
 import { promote } from '../../workflows/promote.js';
-import { testCatalog, type TestCatalog } from '../support/catalog.js';
+import { createTestDatabase, startTestPostgres, type TestPostgres } from '../support/postgres.js';
 import { kubectl } from '../support/kubectl.js';
 import { createEnvironments, expectedRevisions, liveObjects, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 import { seededRandom } from '../support/seeded-random.js';
@@ -86,7 +92,6 @@ function failure(o: Settled<unknown>): string {
 describe(`operations end exactly under faults (seed ${seed})`, () => {
   const toolchain = ensureToolchain();
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-faults-'));
-  const dbFile = join(dir, 'temporal.db');
   // Payloads encrypted as in production: the worker, the API and this client share one key ring.
   const keyRing = PayloadKeyRing.generate();
   const payloadKeys = join(dir, 'payload-keys.json');
@@ -99,71 +104,84 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     { source: env('ca'), to: clusterNames[1] },
     { source: env('cb'), to: clusterNames[0] },
   ] as const;
-  let port: number;
+  let postgres: TestPostgres;
   let temporal: TemporalServerHandle;
   let fleet: LocalFleet;
-  let tc: TestCatalog;
+  let tc: TempCatalog;
   let client: Client;
-  let worker: WorkerProcess | undefined;
-  let api: ChildProcess | undefined;
-  let apiPort: number;
+  /** Two workers on one task queue; a worker fault kills one of them. */
+  const workers: (WorkerProcess | undefined)[] = [undefined, undefined];
+  /** Every worker that ran, by its Temporal identity (pid@host): index and whether it is one of the first two. */
+  const workerIdentities = new Map<string, string>();
+  /** Two API processes behind one catalog; an API fault kills the one a request is in flight on. */
+  const apis: (ChildProcess | undefined)[] = [undefined, undefined];
+  const apiPorts: number[] = [];
   let apiToken: string;
-  /** The API process's output since it started. */
-  let apiOutput = new OutputTail(200);
+  /** Each API process's output since it started. */
+  const apiOutputs = [new OutputTail(200), new OutputTail(200)];
   /** Each environment's cluster, and the kubeconfig that reaches its API server directly. */
   const placement: Record<string, { cluster: string; direct: string }> = {};
 
+  /** The Temporal server on PostgreSQL; a restart reuses its folder (config, ports) and databases. */
   const startTemporal = async () => {
-    temporal = await startTemporalDevServer({ executable: toolchain.temporal, dbFile, port });
+    const { server, sqlTool } = requireTemporalServer(toolchain);
+    temporal = await startTemporalServer({ server, sqlTool, postgresUrl: postgres.url, dir: join(dir, 'temporal'), database: `temporal_${run}` });
   };
-  const startWorker = async () => {
-    worker = startWorkerProcess({
+  const startWorker = async (i: number) => {
+    const worker = (workers[i] = startWorkerProcess({
       TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace,
       FLOTILLA_TASK_QUEUE: taskQueue, FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, [PAYLOAD_KEYS_ENV]: payloadKeys,
-    });
+    }));
+    workerIdentities.set(`${worker.child.pid}@${hostname()}`, `worker ${i + 1}${workerIdentities.size < 2 ? '' : ' (restarted)'}`);
     await worker.ready;
   };
 
-  /** The API as its own process (api/main.ts), as deployed; resolves once it answers. */
-  const startApi = async () => {
-    const output = (apiOutput = new OutputTail(200));
-    api = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
+  /** API process `i` (api/main.ts), as deployed; resolves once it answers. */
+  const startApi = async (i: number) => {
+    const output = (apiOutputs[i] = new OutputTail(200));
+    const api = (apis[i] = spawn(process.execPath, ['--import', 'tsx', 'api/main.ts'], {
       cwd: projectRoot, stdio: ['ignore', 'pipe', 'pipe'],
       env: {
         ...process.env, TEMPORAL_ADDRESS: temporal.address, TEMPORAL_NAMESPACE: temporal.namespace, FLOTILLA_TASK_QUEUE: taskQueue,
-        FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, [PAYLOAD_KEYS_ENV]: payloadKeys, PORT: String(apiPort), HOST: '127.0.0.1',
-        FLOTILLA_RATE_LIMIT: '0', FLOTILLA_IDEMPOTENCY_LEASE_SECONDS: '2', FLOTILLA_BOOTSTRAP_TOKEN_FILE: join(dir, 'bootstrap-token'),
+        FLOTILLA_CATALOG_URL: tc.url, FLOTILLA_MASTER_KEY: tc.masterKey, [PAYLOAD_KEYS_ENV]: payloadKeys, PORT: String(apiPorts[i]), HOST: '127.0.0.1',
+        FLOTILLA_RATE_LIMIT: '0', FLOTILLA_IDEMPOTENCY_LEASE_SECONDS: '2', FLOTILLA_BOOTSTRAP_TOKEN_FILE: join(dir, `bootstrap-token-${i}`),
       },
-    });
+    }));
     api.stdout!.on('data', (d: Buffer) => output.push(d));
     api.stderr!.on('data', (d: Buffer) => output.push(d));
     const deadline = Date.now() + 60_000;
     for (;;) {
-      if (api.exitCode !== null) throw new Error(`the API exited during start-up:\n${output}`);
-      if (await fetch(`http://127.0.0.1:${apiPort}/v1/healthz`).then((r) => r.ok, () => false)) return;
-      if (Date.now() > deadline) throw new Error(`the API did not answer within 60 s:\n${output}`);
+      if (api.exitCode !== null) throw new Error(`API ${i + 1} exited during start-up:\n${output}`);
+      if (await fetch(`http://127.0.0.1:${apiPorts[i]}/v1/healthz`).then((r) => r.ok, () => false)) return;
+      if (Date.now() > deadline) throw new Error(`API ${i + 1} did not answer within 60 s:\n${output}`);
       await sleep(200);
     }
   };
-  const killApi = () => new Promise<void>((resolve) => {
+  const killApi = (i: number) => new Promise<void>((resolve) => {
+    const api = apis[i];
     if (!api || api.exitCode !== null || api.signalCode !== null) return resolve();
     api.once('exit', () => resolve());
     api.kill('SIGKILL');
   });
+  /** A request to API `i` with the admin token. */
+  const callApi = (i: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+    fetch(`http://127.0.0.1:${apiPorts[i]}${path}`, {
+      method, ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', ...headers },
+    });
 
   /**
    * POST …/deploy with an Idempotency-Key, retried (the same key) while the API is away or the
    * first attempt's claim is still pending, as a careful client does; the operation's id, and
    * what the client went through (attempts; whether the API had died holding the claim).
    */
-  async function deployThroughApi(environment: string, key: string): Promise<{ operationId: string; attempts: number; interrupted: boolean }> {
+  async function deployThroughApi(first: number, environment: string, key: string): Promise<{ operationId: string; attempts: number; interrupted: boolean }> {
     const deadline = Date.now() + 120_000;
     let interrupted = false;
     for (let attempts = 1; ; attempts++) {
-      const answer = await fetch(`http://127.0.0.1:${apiPort}/v1/environments/${environment}/deploy`, {
-        method: 'POST', body: '{}',
-        headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json', 'idempotency-key': key },
-      }).then(async (r) => ({ status: r.status, text: await r.text() }), (error: unknown) => ({ status: 0, text: String(error) }));
+      // As behind a load balancer: the first attempt to API `first`, retries to each in turn.
+      const answer = await callApi((first + attempts - 1) % 2, 'POST', `/v1/environments/${environment}/deploy`, {}, { 'idempotency-key': key })
+        .then(async (r) => ({ status: r.status, text: await r.text() }), (error: unknown) => ({ status: 0, text: String(error) }));
       if (answer.status === 202) return { operationId: (JSON.parse(answer.text) as { operationId: string }).operationId, attempts, interrupted };
       if (answer.text.includes('idempotency_key_in_progress')) interrupted = true;
       const retryable = answer.status === 0 || answer.status >= 500 || (answer.status === 409 && answer.text.includes('idempotency_key_in_progress'));
@@ -173,15 +191,15 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
   }
 
   beforeAll(async () => {
-    port = await freePort();
-    apiPort = await freePort();
+    apiPorts.push(await freePort(), await freePort());
+    postgres = await startTestPostgres();
     await startTemporal();
     // Both clusters behind Toxiproxy: Flotilla reaches them only through the proxies.
     fleet = await LocalFleet.create({
       toolchain, proxy: {}, deleteOnSignal: false,
       clusters: clusterNames.map((name) => ({ name, labels: { tier: 'prod' }, nodes: 1 })),
     });
-    tc = await testCatalog(fleet.clusters);
+    tc = await postgresCatalog((await createTestDatabase(postgres.url)).url, fleet.clusters);
     client = new Client({ connection: await Connection.connect({ address: temporal.address }), namespace: temporal.namespace, dataConverter: flotillaDataConverter(keyRing) });
     const [a, b] = clusterNames;
     const envs = [
@@ -192,32 +210,34 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     await createEnvironments(tc.catalog, envs.map((e) => ({ ...e, tier: 'prod' as const })), shopSpec('0'));
     for (const e of envs) placement[e.name] = { cluster: e.cluster, direct: fleet.cluster(e.cluster).direct!.kubeconfigPath };
     apiToken = (await tc.catalog.tokens.create({ name: 'faults-admin', role: 'admin' })).token;
-    await startWorker();
-    await startApi();
+    await Promise.all([startWorker(0), startWorker(1), startApi(0), startApi(1)]);
     await Promise.all(envs.map((e) => client.workflow.execute(deployEnvironment, {
       taskQueue, workflowId: `faults-setup-${e.name}`, args: [{ environment: e.name, requestedBy: 'setup' }],
     })));
   }, 300_000);
 
   afterAll(async () => {
-    await worker?.kill('SIGTERM');
-    await killApi();
+    await Promise.all(workers.map((w) => w?.kill('SIGTERM')));
+    await Promise.all([killApi(0), killApi(1)]);
     await client?.connection.close();
     await tc?.close();
     await fleet?.delete();
     await temporal?.stop();
+    await postgres?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   /** Injects the fault `after` ms into the round; resolves once everything is healthy again. */
-  async function inject(fault: Fault, cluster: string, after: number, next: () => number): Promise<string> {
+  async function inject(fault: Fault, cluster: string, after: number, next: () => number, api: number): Promise<string> {
     await sleep(after);
     const proxy = () => fleet.faults(cluster);
     switch (fault) {
-      case 'worker-kill':
-        await worker!.kill('SIGKILL');
-        await startWorker();
-        return 'worker SIGKILLed';
+      case 'worker-kill': {
+        const i = Math.floor(next() * workers.length);
+        await workers[i]!.kill('SIGKILL');
+        await startWorker(i);
+        return `worker ${i + 1} SIGKILLed`;
+      }
       case 'temporal-restart': {
         const down = Math.floor(next() * 2000);
         await temporal.stop();
@@ -240,9 +260,9 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
         return `${cluster} ${latency}±50 ms one-way for 5 s`;
       }
       case 'api-restart':
-        await killApi();
-        await startApi();
-        return 'API process SIGKILLed and started again';
+        await killApi(api);
+        await startApi(api);
+        return `API ${api + 1} SIGKILLed and started again`;
       case 'cluster-timeout': {
         // A black hole: connections open, nothing comes back, until the toxic goes.
         const period = 2000 + Math.floor(next() * 2000);
@@ -330,6 +350,46 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
     return result.outcome;
   }
 
+  /** Per identity (pid@host), the activities it started in the histories of this task queue's workflows. */
+  async function activitiesByIdentity(): Promise<Map<string, number>> {
+    const counts = new Map<string, number>();
+    for await (const execution of client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+      const history = await client.workflow.getHandle(execution.workflowId, execution.runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        const identity = event.activityTaskStartedEventAttributes?.identity;
+        if (identity) counts.set(identity, (counts.get(identity) ?? 0) + 1);
+      }
+    }
+    return counts;
+  }
+
+  it('at-scale mode: a promotion asked of one API is seen through the other, and both workers run its work', async () => {
+    const revision = await setSpec(tc.catalog, env('src'), shopSpec('clean'));
+    const asked = await callApi(1, 'POST', '/v1/promotions', {
+      source: env('src'), revision, rolloutTimeoutSeconds: 120, stages: [{ name: 'prod', targets: [env('pa'), env('pb')] }],
+    });
+    expect(asked.status, await asked.clone().text()).toBe(202);
+    const { operationId } = (await asked.json()) as { operationId: string };
+    // API 1 never saw the request: it answers from the catalog and Temporal they share.
+    const deadline = Date.now() + 180_000;
+    let view: { state: string; outcome?: string } | undefined;
+    while (Date.now() < deadline) {
+      const answer = await callApi(0, 'GET', `/v1/operations/${encodeURIComponent(operationId)}`);
+      if (answer.status === 200) view = (await answer.json()) as { state: string; outcome?: string };
+      if (view?.state === 'completed') break;
+      await sleep(500);
+    }
+    expect(view).toMatchObject({ state: 'completed', outcome: 'completed' });
+    await expectRunning('clean promotion: pa', env('pa'), revision);
+    await expectRunning('clean promotion: pb', env('pb'), revision);
+    // The set-up deploys and this promotion: both workers took activities from the one task queue.
+    const counts = await activitiesByIdentity();
+    const byWorker = [...workerIdentities.keys()].map((identity) => counts.get(identity) ?? 0);
+    expect(byWorker.length).toBe(2);
+    expect(byWorker.every((n) => n > 0), `activities per worker: ${byWorker.join(', ')}`).toBe(true);
+    console.log(`at-scale mode: activities per worker ${byWorker.join(' / ')}; promotion ${operationId} asked of API 2, seen completed through API 1`);
+  }, 300_000);
+
   it(`ends ${FAULTED_OPERATIONS} faulted operations exactly (${ROUNDS} rounds, ${FAULTED_OPERATIONS - ROUNDS * OPERATIONS_PER_ROUND} with a clone)`, async () => {
     const cloneDeps = { catalog: tc.catalog, now: () => new Date() };
     const next = seededRandom(seed);
@@ -360,9 +420,9 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       }
 
       let viaApi = '';
-      const deployA = settle(deployThroughApi(env('da'), id('da')).then(({ operationId, attempts, interrupted }) => {
+      const deployA = settle(deployThroughApi(r % 2, env('da'), id('da')).then(({ operationId, attempts, interrupted }) => {
         // The restarted API says when it finished a request its predecessor died in.
-        const resumed = interrupted || String(apiOutput).includes('resuming a request whose earlier attempt was interrupted');
+        const resumed = interrupted || apiOutputs.some((o) => String(o).includes('resuming a request whose earlier attempt was interrupted'));
         viaApi = `${attempts} request(s)${resumed ? ', resumed one cut short holding its key' : ''}`;
         return client.workflow.getHandle<typeof deployEnvironment>(operationId).result();
       }));
@@ -377,7 +437,7 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       const cloning = clone && settle(endClone(`round ${r} (${fault} after ${after} ms): clone ${clone.id}`, clone, client.workflow.execute(cloneEnvironment, {
         taskQueue, workflowId: clone.id, args: [{ cloneId: clone.id, requestedBy: 'faults', rolloutTimeoutSeconds: 120 }],
       })));
-      const injected = await inject(fault, cluster, after, next);
+      const injected = await inject(fault, cluster, after, next, r % 2);
       const what = `round ${r} (${injected} after ${after} ms)`;
       expect(failure(await deployA), `${what}: deploy da`).toBe('');
       expect(failure(await deployB), `${what}: deploy db`).toBe('');
@@ -415,7 +475,9 @@ describe(`operations end exactly under faults (seed ${seed})`, () => {
       expect(await tc.catalog.locks.heldBy([...['src', 'da', 'db', 'pa', 'pb'].map(env), ...cloneWays.map((w) => w.source), cloneName]), `${what}: locks`).toEqual([]);
       lines.push(`${r}:${fault}@${after}ms:${outcome}${cloneOutcome ? `:${cloneOutcome}` : ''}:${Math.round((Date.now() - started) / 1000)}s${fault === 'api-restart' ? `(${viaApi})` : ''}`);
     }
-    console.log(`fault suite seed ${seed}: ${faulted} faulted operations; ${lines.join(' ')}`);
+    const counts = await activitiesByIdentity();
+    const shares = [...workerIdentities].map(([identity, name]) => `${name}: ${counts.get(identity) ?? 0}`).join(', ');
+    console.log(`fault suite seed ${seed}: ${faulted} faulted operations; ${lines.join(' ')}; activities ${shares}`);
     expect(faulted).toBe(FAULTED_OPERATIONS);
     // The suite proper: at least 50 faulted operations (a shorter run only when asked for).
     if (process.env.FLOTILLA_FAULT_ROUNDS === undefined) expect(faulted).toBeGreaterThanOrEqual(50);

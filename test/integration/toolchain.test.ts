@@ -11,7 +11,7 @@ describe('scripts/toolchain.sh', () => {
   it('reuses every cached part on a second run', async () => {
     // The global set-up has provisioned everything already; this is at least the second run.
     const { stderr } = await exec('bash', [join(projectRoot, 'scripts', 'toolchain.sh')]);
-    for (const part of ['temporal', 'temporal-test-server', 'kwok', 'etcd', 'kubernetes', 'moto', 'toxiproxy']) {
+    for (const part of ['temporal', 'temporal-test-server', 'kwok', 'etcd', 'kubernetes', 'moto', 'toxiproxy', 'helm', 'registry', 'temporal-server']) {
       expect(stderr).toMatch(new RegExp(`\\[toolchain\\] ${part}: cached`));
     }
     expect(stderr).not.toMatch(/building/);

@@ -1,2 +1,0 @@
--- Flotilla's catalog lives beside Temporal's databases on the same server.
-CREATE DATABASE flotilla;
