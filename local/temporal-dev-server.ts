@@ -1,11 +1,10 @@
 // The embedded Temporal: the `temporal` CLI's dev server persisting to a SQLite file, or an
 // existing server when TEMPORAL_ADDRESS is set.
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { freePort } from './ports.js';
-import { OutputTail, stopProcess } from './process.js';
+import { spawnServer, stopProcess } from './process.js';
 
 export interface TemporalDevServerOptions {
   /** Path of the `temporal` CLI binary. */
@@ -45,20 +44,11 @@ export async function startTemporalDevServer(options: TemporalDevServerOptions):
     '--log-level', 'warn',
     ...(options.uiPort ? ['--ui-port', String(options.uiPort)] : ['--headless']),
   ];
-  const child = spawn(options.executable, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  const output = new OutputTail();
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (d: Buffer) => {
-      output.push(d);
-      options.onOutput?.(d);
-    });
-  }
-  let exited = false;
-  child.once('exit', () => { exited = true; });
+  const { child, output, exited } = spawnServer(options.executable, args, { onOutput: options.onOutput });
 
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (exited) throw new Error(`temporal dev server exited during start-up:\n${output}`);
+    if (exited()) throw new Error(`temporal dev server exited during start-up:\n${output}`);
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.workflowService.describeNamespace({ namespace });

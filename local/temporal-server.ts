@@ -4,14 +4,14 @@
 // template the server renders from its environment), with free ports on 127.0.0.1. The first
 // start creates its two databases (scripts/compose/temporal-schema.sh, Compose's set-up step) and
 // registers the namespace; a later start with the same `dir` (a restart) reuses all of it.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time.js';
 import { freePort, freePortIn } from './ports.js';
-import { OutputTail, stopProcess } from './process.js';
+import { spawnServer, stopProcess, type OutputTail } from './process.js';
 import type { TemporalServerHandle } from './temporal-dev-server.js';
 import { projectRoot } from './toolchain.js';
 
@@ -52,21 +52,12 @@ export async function startTemporalServer(options: TemporalServerOptions): Promi
   }
   const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as Ports;
   const address = `127.0.0.1:${ports.FRONTEND_GRPC_PORT}`;
-  const child = spawn(options.server, ['--config-file', CONFIG, '--allow-no-auth', 'start'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { child, output, exited } = spawnServer(options.server, ['--config-file', CONFIG, '--allow-no-auth', 'start'], {
     env: { ...process.env, ...ports, ...databaseEnv(options), BIND_ON_IP: '127.0.0.1', TEMPORAL_DYNAMIC_CONFIG_FILE: DYNAMIC_CONFIG },
+    onOutput: options.onOutput, lines: 60,
   });
-  const output = new OutputTail(60);
-  for (const stream of [child.stdout, child.stderr]) {
-    stream.on('data', (d: Buffer) => {
-      output.push(d);
-      options.onOutput?.(d);
-    });
-  }
-  let exited = false;
-  child.once('exit', () => { exited = true; });
   try {
-    const connection = await frontendReady(address, () => exited, output);
+    const connection = await frontendReady(address, exited, output);
     try {
       if (first) await registerNamespace(connection, namespace);
       await namespaceServing(connection, namespace);
