@@ -61,7 +61,7 @@ import { promote } from '../workflows/promote.js';
 import { renderChartPng } from './chart.js';
 import {
   activityTimings, baselineManifests, baselineScript, baselineSplit, benchSpec, busyShare, cpuTimes, firstEventMs, max,
-  min, putSecrets, SERVICES, shellQuote as q, targetOverrides, toYaml, type BaselineTarget, type HistoryEvent,
+  min, putSecrets, SERVICES, shellQuote as q, targetOverrides, toYaml, workflowTaskTimings, type BaselineTarget, type HistoryEvent,
 } from './support/promote-scenario.js';
 import {
   chartSpec, describe, markdownProfile, markdownSummary, resultsJson, summarize, type Approach, type Phase,
@@ -378,6 +378,10 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
   const parentRuns = upToPlan.reduce((t, a) => t + ((a.completed ?? NaN) - (a.started ?? NaN)), 0);
   add(`first apply: parent's ${upToPlan.length} activities up to planPromotion (${upToPlan.map((a) => a.name).join(', ')}): runs`, parentRuns);
   add('first apply: parent start → planPromotion completed, not running activities', plan.completed! - parentStart - parentRuns);
+  // Workflow tasks: how long each waits for a worker to poll it, and how long the worker takes.
+  const parentTasks = workflowTaskTimings(parent).filter((t) => t.scheduled < plan.completed!);
+  add(`first apply: parent's ${parentTasks.length} workflow tasks up to planPromotion: scheduled → started (sum)`, parentTasks.reduce((t, w) => t + (w.started ?? NaN) - w.scheduled, 0));
+  add(`first apply: parent's ${parentTasks.length} workflow tasks up to planPromotion: started → completed (sum)`, parentTasks.reduce((t, w) => t + (w.completed ?? NaN) - (w.started ?? NaN), 0));
   const firstApply: number[] = [];
   let lastChildEnd = 0;
   for (const [k, target] of TARGETS.entries()) {
@@ -392,6 +396,11 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
     const firstAct = acts[0];
     if (firstAct && apply && firstAct !== apply) {
       add(`first apply: child started → ${firstAct.name} scheduled (child's first workflow task)`, firstAct.scheduled - childStart);
+      const firstTask = workflowTaskTimings(events)[0];
+      if (firstTask) {
+        add("first apply: child's first workflow task: scheduled → started (until a worker polls it)", (firstTask.started ?? NaN) - firstTask.scheduled);
+        add("first apply: child's first workflow task: started → completed (the worker runs it)", (firstTask.completed ?? NaN) - (firstTask.started ?? NaN));
+      }
       const prior = acts.filter((a) => a.scheduled < apply.scheduled);
       add(`first apply: child's activities before applyRevision (${prior.map((a) => a.name).join(', ')}): scheduled → completed`, prior.reduce((t, a) => t + ((a.completed ?? NaN) - a.scheduled), 0));
       add('first apply: previous activity completed → applyRevision scheduled', apply.scheduled - (prior.at(-1)?.completed ?? NaN));
