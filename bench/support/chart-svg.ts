@@ -120,7 +120,8 @@ export function chartSvg(input: ChartSpecInput): string {
     }
     for (const p of points) {
       out.push(`<circle cx="${px(p.x)}" cy="${px(p.y)}" r="4.5" fill="${esc(s.color)}"/>`);
-      out.push(text(p.x + 7, p.y - 7, label(p.v), { 'font-size': 12, fill: s.color, 'font-weight': 'bold' }));
+      // A white halo keeps the label readable where it crosses a line or a bar.
+      out.push(text(p.x + 7, p.y - 7, label(p.v), { 'font-size': 12, fill: s.color, 'font-weight': 'bold', stroke: '#fff', 'stroke-width': 2.5, 'stroke-linejoin': 'round', 'paint-order': 'stroke' }));
     }
   }
 
