@@ -31,7 +31,7 @@
 //   npm run bench:promote [-- --iterations N --sequential-iterations M --latencies 0,25,80
 //                            --jitter-pct 10 --json FILE --chart FILE]
 //   (= npx tsx bench/promote.ts …; by default 2 iterations per latency, the sequential loop in
-//   the first only: about 12 minutes on 2 quiet cores, 20 on busy ones)
+//   the first only: 13–16 minutes on 2 shared cores, 756 s and 937 s measured)
 import { spawn, execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
