@@ -172,6 +172,9 @@ export interface HistoryEvent {
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
   activityTaskStartedEventAttributes?: { scheduledEventId?: { toNumber(): number } | number | null } | null;
   activityTaskCompletedEventAttributes?: { scheduledEventId?: { toNumber(): number } | number | null } | null;
+  workflowTaskScheduledEventAttributes?: unknown;
+  workflowTaskStartedEventAttributes?: { scheduledEventId?: { toNumber(): number } | number | null } | null;
+  workflowTaskCompletedEventAttributes?: { scheduledEventId?: { toNumber(): number } | number | null } | null;
   startChildWorkflowExecutionInitiatedEventAttributes?: unknown;
   childWorkflowExecutionStartedEventAttributes?: unknown;
   childWorkflowExecutionCompletedEventAttributes?: unknown;
@@ -199,6 +202,22 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
     } else if (e.activityTaskCompletedEventAttributes) {
       const a = byScheduled.get(num(e.activityTaskCompletedEventAttributes.scheduledEventId));
       if (a) a.completed = eventMs(e);
+    }
+  }
+  return [...byScheduled.values()];
+}
+
+/** Every workflow task of a history, in order: scheduled, picked up by a worker, completed (epoch ms). */
+export function workflowTaskTimings(events: readonly HistoryEvent[]): { scheduled: number; started?: number; completed?: number }[] {
+  const byScheduled = new Map<number, { scheduled: number; started?: number; completed?: number }>();
+  for (const e of events) {
+    if (e.workflowTaskScheduledEventAttributes) byScheduled.set(num(e.eventId), { scheduled: eventMs(e) });
+    else if (e.workflowTaskStartedEventAttributes) {
+      const t = byScheduled.get(num(e.workflowTaskStartedEventAttributes.scheduledEventId));
+      if (t) t.started = eventMs(e);
+    } else if (e.workflowTaskCompletedEventAttributes) {
+      const t = byScheduled.get(num(e.workflowTaskCompletedEventAttributes.scheduledEventId));
+      if (t) t.completed = eventMs(e);
     }
   }
   return [...byScheduled.values()];
