@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { WorkerTuning } from './worker.js';
 
 export const DEFAULT_TASK_QUEUE = 'flotilla';
 
@@ -16,4 +17,26 @@ export function readSettings<T extends z.ZodType>(schema: T, env: NodeJS.Process
     throw new Error(`invalid settings: ${problems}`);
   }
   return parsed.data;
+}
+
+const positiveInt = z.coerce.number().int().positive().optional();
+
+/**
+ * The worker's slots and workflow cache (bench/scale.ts measures them); unset, the SDK's
+ * defaults: 100 activities, 40 workflow tasks, a cache sized from the heap limit.
+ */
+export const WorkerTuningSettings = z.object({
+  FLOTILLA_WORKER_MAX_ACTIVITIES: positiveInt,
+  FLOTILLA_WORKER_MAX_WORKFLOW_TASKS: positiveInt,
+  FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+});
+
+/** WorkerTuningSettings as worker options; only what is set. */
+export function workerTuningFromEnv(env: NodeJS.ProcessEnv = process.env): WorkerTuning {
+  const s = readSettings(WorkerTuningSettings, env);
+  return {
+    ...(s.FLOTILLA_WORKER_MAX_ACTIVITIES !== undefined ? { maxConcurrentActivityTaskExecutions: s.FLOTILLA_WORKER_MAX_ACTIVITIES } : {}),
+    ...(s.FLOTILLA_WORKER_MAX_WORKFLOW_TASKS !== undefined ? { maxConcurrentWorkflowTaskExecutions: s.FLOTILLA_WORKER_MAX_WORKFLOW_TASKS } : {}),
+    ...(s.FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS !== undefined ? { maxCachedWorkflows: s.FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS } : {}),
+  };
 }

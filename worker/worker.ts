@@ -17,7 +17,12 @@ export interface FlotillaWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Encrypts every payload (temporal/data-converter.ts); from FLOTILLA_PAYLOAD_KEYS when absent, and no key ring there is an error. */
   dataConverter?: DataConverter;
+  /** Slots and cache size (worker/config.ts: FLOTILLA_WORKER_*); the SDK's defaults where absent. */
+  tuning?: WorkerTuning;
 }
+
+/** The worker settings bench/scale.ts measures (its header says what it found). */
+export type WorkerTuning = Pick<WorkerOptions, 'maxConcurrentActivityTaskExecutions' | 'maxConcurrentWorkflowTaskExecutions' | 'maxCachedWorkflows'>;
 
 /** A worker running every Flotilla workflow and activity. */
 export async function createFlotillaWorker(options: FlotillaWorkerOptions): Promise<{ worker: Worker; connection: NativeConnection }> {
@@ -31,6 +36,7 @@ export async function createFlotillaWorker(options: FlotillaWorkerOptions): Prom
     activities: createActivities(options.deps),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     dataConverter,
+    ...options.tuning,
   });
   return { worker, connection };
 }

@@ -1,0 +1,60 @@
+// How big a promotion's Temporal histories are, as the server counts them against its limits:
+// events and bytes from DescribeWorkflowExecution (what the history count and size limits
+// check), and the largest single event of the parent, which holds its largest payload (the
+// per-payload blob limit). Plus, from each child's history, how long its activities waited
+// between being scheduled and a worker picking them up: a worker out of slots shows there.
+import proto from '@temporalio/proto';
+import type { Client } from '@temporalio/client';
+import { activityTimings, type HistoryEvent } from './promote-scenario.js';
+
+const { HistoryEvent: HistoryEventProto } = proto.temporal.api.history.v1;
+
+export interface HistorySize {
+  workflowId: string;
+  events: number;
+  bytes: number;
+}
+
+export async function historySize(client: Client, workflowId: string, runId?: string): Promise<HistorySize> {
+  const d = await client.workflow.getHandle(workflowId, runId).describe();
+  return { workflowId, events: d.historyLength, bytes: d.historySize ?? NaN };
+}
+
+/** Every run of a workflow that continued as new, oldest first (visibility may lag a moment behind). */
+export async function runsOf(client: Client, workflowId: string): Promise<HistorySize[]> {
+  const runs: { at: number; size: HistorySize }[] = [];
+  for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs.push({ at: w.startTime.getTime(), size: await historySize(client, workflowId, w.runId) });
+  }
+  return runs.sort((a, b) => a.at - b.at).map((r) => r.size);
+}
+
+/** The largest event of a history, encoded as the server stores it, and its type. */
+export async function largestEvent(client: Client, workflowId: string, runId?: string): Promise<{ bytes: number; type: string }> {
+  const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  let largest = { bytes: 0, type: '' };
+  for (const e of history.events ?? []) {
+    const bytes = HistoryEventProto.encode(e).finish().length;
+    if (bytes > largest.bytes) largest = { bytes, type: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType) };
+  }
+  return largest;
+}
+
+/** Per activity of a workflow: milliseconds from scheduled to started (waiting for a worker slot). */
+export async function scheduleToStart(client: Client, workflowId: string): Promise<{ name: string; ms: number }[]> {
+  const events = ((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) as HistoryEvent[];
+  return activityTimings(events).filter((a) => a.started !== undefined).map((a) => ({ name: a.name, ms: a.started! - a.scheduled }));
+}
+
+/** Runs `work` over `items`, at most `lanes` at once (hundreds of describe calls, politely). */
+export async function inLanes<T, R>(items: readonly T[], lanes: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await work(items[i]!);
+    }
+  }));
+  return out;
+}
