@@ -108,10 +108,10 @@ interface SizeResult {
   outcome: string;
   succeeded: number;
   failed: string[];
-  parent: { runs: HistorySize[]; events: number; bytes: number; largestEvent: { bytes: number; type: string } };
+  parent: { runs: HistorySize[]; events: number; bytes: number; largestEvent: { bytes: number; type: string; byType: Record<string, number> } };
   biggestChild: { events: HistorySize; bytes: HistorySize };
   /** Milliseconds from an activity being scheduled to a worker starting it, over every activity of the promotion. */
-  slotWait: { activities: number; p50: number; p95: number; max: number; slowest: string };
+  slotWait: { activities: number; p50: number; p95: number; max: number; slowest: string; byActivity: Record<string, { n: number; p50: number; p95: number; max: number }> };
   worker: Usage;
   temporal: Usage;
   requests: ScaleWorkerStats;
@@ -242,6 +242,11 @@ async function main(): Promise<void> {
       const waits = [...children.flatMap((c) => c.waits), ...(await scheduleToStart(client, workflowId))];
       const sorted = waits.map((w) => w.ms).sort((a, b) => a - b);
       const slowest = waits.reduce((a, b) => (b.ms > a.ms ? b : a), { name: '-', ms: -1 });
+      const byActivity: SizeResult['slotWait']['byActivity'] = {};
+      for (const name of [...new Set(waits.map((w) => w.name))]) {
+        const xs = waits.filter((w) => w.name === name).map((w) => w.ms).sort((a, b) => a - b);
+        byActivity[name] = { n: xs.length, p50: median(xs), p95: percentile(xs, 0.95), max: max(xs) };
+      }
       const verified = await verifyTargets({ kubectl: toolchain.kubectl, catalog, application: APP, targets: targets.slice(0, size), deployments: DEPLOYMENTS, tag, revision });
       log(`  kubectl: ${verified.checked} targets checked on ${SERVERS} API servers, ${verified.problems.length} problems${verified.problems.length ? `: ${verified.problems.slice(0, 5).join('; ')}` : ''}`);
       return {
@@ -260,9 +265,10 @@ async function main(): Promise<void> {
         slotWait: {
           activities: sorted.length,
           p50: median(sorted),
-          p95: sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.95))] ?? NaN,
+          p95: percentile(sorted, 0.95),
           max: max(sorted),
           slowest: `${slowest.name} ${slowest.ms.toFixed(0)} ms`,
+          byActivity,
         },
         worker,
         temporal: temporalCpu,
@@ -284,6 +290,9 @@ async function main(): Promise<void> {
   if (results.some((r) => r.failed.length > 0 || r.verified.problems > 0)) throw new Error('a promotion did not reach every target: see the table');
 }
 
+/** The q-quantile of ascending numbers. */
+const percentile = (sorted: readonly number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * q))] ?? NaN;
+
 /** The size at which a figure growing linearly (fitted through the smallest and largest size) reaches `limit`. */
 function sizeAt(results: readonly SizeResult[], figure: (r: SizeResult) => number, limit: number): number {
   const a = results[0]!;
@@ -297,11 +306,12 @@ function report(results: SizeResult[]): void {
   const rows: [string, (r: SizeResult) => string][] = [
     ['promotion end to end (s)', (r) => r.wallSeconds.toFixed(1)],
     ['  per target (ms)', (r) => ((r.wallSeconds * 1000) / r.size).toFixed(0)],
-    ['  outcome', (r) => `${r.outcome} ${r.succeeded}/${r.size}`],
+    ['  targets succeeded', (r) => `${r.succeeded}/${r.size}`],
     ['parent history: events', (r) => String(r.parent.events)],
     ['parent history: KB', (r) => (r.parent.bytes / 1024).toFixed(0)],
     ['  runs (continue-as-new)', (r) => String(r.parent.runs.length)],
     ['  largest event (KB)', (r) => (r.parent.largestEvent.bytes / 1024).toFixed(1)],
+    ['  plan / result event (KB)', (r) => `${((r.parent.largestEvent.byType.ACTIVITY_TASK_COMPLETED ?? NaN) / 1024).toFixed(1)} / ${((r.parent.largestEvent.byType.WORKFLOW_EXECUTION_COMPLETED ?? NaN) / 1024).toFixed(1)}`],
     ['biggest child: events', (r) => String(r.biggestChild.events.events)],
     ['biggest child: KB', (r) => (r.biggestChild.bytes.bytes / 1024).toFixed(1)],
     ['activity slot wait p50 (ms)', (r) => r.slotWait.p50.toFixed(0)],
@@ -336,7 +346,8 @@ function report(results: SizeResult[]): void {
   }
   for (const r of results) {
     if (r.failed.length) out.push(`${r.size}: ${r.failed.length} targets not succeeded, e.g. ${r.failed.slice(0, 3).join('; ')}`);
-    out.push(`${r.size}: slowest activity pick-up ${r.slotWait.slowest}; requests by activity ${Object.entries(r.requests.byActivity).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    out.push(`${r.size}: ${r.outcome}; slot wait p50/p95/max (ms) by activity: ${Object.entries(r.slotWait.byActivity).map(([k, v]) => `${k} ${v.p50.toFixed(0)}/${v.p95.toFixed(0)}/${v.max.toFixed(0)}`).join(', ')}`);
+    out.push(`${r.size}: Kubernetes requests by activity: ${Object.entries(r.requests.byActivity).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   }
   console.log(out.join('\n'));
 

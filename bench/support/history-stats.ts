@@ -29,15 +29,18 @@ export async function runsOf(client: Client, workflowId: string): Promise<Histor
   return runs.sort((a, b) => a.at - b.at).map((r) => r.size);
 }
 
-/** The largest event of a history, encoded as the server stores it, and its type. */
-export async function largestEvent(client: Client, workflowId: string, runId?: string): Promise<{ bytes: number; type: string }> {
+/** The largest event of a history, encoded as the server stores it, and the largest of each type. */
+export async function largestEvent(client: Client, workflowId: string, runId?: string): Promise<{ bytes: number; type: string; byType: Record<string, number> }> {
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   let largest = { bytes: 0, type: '' };
+  const byType: Record<string, number> = {};
   for (const e of history.events ?? []) {
     const bytes = HistoryEventProto.encode(e).finish().length;
-    if (bytes > largest.bytes) largest = { bytes, type: proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType) };
+    const type = (proto.temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? String(e.eventType)).replace(/^EVENT_TYPE_/, '');
+    byType[type] = Math.max(byType[type] ?? 0, bytes);
+    if (bytes > largest.bytes) largest = { bytes, type };
   }
-  return largest;
+  return { ...largest, byType };
 }
 
 /** Per activity of a workflow: milliseconds from scheduled to started (waiting for a worker slot). */
