@@ -35,6 +35,7 @@ import { cacheDir, ensureToolchain, projectRoot } from '../local/toolchain.js';
 import { changeSpec, createEnvironment } from '../store/changes.js';
 import { flotillaDataConverter } from '../temporal/data-converter.js';
 import { PayloadKeyRing } from '../temporal/key-ring.js';
+import { workerTuningFromEnv } from '../worker/config.js';
 import { bundleWorkflows } from '../worker/worker.js';
 import { deployEnvironment } from '../workflows/deploy-environment.js';
 import { promote } from '../workflows/promote.js';
@@ -73,6 +74,8 @@ const TUNING: Record<string, string> = Object.fromEntries(Object.entries({
   FLOTILLA_WORKER_MAX_WORKFLOW_TASKS: positive('worker-workflow-tasks', options['worker-workflow-tasks']),
   FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: positive('worker-cache', options['worker-cache']),
 }).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)]));
+/** What the worker runs with (worker/config.ts's defaults under these flags), for the report. */
+const EFFECTIVE_TUNING = Object.entries(workerTuningFromEnv(TUNING)).map(([k, v]) => `${k}=${v}`).join(' ');
 const ENTRIES = Math.max(...SIZES);
 
 const APP = 'scale';
@@ -123,7 +126,7 @@ async function main(): Promise<void> {
   const toolchain = ensureToolchain();
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-bench-scale-'));
   onShutdown('temporary files', () => rmSync(dir, { recursive: true, force: true }));
-  log(`sizes ${SIZES.join(', ')} on ${SERVERS} real API servers; maxParallel ${MAX_PARALLEL ?? 'all targets'}; worker ${Object.entries(TUNING).map(([k, v]) => `${k}=${v}`).join(' ') || 'SDK defaults'}`);
+  log(`sizes ${SIZES.join(', ')} on ${SERVERS} real API servers; maxParallel ${MAX_PARALLEL ?? 'all targets'}; worker ${EFFECTIVE_TUNING}, the rest the SDK's defaults`);
 
   const dbFile = join(dir, 'temporal.db');
   const temporal = await startTemporalDevServer({ executable: toolchain.temporal, dbFile });
@@ -331,7 +334,7 @@ function report(results: SizeResult[]): void {
   ];
   const w = [30, ...results.map(() => 16)];
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('');
-  const out: string[] = ['', `promote across ${results.map((r) => r.size).join(' → ')} cluster entries (${SERVERS} real API servers, one stage, maxParallel ${MAX_PARALLEL ?? 'all'}; worker ${Object.entries(TUNING).map(([k, v]) => `${k}=${v}`).join(' ') || 'SDK defaults'})`];
+  const out: string[] = ['', `promote across ${results.map((r) => r.size).join(' → ')} cluster entries (${SERVERS} real API servers, one stage, maxParallel ${MAX_PARALLEL ?? 'all'}; worker ${EFFECTIVE_TUNING})`];
   out.push(line(['', ...results.map((r) => `${r.size} targets`)]));
   for (const [name, cell] of rows) out.push(line([name, ...results.map(cell)]));
   out.push('');
@@ -356,7 +359,7 @@ function report(results: SizeResult[]): void {
   writeFileSync(json, `${JSON.stringify({
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, memoryGiB: Math.round(totalmem() / 2 ** 30) },
-    servers: SERVERS, maxParallel: MAX_PARALLEL ?? 'all', workerTuning: TUNING, results,
+    servers: SERVERS, maxParallel: MAX_PARALLEL ?? 'all', workerTuning: workerTuningFromEnv(TUNING), results,
   }, null, 2)}\n`);
   log(`results written to ${json}`);
 }
@@ -377,7 +380,7 @@ async function chart(results: SizeResult[]): Promise<void> {
   const file = resolve(projectRoot, options.chart);
   await writeGrowthChart(file, growthSvg(
     `One promotion across ${sizes.join(' → ')} cluster entries`,
-    `${SERVERS} real API servers shared by the cluster entries; one stage, maxParallel ${MAX_PARALLEL ?? 'all'}; ${cpus().length} cores; worker ${Object.values(TUNING).length ? Object.entries(TUNING).map(([k, v]) => `${k.replace('FLOTILLA_WORKER_', '')}=${v}`).join(' ') : 'SDK defaults'}`,
+    `${SERVERS} real API servers shared by the cluster entries; one stage, maxParallel ${MAX_PARALLEL ?? 'all'}; ${cpus().length} cores; worker ${EFFECTIVE_TUNING}`,
     sizes, panels,
   ));
   log(`chart written to ${file}`);
