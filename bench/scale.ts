@@ -14,7 +14,8 @@
 // slot; the worker's peak RSS and CPU seconds and the Temporal server's CPU seconds (/proc);
 // Kubernetes requests and how many waited on a rate limiter. Then kubectl checks every target
 // straight from the API servers. A table shows how each figure grows, a chart goes to
-// docs/scaling-growth.png and the numbers to docs/scaling-results.json.
+// docs/scaling-growth.png and the numbers to docs/scaling-results.json; README (Benchmarks) says
+// what they showed and which worker settings came of them. About 6–7 minutes on 2 quiet cores.
 //
 //   npm run bench:scale -- [--sizes 6,100,500] [--servers 3] [--max-parallel N]
 //       [--worker-activities N] [--worker-workflow-tasks N] [--worker-cache N]
