@@ -41,7 +41,8 @@ import { bundleWorkflows } from '../worker/worker.js';
 import { deployEnvironment } from '../workflows/deploy-environment.js';
 import { promote } from '../workflows/promote.js';
 import { growthSvg, writeGrowthChart, type Panel } from './support/growth-chart.js';
-import { historySize, inLanes, largestEvent, runsOf, scheduleToStart, type HistorySize } from './support/history-stats.js';
+import { pool } from '../api/services/logs.js';
+import { historySize, largestEvent, runsOf, scheduleToStart, type HistorySize } from './support/history-stats.js';
 import { findProcess, measure, type Usage } from './support/proc-stats.js';
 import { max, median } from './support/promote-scenario.js';
 import { runBench } from './support/run-bench.js';
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
 
       const runs = await runsOf(client, workflowId);
       const largest = await largestEvent(client, workflowId);
-      const children = await inLanes(stage.targets, 8, async (t) => {
+      const children = await pool(stage.targets, 8, async (t) => {
         const id = `${workflowId}/${t.environment}`;
         return { size: await historySize(client, id), waits: await scheduleToStart(client, id) };
       });

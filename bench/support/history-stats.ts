@@ -48,16 +48,3 @@ export async function scheduleToStart(client: Client, workflowId: string): Promi
   const events = ((await client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) as HistoryEvent[];
   return activityTimings(events).filter((a) => a.started !== undefined).map((a) => ({ name: a.name, ms: a.started! - a.scheduled }));
 }
-
-/** Runs `work` over `items`, at most `lanes` at once (hundreds of describe calls, politely). */
-export async function inLanes<T, R>(items: readonly T[], lanes: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(lanes, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await work(items[i]!);
-    }
-  }));
-  return out;
-}

@@ -192,31 +192,42 @@ export interface ActivityTiming {
 
 /** Every activity of a history: when it was scheduled, started and completed (epoch ms). */
 export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming[] {
-  const byScheduled = new Map<number, ActivityTiming>();
-  for (const e of events) {
-    if (e.activityTaskScheduledEventAttributes) {
-      byScheduled.set(num(e.eventId), { name: e.activityTaskScheduledEventAttributes.activityType?.name ?? '?', scheduled: eventMs(e) });
-    } else if (e.activityTaskStartedEventAttributes) {
-      const a = byScheduled.get(num(e.activityTaskStartedEventAttributes.scheduledEventId));
-      if (a) a.started = eventMs(e);
-    } else if (e.activityTaskCompletedEventAttributes) {
-      const a = byScheduled.get(num(e.activityTaskCompletedEventAttributes.scheduledEventId));
-      if (a) a.completed = eventMs(e);
-    }
-  }
-  return [...byScheduled.values()];
+  return taskTimings(events, (e) => {
+    const scheduled = e.activityTaskScheduledEventAttributes;
+    if (scheduled) return { scheduled: scheduled.activityType?.name ?? '?' };
+    const started = e.activityTaskStartedEventAttributes ?? undefined;
+    if (started) return { started: started.scheduledEventId };
+    const completed = e.activityTaskCompletedEventAttributes ?? undefined;
+    return completed ? { completed: completed.scheduledEventId } : undefined;
+  });
 }
 
 /** Every workflow task of a history, in order: scheduled, picked up by a worker, completed (epoch ms). */
-export function workflowTaskTimings(events: readonly HistoryEvent[]): { scheduled: number; started?: number; completed?: number }[] {
-  const byScheduled = new Map<number, { scheduled: number; started?: number; completed?: number }>();
+export function workflowTaskTimings(events: readonly HistoryEvent[]): ActivityTiming[] {
+  return taskTimings(events, (e) => {
+    if (e.workflowTaskScheduledEventAttributes) return { scheduled: 'workflow task' };
+    const started = e.workflowTaskStartedEventAttributes ?? undefined;
+    if (started) return { started: started.scheduledEventId };
+    const completed = e.workflowTaskCompletedEventAttributes ?? undefined;
+    return completed ? { completed: completed.scheduledEventId } : undefined;
+  });
+}
+
+type EventRef = Parameters<typeof num>[0];
+type TaskStep = { scheduled: string } | { started: EventRef } | { completed: EventRef };
+
+/** Scheduled → started → completed of one kind of task, matched by the scheduled event's id. */
+function taskTimings(events: readonly HistoryEvent[], step: (e: HistoryEvent) => TaskStep | undefined): ActivityTiming[] {
+  const byScheduled = new Map<number, ActivityTiming>();
   for (const e of events) {
-    if (e.workflowTaskScheduledEventAttributes) byScheduled.set(num(e.eventId), { scheduled: eventMs(e) });
-    else if (e.workflowTaskStartedEventAttributes) {
-      const t = byScheduled.get(num(e.workflowTaskStartedEventAttributes.scheduledEventId));
+    const s = step(e);
+    if (!s) continue;
+    if ('scheduled' in s) byScheduled.set(num(e.eventId), { name: s.scheduled, scheduled: eventMs(e) });
+    else if ('started' in s) {
+      const t = byScheduled.get(num(s.started));
       if (t) t.started = eventMs(e);
-    } else if (e.workflowTaskCompletedEventAttributes) {
-      const t = byScheduled.get(num(e.workflowTaskCompletedEventAttributes.scheduledEventId));
+    } else {
+      const t = byScheduled.get(num(s.completed));
       if (t) t.completed = eventMs(e);
     }
   }
