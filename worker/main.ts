@@ -7,7 +7,7 @@ import { Runtime } from '@temporalio/worker';
 import { createLogger } from '../api/http/logger.js';
 import { dataConverterFromEnv } from '../temporal/data-converter.js';
 import { activityDeps, openWorkerCatalog } from './deps.js';
-import { readSettings, TemporalSettings } from './config.js';
+import { readSettings, TemporalSettings, workerTuningFromEnv } from './config.js';
 import { temporalLogger } from './logging.js';
 import { createFlotillaWorker } from './worker.js';
 
@@ -22,6 +22,7 @@ const { worker, connection } = await createFlotillaWorker({
   taskQueue: settings.FLOTILLA_TASK_QUEUE,
   deps: activityDeps({ catalog }),
   dataConverter,
+  tuning: workerTuningFromEnv(),
 });
 logger.info(`worker on ${settings.TEMPORAL_ADDRESS}, namespace "${settings.TEMPORAL_NAMESPACE}", task queue "${settings.FLOTILLA_TASK_QUEUE}"`);
 // Worker.run() stops gracefully on SIGINT/SIGTERM by itself.

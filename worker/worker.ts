@@ -3,7 +3,7 @@ import type { DataConverter } from '@temporalio/common';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities, type ActivityDeps } from '../activities/index.js';
 import { dataConverterFromEnv } from '../temporal/data-converter.js';
-import { DEFAULT_TASK_QUEUE, workerTuningFromEnv } from './config.js';
+import { DEFAULT_TASK_QUEUE } from './config.js';
 
 // The workflow code beside this file: TypeScript from the sources, JavaScript once compiled (dist/).
 export const workflowsPath = fileURLToPath(new URL(`../workflows/index.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url));
@@ -17,7 +17,7 @@ export interface FlotillaWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Encrypts every payload (temporal/data-converter.ts); from FLOTILLA_PAYLOAD_KEYS when absent, and no key ring there is an error. */
   dataConverter?: DataConverter;
-  /** Slots and cache size; from FLOTILLA_WORKER_* (worker/config.ts) when absent. */
+  /** Slots and cache size (worker/config.ts: FLOTILLA_WORKER_*); the SDK's defaults where absent. */
   tuning?: WorkerTuning;
 }
 
@@ -36,8 +36,7 @@ export async function createFlotillaWorker(options: FlotillaWorkerOptions): Prom
     activities: createActivities(options.deps),
     workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
     dataConverter,
-    // Every worker of Flotilla's (the process, the dev command, tests) gets the measured defaults.
-    ...(options.tuning ?? workerTuningFromEnv()),
+    ...options.tuning,
   });
   return { worker, connection };
 }

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { dataConverterFromEnv } from '../../temporal/data-converter.js';
 import { activityDeps, openWorkerCatalog } from '../../worker/deps.js';
-import { readSettings, TemporalSettings } from '../../worker/config.js';
+import { readSettings, TemporalSettings, workerTuningFromEnv } from '../../worker/config.js';
 import { createFlotillaWorker } from '../../worker/worker.js';
 import { CountingRateLimits } from './counting-limits.js';
 
@@ -37,6 +37,7 @@ const { worker, connection } = await createFlotillaWorker({
   taskQueue: settings.FLOTILLA_TASK_QUEUE,
   deps: { ...activityDeps({ catalog, adapters: {} }), rateLimits },
   dataConverter: dataConverterFromEnv(),
+  tuning: workerTuningFromEnv(),
   ...(bundlePath ? { workflowBundle: { code: readFileSync(bundlePath, 'utf8') } } : {}),
 });
 
