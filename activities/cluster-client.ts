@@ -13,7 +13,9 @@
 //   offboarding only (probe, install and remove the baseline), and minting the two tokens.
 //
 // Tokens live in this worker's memory (ServiceAccountTokens), never in the catalog, a workflow's
-// input or result, a log or an error. One client per call, sharing the cluster's rate limiter.
+// input or result, a log or an error. The agent's and the bootstrap account's clients are pooled
+// per cluster (providers/kubernetes/client-pool.ts): the activities of one worker share their
+// connections and the cluster's rate limiter.
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { AGENT_SERVICE_ACCOUNT, BOOTSTRAP_SERVICE_ACCOUNT, clusterScopeGrantCommand, serviceAccountUser, SYSTEM_NAMESPACE } from '../domain/baseline.js';
@@ -24,6 +26,8 @@ import { ApplyConflictError } from '../providers/kubernetes/apply.js';
 import { KubeClient } from '../providers/kubernetes/client.js';
 import { classifyError, httpStatusOf, statusOf } from '../providers/kubernetes/errors.js';
 import { NamespaceDeleteTimeoutError } from '../providers/kubernetes/namespace.js';
+import { KubeClientPool } from '../providers/kubernetes/client-pool.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterRateLimits } from '../providers/kubernetes/rate-limit.js';
 import { JobFailedError, RolloutFailedError, RolloutTimeoutError } from '../providers/kubernetes/rollout.js';
 import {
@@ -41,14 +45,31 @@ export interface KubernetesActivityDeps {
   serviceAccountTokens?: ServiceAccountTokens;
 }
 
-/** Per directory, so the activity factories of one worker share their tokens. */
-const tokenCaches = new WeakMap<ClusterDirectory, ServiceAccountTokens>();
+/** What the activity factories of one worker share, per cluster directory. */
+interface SharedState {
+  tokens: ServiceAccountTokens;
+  rateLimits: ClusterRateLimits;
+  /** Per rate limits, so a client never sends through another factory's limiter. */
+  pools: WeakMap<ClusterRateLimits, KubeClientPool>;
+  /** Each cluster's registered kubeconfig as last read: a pooled client mints with the current credential. */
+  registered: Map<string, KubeConfig>;
+}
 
-function tokensOf(deps: KubernetesActivityDeps): ServiceAccountTokens {
-  if (deps.serviceAccountTokens) return deps.serviceAccountTokens;
-  let tokens = tokenCaches.get(deps.clusters);
-  if (!tokens) tokenCaches.set(deps.clusters, (tokens = new ServiceAccountTokens()));
-  return tokens;
+const sharedStates = new WeakMap<ClusterDirectory, SharedState>();
+
+function sharedState(deps: KubernetesActivityDeps): SharedState {
+  let state = sharedStates.get(deps.clusters);
+  if (!state) {
+    state = { tokens: new ServiceAccountTokens(), rateLimits: new ClusterRateLimits(), pools: new WeakMap(), registered: new Map() };
+    sharedStates.set(deps.clusters, state);
+  }
+  return state;
+}
+
+function poolOf(state: SharedState, rateLimits: ClusterRateLimits): KubeClientPool {
+  let pool = state.pools.get(rateLimits);
+  if (!pool) state.pools.set(rateLimits, (pool = new KubeClientPool()));
+  return pool;
 }
 
 /** A namespace object itself (GET/POST/DELETE /api/v1/namespaces[/NAME]): the bootstrap account's. */
@@ -100,20 +121,21 @@ type Identity = 'agent' | 'registered';
 
 export function clusterClients(deps: KubernetesActivityDeps) {
   const { clusters } = deps;
-  const rateLimits = deps.rateLimits ?? new ClusterRateLimits();
-  const tokens = tokensOf(deps);
+  const shared = sharedState(deps);
+  const rateLimits = deps.rateLimits ?? shared.rateLimits;
+  const tokens = deps.serviceAccountTokens ?? shared.tokens;
+  const pool = poolOf(shared, rateLimits);
 
   /** The registered credential's client: onboarding, offboarding and minting tokens only. */
   async function registeredClient(cluster: string): Promise<KubeClient> {
     return new KubeClient(await clusters.kubeConfig(cluster), { cluster, limiter: rateLimits.for(cluster) });
   }
 
-  /** A client that authenticates as a service account of Flotilla's (namespace lifecycle as the bootstrap account). */
-  async function serviceAccountClient(cluster: string, account: ServiceAccountRef, routeNamespaces: boolean): Promise<KubeClient> {
-    const registered = await clusters.kubeConfig(cluster);
-    const identity = clusterIdentity(registered);
-    const mint = (as: ServiceAccountRef) => async (expirationSeconds: number) => {
-      const issuer = new KubeClient(registered, { cluster, limiter: rateLimits.for(cluster) });
+  /** Mints a token of `as` with the cluster's registered credential (the newest one that reaches `identity`). */
+  function minter(cluster: string, identity: string, registered: KubeConfig, as: ServiceAccountRef) {
+    return async (expirationSeconds: number) => {
+      const newest = shared.registered.get(cluster);
+      const issuer = new KubeClient(newest && clusterIdentity(newest) === identity ? newest : registered, { cluster, limiter: rateLimits.for(cluster) });
       try {
         return await requestServiceAccountToken(issuer, as, expirationSeconds);
       } catch (error) {
@@ -136,23 +158,32 @@ export function clusterClients(deps: KubernetesActivityDeps) {
         issuer.close();
       }
     };
+  }
+
+  /** A new client that authenticates as a service account of Flotilla's (namespace lifecycle as the bootstrap account). */
+  function serviceAccountClient(cluster: string, registered: KubeConfig, account: ServiceAccountRef, routeNamespaces: boolean): KubeClient {
+    const identity = clusterIdentity(registered);
     const kc = new ServiceAccountKubeConfig(registered, account.name, ({ method, url }) => {
       const as = routeNamespaces && isNamespaceLifecycleRequest(method, url) ? BOOTSTRAP : account;
-      return tokens.token(cluster, as, identity, mint(as));
+      return tokens.token(cluster, as, identity, minter(cluster, identity, registered, as));
     });
     return new KubeClient(kc, { cluster, limiter: rateLimits.for(cluster) });
   }
 
-  async function run<T>(cluster: string, identity: Identity, open: () => Promise<KubeClient>, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
-    let client: KubeClient | undefined;
+  /** Runs `work` with the worker's pooled client of `cluster` as `account`. */
+  async function withPooled<T>(cluster: string, account: ServiceAccountRef, routeNamespaces: boolean, work: (client: KubeClient) => Promise<T>): Promise<T> {
+    const registered = await clusters.kubeConfig(cluster);
+    shared.registered.set(cluster, registered);
+    const key = `${cluster}\u0000${account.name}\u0000${routeNamespaces}`;
+    return pool.use(key, clusterIdentity(registered), () => serviceAccountClient(cluster, registered, account, routeNamespaces), work);
+  }
+
+  async function run<T>(cluster: string, identity: Identity, work: () => Promise<T>): Promise<T> {
     try {
-      client = await open();
-      return await work(client, Context.current());
+      return await work();
     } catch (error) {
       if (identity === 'agent') agentFailure(cluster, error);
       return toFailure(error);
-    } finally {
-      client?.close();
     }
   }
 
@@ -185,12 +216,19 @@ export function clusterClients(deps: KubernetesActivityDeps) {
 
   /** Runs `work` with a client of the cluster that authenticates as Flotilla's agent, mapping its failures. */
   async function withClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
-    return run(cluster, 'agent', () => serviceAccountClient(cluster, AGENT, true), work);
+    return run(cluster, 'agent', () => withPooled(cluster, AGENT, true, (client) => work(client, Context.current())));
   }
 
   /** Runs `work` as the registered credential: onboarding and offboarding only. */
   async function withRegisteredClient<T>(cluster: string, work: (client: KubeClient, context: Context) => Promise<T>): Promise<T> {
-    return run(cluster, 'registered', () => registeredClient(cluster), work);
+    return run(cluster, 'registered', async () => {
+      const client = await registeredClient(cluster);
+      try {
+        return await work(client, Context.current());
+      } finally {
+        client.close();
+      }
+    });
   }
 
   /**
@@ -199,12 +237,7 @@ export function clusterClients(deps: KubernetesActivityDeps) {
    * are mapped by the surrounding withClient.
    */
   async function bootstrapNamespace(agent: KubeClient, options: AgentNamespaceOptions): Promise<AgentNamespace> {
-    const bootstrap = await serviceAccountClient(agent.cluster, BOOTSTRAP, false);
-    try {
-      return await ensureAgentNamespace(bootstrap, agent, options);
-    } finally {
-      bootstrap.close();
-    }
+    return withPooled(agent.cluster, BOOTSTRAP, false, (bootstrap) => ensureAgentNamespace(bootstrap, agent, options));
   }
 
   /**
@@ -212,8 +245,10 @@ export function clusterClients(deps: KubernetesActivityDeps) {
    * port-forward a data copy holds open (providers/databases/catalog-connector.ts); the caller
    * closes it. Its failures are not mapped: the caller classifies them (toFailure).
    */
-  function agentClient(cluster: string): Promise<KubeClient> {
-    return serviceAccountClient(cluster, AGENT, true);
+  async function agentClient(cluster: string): Promise<KubeClient> {
+    const registered = await clusters.kubeConfig(cluster);
+    shared.registered.set(cluster, registered);
+    return serviceAccountClient(cluster, registered, AGENT, true);
   }
 
   return { withClient, withRegisteredClient, bootstrapNamespace, agentClient };

@@ -111,16 +111,20 @@ export class KubeClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  /** REST facts of a kind: the built-in table first, then (cached) discovery. */
+  /**
+   * REST facts of a kind: the built-in table first, then (cached) discovery. A kind missing from
+   * a cached answer is looked up afresh once: a long-lived client outlives CRDs created since.
+   */
   async kindInfo(apiVersion: string, kind: string): Promise<KindInfo> {
     const builtin = builtinKind(apiVersion, kind);
     if (builtin) return builtin;
-    let resources = this.discovery.get(apiVersion);
-    if (!resources) {
-      resources = this.discover(apiVersion);
-      this.discovery.set(apiVersion, resources);
-      resources.catch(() => this.discovery.delete(apiVersion));
-    }
+    const cached = this.discovery.get(apiVersion);
+    const found = cached && (await cached.catch(() => [])).find((r) => r.kind === kind);
+    if (found) return found;
+    if (cached) this.discovery.delete(apiVersion);
+    const resources = this.discover(apiVersion);
+    this.discovery.set(apiVersion, resources);
+    resources.catch(() => this.discovery.delete(apiVersion));
     const info = (await resources).find((r) => r.kind === kind);
     if (!info) throw new UnknownKindError(apiVersion, kind);
     return info;
