@@ -57,6 +57,15 @@ export interface PodProblemSummary {
   message?: string;
 }
 
+/** An object of the environment's that its revision no longer renders. */
+export interface PrunableObject {
+  apiVersion: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  uid?: string;
+}
+
 export interface WorkloadState {
   kind: string;
   name: string;
@@ -71,8 +80,13 @@ export interface DeployActivities extends LifecycleJobActivities {
   planDeploy(input: { environment: string; revision?: string; overridesVersion?: number; at: string }): Promise<DeployPlan>;
   /** Renders the revision, fills secrets from the catalog, server-side applies it. */
   applyRevision(input: RevisionTarget & { phase: DeployPhase; force?: boolean }): Promise<ApplySummary>;
-  /** Deletes the environment's objects that the revision no longer renders. */
-  pruneRevision(input: RevisionTarget): Promise<{ deleted: string[] }>;
+  /**
+   * Deletes the environment's objects that the revision no longer renders; with `objects`,
+   * exactly those that findPrunable found (each by its uid).
+   */
+  pruneRevision(input: RevisionTarget & { objects?: PrunableObject[] }): Promise<{ deleted: string[] }>;
+  /** What pruneRevision would delete now: reads only, so it runs while the rollout is waited for. */
+  findPrunable(input: RevisionTarget): Promise<{ objects: PrunableObject[] }>;
   /** Waits until the revision's workloads are rolled out (or fail, with the pods' reasons); heartbeats. */
   waitForRevision(input: RevisionTarget & { phase: DeployPhase; timeoutSeconds: number; stuckAfterSeconds?: number }): Promise<WorkloadState[]>;
   /**

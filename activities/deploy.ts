@@ -12,7 +12,8 @@ import type { RuleName } from '../domain/rules.js';
 import { serverSideApply } from '../providers/kubernetes/apply.js';
 import { environmentLabels } from '../providers/kubernetes/labels.js';
 import { markNamespace, namespaceClaim, removeEnvironmentObjects } from '../providers/kubernetes/ownership.js';
-import { prune } from '../providers/kubernetes/prune.js';
+import { deletePruned, findPrunable, prune, type PrunedObject } from '../providers/kubernetes/prune.js';
+import { PRUNABLE_KINDS } from '../providers/kubernetes/kinds.js';
 import { RolloutTimeoutError, waitForRollouts, type WorkloadKind, type WorkloadRef } from '../providers/kubernetes/rollout.js';
 import type { Catalog } from '../store/catalog.js';
 import { changeVerdict } from '../store/change-verdict.js';
@@ -49,6 +50,20 @@ const PLACEMENT_FAILURES: Partial<Record<RuleName, string>> = { clusterTier: 'Ti
 
 /** How long a pod may sit in an image-pull or crash loop before the rollout fails (default). */
 const STUCK_AFTER_SECONDS = 60;
+
+/**
+ * Objects to delete that came back through the workflow from findPrunable: only prunable kinds in
+ * the environment's own namespace, each with the uid it was found with (the delete's precondition).
+ */
+function vetted(objects: readonly PrunedObject[], namespace: string): PrunedObject[] {
+  for (const o of objects) {
+    const prunable = PRUNABLE_KINDS.some((k) => k.apiVersion === o.apiVersion && k.kind === o.kind);
+    if (!prunable || o.namespace !== namespace || !o.uid) {
+      throw ApplicationFailure.nonRetryable(`refusing to prune ${o.kind}/${o.namespace}/${o.name}: not an object findPrunable finds in namespace "${namespace}"`, 'InvalidPrune');
+    }
+  }
+  return [...objects];
+}
 
 export function createDeployActivities(deps: DeployActivityDeps): DeployActivities {
   const { catalog } = deps;
@@ -132,6 +147,18 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
     return renderLifecycleJobs({ ...loaded.environment, revision: loaded.revision, hook, ...(runId !== undefined ? { runId } : {}), ...(loaded.charts ? { charts: loaded.charts } : {}) });
   }
 
+  /** What prune looks at: the environment's objects, keeping the revision's own and its deploy jobs. */
+  function pruneScope(loaded: Loaded) {
+    const { binding } = loaded.environment;
+    return {
+      namespace: binding.namespace,
+      selector: environmentLabels(binding.name),
+      // The revision's deploy jobs stay (as its migrations do) until a later revision's deploy.
+      keep: [...loaded.manifests, ...DEPLOY_HOOKS.flatMap((hook) => hookJobs(loaded, hook))]
+        .map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name })),
+    };
+  }
+
   function workloadsOf(manifests: Manifest[], phase: DeployPhase): WorkloadRef[] {
     return manifests
       .filter((m) => PHASES[phase].waitFor.has(m.kind))
@@ -200,19 +227,21 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
       return { created: count('created'), configured: count('configured'), unchanged: count('unchanged') };
     },
 
-    async pruneRevision({ environment, revision, overridesVersion }) {
+    async findPrunable({ environment, revision, overridesVersion }) {
+      const loaded = await load(environment, revision, overridesVersion);
+      const { binding } = loaded.environment;
+      const objects = await withClient(binding.cluster, (client, context) => findPrunable(client, { ...pruneScope(loaded), signal: context.cancellationSignal }));
+      return { objects };
+    },
+
+    async pruneRevision({ environment, revision, overridesVersion, objects }) {
       const loaded = await load(environment, revision, overridesVersion);
       const { binding } = loaded.environment;
       return withClient(binding.cluster, async (client, context) => {
-        const deleted = await prune(client, {
-          namespace: binding.namespace,
-          selector: environmentLabels(binding.name),
-          // The revision's deploy jobs stay (as its migrations do) until a later revision's deploy.
-          keep: [...loaded.manifests, ...DEPLOY_HOOKS.flatMap((hook) => hookJobs(loaded, hook))]
-            .map((m) => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name })),
-          signal: context.cancellationSignal,
-          onProgress: (d) => context.heartbeat({ deleted: `${d.kind}/${d.name}` }),
-        });
+        const options = { signal: context.cancellationSignal, onProgress: (d: PrunedObject) => context.heartbeat({ deleted: `${d.kind}/${d.name}` }) };
+        const deleted = objects === undefined
+          ? await prune(client, { ...pruneScope(loaded), ...options })
+          : await deletePruned(client, vetted(objects, binding.namespace), options);
         return { deleted: deleted.map((d) => `${d.kind}/${d.namespace}/${d.name}`) };
       });
     },

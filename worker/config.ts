@@ -36,7 +36,7 @@ export const DEFAULT_MAX_ACTIVITIES = 500;
 export const WorkerTuningSettings = z.object({
   FLOTILLA_WORKER_MAX_ACTIVITIES: positiveInt.default(DEFAULT_MAX_ACTIVITIES),
   FLOTILLA_WORKER_MAX_WORKFLOW_TASKS: positiveInt,
-  FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).optional(),
+  FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(1).optional(), // 0 would make every local catalog step wait out a workflow task timeout
 });
 
 /** WorkerTuningSettings as worker options: the activity slots always, the rest only when set. */

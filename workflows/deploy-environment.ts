@@ -6,11 +6,11 @@ import {
   ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo,
 } from '@temporalio/workflow';
 import type { DeployActivities, DeployPhase, DeployPlan, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
-import type { OperationActivities } from '../activities/operations-types.js';
+import { catalogSteps, type CatalogSteps } from './catalog-steps.js';
 import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
 import type { LifecycleHook } from '../domain/environment.js';
 import { failureTypeOf, messageOf } from './failures.js';
-import { CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 
 export interface DeployInput {
   environment: string;
@@ -55,13 +55,6 @@ export interface DeployResult {
 
 export const DEFAULT_ROLLOUT_TIMEOUT_SECONDS = 600;
 
-// Catalog reads and writes are quick; a lost worker is noticed when the short timeout passes.
-const catalogOptions = {
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
-} as const;
-const { planDeploy, recordDeployment } = proxyActivities<DeployActivities>(catalogOptions);
-const { acquireEnvironments, releaseEnvironments, reportOperation } = proxyActivities<OperationActivities>(catalogOptions);
 // Cluster writes heartbeat per object: a lost worker is noticed within the heartbeat timeout,
 // not after the whole start-to-close time. On a cancel the workflow waits until the write has
 // really stopped, so a rollback that follows never interleaves with it.
@@ -70,6 +63,11 @@ const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
   heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+// Reads only, while the rollout is waited for: a lost worker is noticed when the timeout passes.
+const { findPrunable } = proxyActivities<DeployActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 // A hook's jobs bound themselves (activeDeadlineSeconds, at most a day); the heartbeat notices a lost worker.
 const { runLifecycleJob } = proxyActivities<DeployActivities>({
@@ -86,6 +84,8 @@ const HOOK_FAILED: Partial<Record<LifecycleHook, string>> = {
 
 export async function deployEnvironment(input: DeployInput): Promise<DeployResult> {
   if (!patched(CHANGE_CONTROL_PATCH)) return deployEnvironmentV1(input);
+  const steps = catalogSteps(patched(LOCAL_CATALOG_PATCH));
+  const { acquireEnvironments, releaseEnvironments, reportOperation } = steps;
   const id = workflowInfo().workflowId;
   const standalone = input.lockedBy === undefined;
   type End = 'completed' | 'failed' | 'cancelled';
@@ -119,7 +119,7 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployResul
   }
   try {
     await report('running');
-    const result = await deploy(input, id);
+    const result = await deploy(input, id, steps);
     await end('completed');
     return result;
   } catch (error) {
@@ -130,7 +130,7 @@ export async function deployEnvironment(input: DeployInput): Promise<DeployResul
   }
 }
 
-async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
+async function deploy(input: DeployInput, id: string, { planDeploy, recordDeployment }: CatalogSteps): Promise<DeployResult> {
   const timeoutSeconds = input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
   const { waitForRevision } = proxyActivities<DeployActivities>({
     startToCloseTimeout: `${timeoutSeconds + 60} seconds`,
@@ -178,11 +178,16 @@ async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
     await wait(target, 'migrations');
   }
   const applied = await applyRevision({ ...target, phase: 'all', ...force });
-  const workloads = await wait(target, 'all');
+  // What to prune is looked for during the rollout wait; deleting waits for the rollout.
+  const [workloads, prunable] = patched(PRUNE_FOUND_DURING_ROLLOUT_PATCH)
+    ? await both(wait(target, 'all'), findPrunable(target))
+    : [await wait(target, 'all'), undefined];
   // afterDeploy jobs: once the revision is ready, before prune and record.
   await hook('afterDeploy');
   // Prune last (as Argo CD's PruneLast): what the old revision had keeps serving until the new one is ready.
-  const { deleted } = await pruneRevision(target);
+  const { deleted } = prunable === undefined
+    ? await pruneRevision(target)
+    : prunable.objects.length > 0 ? await pruneRevision({ ...target, objects: prunable.objects }) : { deleted: [] };
   const { changed } = await recordDeployment({
     ...target,
     requestedBy: input.requestedBy,
@@ -201,6 +206,14 @@ async function deploy(input: DeployInput, id: string): Promise<DeployResult> {
     workloads,
     changed,
   };
+}
+
+/** Both results; when either fails, only once the other has ended (no step is left running unseen). */
+async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [ra, rb] = await Promise.allSettled([a, b]);
+  if (ra.status === 'rejected') throw ra.reason;
+  if (rb.status === 'rejected') throw rb.reason;
+  return [ra.value, rb.value];
 }
 
 /**

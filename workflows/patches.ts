@@ -27,3 +27,16 @@ export const NATIVE_CANCEL_PATCH = 'native-cancel-counts';
  * prune and record). Only revisions with such jobs (DeployPlan.hooks) check it.
  */
 export const LIFECYCLE_JOBS_PATCH = 'lifecycle-jobs';
+
+/**
+ * Catalog bookkeeping (locks, the operations index, plans, the record of a deploy) runs as local
+ * activities: in the workflow task that asks for it, without a round trip through the server
+ * per step, so a deploy reaches its first apply sooner and ends sooner after its rollout.
+ */
+export const LOCAL_CATALOG_PATCH = 'local-catalog-steps';
+
+/**
+ * A deploy looks for what it will prune (findPrunable, reads only) while it waits for the
+ * rollout, and deletes exactly that afterwards: nothing to prune costs no step after the rollout.
+ */
+export const PRUNE_FOUND_DURING_ROLLOUT_PATCH = 'prune-found-during-rollout';

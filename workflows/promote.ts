@@ -13,7 +13,7 @@ import {
   isCancellation, patched, proxyActivities, setHandler, sleep, TimeoutFailure, workflowInfo,
 } from '@temporalio/workflow';
 import type { DeployActivities } from '../activities/deploy-types.js';
-import type { OperationActivities } from '../activities/operations-types.js';
+import { catalogSteps } from './catalog-steps.js';
 import type { PlannedTarget, PromotionActivities, PromotionPlan } from '../activities/promotion-types.js';
 import type { OperationState } from '../store/operations.js';
 import { DEFAULT_ROLLOUT_TIMEOUT_SECONDS, deployEnvironment } from './deploy-environment.js';
@@ -23,7 +23,7 @@ import {
   type ApprovalDecision, type PromotionState, type StageState, type TargetState,
 } from './messages.js';
 import { messageOf } from './failures.js';
-import { CHANGE_CONTROL_PATCH, NATIVE_CANCEL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, NATIVE_CANCEL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 import type { PromoteInput } from './promote-types.js';
 
 export type { PromoteInput } from './promote-types.js';
@@ -32,8 +32,7 @@ const catalogOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '20 seconds', maximumAttempts: 10 },
 } as const;
-const { planPromotion, checkHealth } = proxyActivities<PromotionActivities>(catalogOptions);
-const { acquireEnvironments, releaseEnvironments, reportOperation } = proxyActivities<OperationActivities>(catalogOptions);
+const { checkHealth } = proxyActivities<PromotionActivities>(catalogOptions);
 const { recordUndeploy } = proxyActivities<DeployActivities>(catalogOptions);
 const { removeDeployment } = proxyActivities<DeployActivities>({
   startToCloseTimeout: '5 minutes',
@@ -48,6 +47,7 @@ type Outcome = NonNullable<PromotionState['outcome']>;
 
 export async function promote(input: PromoteInput): Promise<PromotionState> {
   if (!patched(CHANGE_CONTROL_PATCH)) return promoteV1(input);
+  const { acquireEnvironments, releaseEnvironments, reportOperation, planPromotion } = catalogSteps(patched(LOCAL_CATALOG_PATCH), catalogOptions.retry);
   const policy = input.failurePolicy ?? 'rollback';
   const rolloutTimeout = input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
   const state: PromotionState = input.carried?.state ?? {

@@ -36,11 +36,18 @@ export class PruneSelectorError extends KubeLayerError {
 
 /**
  * Deletes the objects in `namespace` that match `selector`, are managed by Flotilla, and are
- * not in `keep`; returns them. Deletion uses propagationPolicy Background, so a Deployment's
- * ReplicaSets and pods, or a Job's pods, are collected by the garbage collector after it, and a
- * uid precondition, so an object recreated since the list is not deleted by mistake.
+ * not in `keep`; returns them (findPrunable, then deletePruned).
  */
 export async function prune(client: KubeClient, options: PruneOptions): Promise<PrunedObject[]> {
+  const doomed = await findPrunable(client, options);
+  return options.dryRun ? doomed : deletePruned(client, doomed, options);
+}
+
+/**
+ * The objects prune would delete: reads only. A deploy looks for them while its rollout is
+ * still being waited for, and deletes them (deletePruned) once the rollout is done.
+ */
+export async function findPrunable(client: KubeClient, options: Omit<PruneOptions, 'dryRun' | 'onProgress'>): Promise<PrunedObject[]> {
   if (!options.namespace) throw new PruneSelectorError('prune needs a namespace');
   if (Object.keys(options.selector).length === 0) throw new PruneSelectorError('prune needs a non-empty label selector');
   if (options.selector[MANAGED_BY_LABEL] !== undefined && options.selector[MANAGED_BY_LABEL] !== MANAGED_BY_VALUE) {
@@ -53,7 +60,7 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
   const lists = await Promise.all(
     kinds.map((k) => listOwnedKind(client, { ...k, namespace: options.namespace, labelSelector: formatSelector(selector), signal: options.signal })),
   );
-  const doomed = lists
+  return lists
     .flatMap((list) => list.items)
     .filter((o) => isManagedByFlotilla(o.metadata.labels) && matchesLabels(o.metadata.labels, selector))
     // Labels can be copied; Flotilla's own apply cannot: never delete what it did not apply.
@@ -61,8 +68,18 @@ export async function prune(client: KubeClient, options: PruneOptions): Promise<
     .filter((o) => o.metadata.deletionTimestamp === undefined) // already going
     .map((o): PrunedObject => ({ apiVersion: o.apiVersion, kind: o.kind, namespace: options.namespace, name: o.metadata.name, uid: o.metadata.uid }))
     .filter((ref) => !keep.has(objectKey(ref)));
-  if (options.dryRun) return doomed;
+}
 
+/**
+ * Deletes what findPrunable found, with propagationPolicy Background (a Deployment's
+ * ReplicaSets and pods, or a Job's pods, are collected by the garbage collector after it) and a
+ * uid precondition, so an object recreated since it was found is not deleted by mistake.
+ */
+export async function deletePruned(
+  client: KubeClient,
+  doomed: readonly PrunedObject[],
+  options: Pick<PruneOptions, 'onProgress' | 'signal'> = {},
+): Promise<PrunedObject[]> {
   const deleted = await Promise.all(
     doomed.map(async (ref) => {
       try {

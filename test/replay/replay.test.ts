@@ -5,7 +5,7 @@
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_AFTER_DEPLOY_PATCH } from '../../workflows/legacy/promote-v1.js';
-import { CHANGE_CONTROL_PATCH } from '../../workflows/patches.js';
+import { CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH } from '../../workflows/patches.js';
 import { recordedHistories } from '../support/histories.js';
 import { sharedWorkflowBundle, type WorkflowBundle } from '../support/workflow-env.js';
 
@@ -34,6 +34,16 @@ const CLONES_AND_DRILLS = [
   'dr-drill-passed-2026-12-03.json', 'dr-drill-validation-failed-2026-12-03.json',
   'compliance-clone-replacing-previous-2026-12-03.json', 'compliance-clone-rejected-2026-12-03.json', 'compliance-clone-drill-2026-12-03.json',
 ];
+/**
+ * Recorded after the local catalog steps and the prune search during the rollout (issue 15):
+ * the histories above, recorded before, replay through the activity-task path.
+ */
+const LOCAL_CATALOG_STEPS = [
+  'deploy-environment-databases-migration-2026-12-07.json', 'promote-approval-timeout-2026-12-07.json', 'promote-cancel-signal-2026-12-07.json',
+  'promote-continue-as-new-2026-12-07.json', 'promote-native-cancel-2026-12-07.json', 'promote-native-cancel-with-last-health-check-2026-12-07.json',
+  'promote-pause-resume-2026-12-07.json', 'promote-reject-2026-12-07.json', 'promote-rolled-back-2026-12-07.json',
+];
+
 /** The workflows the change-control patch changed: their histories tell before from after by its marker. */
 const PATCHED_WORKFLOW = /^(promote|deploy-environment|onboard-cluster)-/;
 
@@ -47,7 +57,7 @@ describe('recorded histories replay against the current workflows', () => {
   }, 60_000);
 
   it('has recorded histories to replay', () => {
-    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS]));
+    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS, ...LOCAL_CATALOG_STEPS]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
@@ -80,5 +90,13 @@ describe('a patched change keeps old histories replaying', () => {
     const after = since.filter((file) => PATCHED_WORKFLOW.test(file));
     expect(after).toEqual(expect.arrayContaining(AFTER_CHANGE_CONTROL));
     for (const file of after) expect(patchIds(file), file).toContain(CHANGE_CONTROL_PATCH);
+  });
+
+  it('the histories of deploys and promotions recorded before the local catalog steps lack their marker, those after carry it; all replay (above)', () => {
+    for (const file of AFTER_CHANGE_CONTROL.filter((f) => /^(promote|deploy-environment)-/.test(f))) expect(patchIds(file), file).not.toContain(LOCAL_CATALOG_PATCH);
+    for (const file of LOCAL_CATALOG_STEPS) expect(patchIds(file), file).toContain(LOCAL_CATALOG_PATCH);
+    // A deploy's history has both: the prune search runs during its rollout wait.
+    expect(patchIds('deploy-environment-databases-migration-2026-12-07.json')).toContain(PRUNE_FOUND_DURING_ROLLOUT_PATCH);
+    expect(patchIds('deploy-environment-databases-migration-2026-12-01.json')).not.toContain(PRUNE_FOUND_DURING_ROLLOUT_PATCH);
   });
 });

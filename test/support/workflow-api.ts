@@ -142,6 +142,9 @@ export function workflowActivities(catalog: Catalog): Activities & DataCopyActiv
     async pruneRevision() {
       return { deleted: [] };
     },
+    async findPrunable() {
+      return { objects: [] };
+    },
     async removeDeployment() {
       return { deleted: [], namespaceDeleted: false };
     },

@@ -19,12 +19,14 @@ describe('workerTuningFromEnv', () => {
   });
 
   it('reads every setting', () => {
-    expect(workerTuningFromEnv({ FLOTILLA_WORKER_MAX_ACTIVITIES: '200', FLOTILLA_WORKER_MAX_WORKFLOW_TASKS: '60', FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: '0' }))
-      .toEqual({ maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 60, maxCachedWorkflows: 0 });
+    expect(workerTuningFromEnv({ FLOTILLA_WORKER_MAX_ACTIVITIES: '200', FLOTILLA_WORKER_MAX_WORKFLOW_TASKS: '60', FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: '50' }))
+      .toEqual({ maxConcurrentActivityTaskExecutions: 200, maxConcurrentWorkflowTaskExecutions: 60, maxCachedWorkflows: 50 });
   });
 
   it('refuses what is not a positive whole number', () => {
     expect(() => workerTuningFromEnv({ FLOTILLA_WORKER_MAX_ACTIVITIES: '0' })).toThrow(/FLOTILLA_WORKER_MAX_ACTIVITIES/);
     expect(() => workerTuningFromEnv({ FLOTILLA_WORKER_MAX_WORKFLOW_TASKS: 'many' })).toThrow(/FLOTILLA_WORKER_MAX_WORKFLOW_TASKS/);
+    // No cache would make every local catalog step wait out a workflow task timeout.
+    expect(() => workerTuningFromEnv({ FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS: '0' })).toThrow(/FLOTILLA_WORKER_MAX_CACHED_WORKFLOWS/);
   });
 });

@@ -34,8 +34,27 @@ async function deploy(s: Scenario = {}) {
   return { ...outcome, calls, workflowId, handle };
 }
 
-/** Each call as "activity phase-or-state". */
-const steps = (calls: Calls) => calls.all.map(({ name, input }) => [name, input.phase ?? input.state].filter((x) => x !== undefined).join(' '));
+/**
+ * Each call as "activity phase-or-state". The rollout wait and the search for what to prune run
+ * at once (either may start first): one step, "waitForRevision all + findPrunable".
+ */
+const steps = (calls: Calls) => {
+  const names = calls.all.map(({ name, input }) => [name, input.phase ?? input.state].filter((x) => x !== undefined).join(' '));
+  const together = new Set(['waitForRevision all', 'findPrunable']);
+  return names.flatMap((n, i) => {
+    if (together.has(n) && together.has(names[i + 1] ?? '') && n !== names[i + 1]) return ['waitForRevision all + findPrunable'];
+    if (together.has(n) && together.has(names[i - 1] ?? '') && n !== names[i - 1]) return [];
+    return [n];
+  });
+};
+
+/** The patch ids the history's markers record. */
+function markersOf(events: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }[]): string[] {
+  return events.flatMap((e) => {
+    const data = e.markerRecordedEventAttributes?.markerName === 'core_patch' ? e.markerRecordedEventAttributes.details?.['patch-data']?.payloads?.[0]?.data : undefined;
+    return data ? [(JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id] : [];
+  });
+}
 
 /** The ApplicationFailure at the root of a workflow's failure. */
 function failureOf(error: unknown): ApplicationFailure {
@@ -55,7 +74,7 @@ describe('deployEnvironment: the order of its steps', () => {
       'acquireEnvironments', 'reportOperation running', 'planDeploy',
       'applyRevision databases', 'waitForRevision databases',
       'applyRevision migrations', 'waitForRevision migrations',
-      'applyRevision all', 'waitForRevision all',
+      'applyRevision all', 'waitForRevision all + findPrunable',
       'pruneRevision', 'recordDeployment',
       'releaseEnvironments', 'reportOperation completed',
     ]);
@@ -70,6 +89,13 @@ describe('deployEnvironment: the order of its steps', () => {
       { id: run.workflowId, kind: 'deploy', state: 'running', environments: ['shop-prod'], requestedBy: 'dana' },
       { id: run.workflowId, kind: 'deploy', state: 'completed', outcome: 'completed', environments: ['shop-prod'], requestedBy: 'dana' },
     ]);
+    // The catalog steps ran as local activities (markers in the history), not as activity tasks:
+    // only the cluster steps went through the server's task queue.
+    const events = (await run.handle.fetchHistory()).events ?? [];
+    const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []);
+    expect(scheduled).toEqual(['applyRevision', 'waitForRevision', 'applyRevision', 'waitForRevision', 'applyRevision', 'waitForRevision', 'findPrunable', 'pruneRevision']);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(6);
+    expect(markersOf(events)).toEqual(expect.arrayContaining(['local-catalog-steps', 'prune-found-during-rollout']));
     if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('deploy-environment-databases-migration', run.handle);
   }, 30_000);
 
@@ -77,7 +103,7 @@ describe('deployEnvironment: the order of its steps', () => {
     const run = await deploy({ plan: { hasDatabases: false, hasMigrations: true } });
 
     expect(steps(run.calls).slice(2, -2)).toEqual([
-      'planDeploy', 'applyRevision migrations', 'waitForRevision migrations', 'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment',
+      'planDeploy', 'applyRevision migrations', 'waitForRevision migrations', 'applyRevision all', 'waitForRevision all + findPrunable', 'pruneRevision', 'recordDeployment',
     ]);
   }, 30_000);
 
@@ -86,9 +112,46 @@ describe('deployEnvironment: the order of its steps', () => {
 
     expect(steps(run.calls)).toEqual([
       'acquireEnvironments', 'reportOperation running', 'planDeploy',
-      'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment',
+      'applyRevision all', 'waitForRevision all + findPrunable', 'pruneRevision', 'recordDeployment',
       'releaseEnvironments', 'reportOperation completed',
     ]);
+  }, 30_000);
+});
+
+describe('deployEnvironment: prune', () => {
+  const target = { environment: 'shop-prod', revision: 'rev-desired', overridesVersion: 3 };
+  const old = { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop-prod', name: 'old-config', uid: 'u-1' };
+
+  it('looks for what to prune while the rollout is waited for, and deletes exactly that once it is done', async () => {
+    let searched!: () => void;
+    const searchStarted = new Promise<void>((resolve) => (searched = resolve));
+    const run = await deploy({
+      stubs: {
+        // The rollout ends only once the search has begun: both run at once, or this never ends.
+        async waitForRevision() {
+          await Promise.race([searchStarted, new Promise((_, reject) => setTimeout(() => reject(permanent('findPrunable did not start during the wait', 'Test')), 5_000))]);
+          return [{ kind: 'Deployment', name: 'web', ready: 2, desired: 2, done: true }];
+        },
+        async findPrunable() {
+          searched();
+          return { objects: [old] };
+        },
+      },
+    });
+
+    expect(run.error).toBeUndefined();
+    expect(run.calls.of('findPrunable')).toEqual([target]);
+    expect(run.calls.of('pruneRevision')).toEqual([{ ...target, objects: [old] }]);
+    expect(steps(run.calls).slice(-4)).toEqual(['pruneRevision', 'recordDeployment', 'releaseEnvironments', 'reportOperation completed']);
+  }, 30_000);
+
+  it('nothing to prune: no prune step after the rollout', async () => {
+    const run = await deploy({ stubs: { async findPrunable() { return { objects: [] }; } } });
+
+    expect(run.error).toBeUndefined();
+    expect(run.calls.of('pruneRevision')).toEqual([]);
+    expect(run.result?.pruned).toEqual([]);
+    expect(steps(run.calls).slice(3)).toEqual(['applyRevision all', 'waitForRevision all + findPrunable', 'recordDeployment', 'releaseEnvironments', 'reportOperation completed']);
   }, 30_000);
 });
 
@@ -119,7 +182,8 @@ describe('deployEnvironment: what it records and applies', () => {
       { ...target, phase: 'databases', timeoutSeconds: 120, stuckAfterSeconds: 30 },
       { ...target, phase: 'all', timeoutSeconds: 120, stuckAfterSeconds: 30 },
     ]);
-    expect(run.calls.of('pruneRevision')).toEqual([target]);
+    expect(run.calls.of('findPrunable')).toEqual([target]);
+    expect(run.calls.of('pruneRevision')).toEqual([{ ...target, objects: [expect.objectContaining({ name: 'old-config' })] }]);
     expect(run.calls.of('recordDeployment')).toEqual([{ ...target, requestedBy: 'dana', operationId: run.workflowId, kind: 'deploy', desired: undefined }]);
     expect(run.result?.overridesVersion).toBe(12);
   }, 30_000);
@@ -163,7 +227,7 @@ describe('deployEnvironment: the lock on the environment', () => {
 
     expect(failureOf(run.error).type).toBe('RolloutFailed');
     expect(steps(run.calls)).toEqual([
-      'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision all', 'waitForRevision all',
+      'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision all', 'waitForRevision all + findPrunable',
       'releaseEnvironments', 'reportOperation failed',
     ]);
     expect(run.calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: 'Deployment web: 0/2 ready: pod web-1 Unschedulable (Insufficient cpu)' });
@@ -174,7 +238,7 @@ describe('deployEnvironment: the lock on the environment', () => {
     const run = await deploy({ input: { lockedBy: 'promo-1', kind: 'promotion', skipRules: true } });
 
     expect(run.error).toBeUndefined();
-    expect(steps(run.calls)).toEqual(['planDeploy', 'applyRevision all', 'waitForRevision all', 'pruneRevision', 'recordDeployment']);
+    expect(steps(run.calls)).toEqual(['planDeploy', 'applyRevision all', 'waitForRevision all + findPrunable', 'pruneRevision', 'recordDeployment']);
   }, 30_000);
 
   it('an environment held by another operation fails the deploy as EnvironmentBusy, before anything is planned, with nothing to release', async () => {
@@ -201,7 +265,7 @@ describe('deployEnvironment: lifecycle jobs', () => {
     expect(steps(run.calls).slice(2, -2)).toEqual([
       'planDeploy', 'applyRevision databases', 'waitForRevision databases',
       'runLifecycleJob', 'applyRevision migrations', 'waitForRevision migrations',
-      'applyRevision all', 'waitForRevision all', 'runLifecycleJob', 'pruneRevision', 'recordDeployment',
+      'applyRevision all', 'waitForRevision all + findPrunable', 'runLifecycleJob', 'pruneRevision', 'recordDeployment',
     ]);
     expect(run.calls.of('runLifecycleJob')).toEqual([{ ...target, hook: 'beforeDeploy' }, { ...target, hook: 'afterDeploy' }]);
     const markers = ((await run.handle.fetchHistory()).events ?? []).flatMap((e) => e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : []);
@@ -211,7 +275,7 @@ describe('deployEnvironment: lifecycle jobs', () => {
 
   it('only the hooks the revision has jobs for; none when the plan names none (as every older plan)', async () => {
     const after = await deploy({ plan: { hooks: ['afterDeploy'] } });
-    expect(steps(after.calls).slice(3, -2)).toEqual(['applyRevision all', 'waitForRevision all', 'runLifecycleJob', 'pruneRevision', 'recordDeployment']);
+    expect(steps(after.calls).slice(3, -2)).toEqual(['applyRevision all', 'waitForRevision all + findPrunable', 'runLifecycleJob', 'pruneRevision', 'recordDeployment']);
     expect(after.calls.of('runLifecycleJob')).toEqual([{ ...target, hook: 'afterDeploy' }]);
 
     const stopOnly = await deploy({ plan: { hooks: ['beforeStop', 'beforeTeardown'] } });
@@ -250,6 +314,6 @@ describe('deployEnvironment: lifecycle jobs', () => {
     const failure = failureOf(run.error);
     expect(failure.type).toBe('LifecycleJobFailed');
     expect(failure.message).toBe(`the revision rolled out, but its afterDeploy jobs failed: it is not recorded as deployed and nothing was pruned: ${why}`);
-    expect(steps(run.calls).slice(2)).toEqual(['planDeploy', 'applyRevision all', 'waitForRevision all', 'runLifecycleJob', 'releaseEnvironments', 'reportOperation failed']);
+    expect(steps(run.calls).slice(2)).toEqual(['planDeploy', 'applyRevision all', 'waitForRevision all + findPrunable', 'runLifecycleJob', 'releaseEnvironments', 'reportOperation failed']);
   }, 30_000);
 });

@@ -537,14 +537,16 @@ describe('promote: a native cancel seen with the last health check', () => {
     // no workflow cache, so the next workflow worker replays from the history alone.
     const activityWorker = await Worker.create({ connection: own.nativeConnection, namespace: own.namespace ?? 'default', taskQueue, activities: activitiesOf(s, calls) });
     const activitiesRunning = activityWorker.run();
+    // The catalog steps are local activities: the workflow workers run them.
     const workflowWorker = () => Worker.create({
-      connection: own.nativeConnection, namespace: own.namespace ?? 'default', taskQueue, workflowBundle, maxCachedWorkflows: 0,
+      connection: own.nativeConnection, namespace: own.namespace ?? 'default', taskQueue, workflowBundle, maxCachedWorkflows: 0, activities: activitiesOf(s, calls), enableNonLocalActivities: false,
     });
     try {
       const first = await workflowWorker();
       const firstRunning = first.run();
       const handle = await own.client.workflow.start(promote, { taskQueue, workflowId, args: [inputOf(s)] });
-      await until("b's health check to be running", () => gate.reached);
+      // Without a cache each local catalog step's result waits out a workflow task timeout (10 s).
+      await until("b's health check to be running", () => gate.reached, 45_000);
       first.shutdown();
       await firstRunning;
       await handle.cancel();
@@ -567,7 +569,7 @@ describe('promote: a native cancel seen with the last health check', () => {
       await activitiesRunning;
       await own.teardown();
     }
-  }, 60_000);
+  }, 120_000);
 });
 
 describe('promote: failure policies', () => {
@@ -665,21 +667,20 @@ describe('promote: failure policies', () => {
 
   it('a target whose deploy outlasts the derived per-target timeout fails, saying which timeout fired', async () => {
     // rolloutTimeoutSeconds 1 and one rollout wait: 1 × (1 + 60) + 120 = 181 s of workflow time.
-    // The child spends it in retry backoffs (time the test server skips): planning fails six
-    // times (61 s), then the cluster refuses every apply (1 s, 2 s, … 30 s apart) — the child
-    // has not given up when the target timeout fires.
-    const canned = deployStubs();
-    let plans = 0;
+    // The child spends it in retry backoffs (time the test server skips): its databases' apply
+    // fails six times (61 s), then the cluster refuses every apply of the workloads (1 s, 2 s, …
+    // 30 s apart) — the child has not given up when the target timeout fires. (Planning is a
+    // local activity now, whose short backoffs are real time: the delay comes from cluster steps.)
+    const canned = deployStubs(() => ({ hasDatabases: true }));
+    let databaseApplies = 0;
     const run = await promotion({
       plan: promotionPlan([[target('slow', { waits: 1 })]]),
       input: { failurePolicy: 'continue', rolloutTimeoutSeconds: 1 },
       stubs: {
-        async planDeploy(input) {
-          if (input.revision === 'rev-2' && ++plans <= 6) throw transient('catalog: connection reset');
-          return canned.planDeploy(input);
-        },
+        planDeploy: canned.planDeploy,
         async applyRevision(input) {
-          if (input.revision === 'rev-2') throw transient('connect ECONNREFUSED 10.0.0.1:6443');
+          const refused = input.revision === 'rev-2' && (input.phase === 'all' || ++databaseApplies <= 6);
+          if (refused) throw transient('connect ECONNREFUSED 10.0.0.1:6443');
           return canned.applyRevision(input);
         },
       },

@@ -88,6 +88,9 @@ export function deployStubs(plan: (input: { environment: string; revision?: stri
     async pruneRevision() {
       return { deleted: ['ConfigMap/old-config'] };
     },
+    async findPrunable() {
+      return { objects: [{ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'old-config', uid: 'uid-old-config' }] };
+    },
     async recordDeployment() {
       return { changed: true };
     },
@@ -211,7 +214,7 @@ export const sleepMs = (ms: number) => new Promise<void>((resolve) => setTimeout
 
 /** Every activity a workflow of this project may call. */
 export const ACTIVITY_NAMES = [
-  'planDeploy', 'applyRevision', 'pruneRevision', 'waitForRevision', 'recordDeployment', 'removeDeployment', 'recordUndeploy', 'runLifecycleJob',
+  'planDeploy', 'applyRevision', 'pruneRevision', 'findPrunable', 'waitForRevision', 'recordDeployment', 'removeDeployment', 'recordUndeploy', 'runLifecycleJob',
   'acquireEnvironments', 'releaseEnvironments', 'reportOperation', 'planPromotion', 'checkHealth',
   'probeCluster', 'installBaseline', 'removeBaseline', 'readCapacity', 'setClusterStatus',
   'planClone', 'markClone', 'forgetCloneEnvironment', 'checkDataPolicy', 'copyDatabase', 'dropClonedData',
