@@ -56,13 +56,13 @@ export class RolloutFeed {
   async list(): Promise<void> {
     this.dirty = false;
     await Promise.all(this.groups.map(async (group) => {
-      // The new watch starts at the new list; the old one's late events would be older.
+      // The new watch starts where the new list ends; the old one's late events could be older.
       this.watches.get(group.key)?.abort();
       this.watches.delete(group.key);
       const { apiVersion, kind, namespace, fieldSelector } = group;
       const { items, resourceVersion } = await listObjects(this.client, { apiVersion, kind, namespace, fieldSelector, signal: this.signal });
       for (const key of this.live.keys()) if (key.startsWith(`${group.key}/`)) this.live.delete(key);
-      for (const item of items) this.live.set(keyOf(kind, namespace, item.metadata.name), item);
+      for (const item of items) this.keep(keyOf(kind, namespace, item.metadata.name), item);
       if (resourceVersion) this.open(group, resourceVersion);
     }));
   }
@@ -99,6 +99,11 @@ export class RolloutFeed {
     this.watches.clear();
   }
 
+  /** Only the workloads waited for: a namespace's other objects of the kind are not kept. */
+  private keep(key: string, object: LiveObject): void {
+    if (this.wanted.has(key)) this.live.set(key, object);
+  }
+
   private notify(): void {
     this.dirty = true;
     this.wake?.();
@@ -123,9 +128,10 @@ export class RolloutFeed {
         if (controller.signal.aborted) return; // replaced by a newer list meanwhile
         if (event.type === 'BOOKMARK') continue;
         const key = keyOf(kind, namespace, event.object.metadata.name);
+        if (!this.wanted.has(key)) continue; // a neighbour in the namespace
         if (event.type === 'DELETED') this.live.delete(key);
-        else this.live.set(key, event.object);
-        if (this.wanted.has(key)) this.notify();
+        else this.keep(key, event.object);
+        this.notify();
       }
     } catch {
       // 410 Gone, a dropped connection, a refused watch: the next list reopens it.
