@@ -1,9 +1,10 @@
 // The live workloads a rollout wait judges, kept by list + watch. Polling alone notices the end
 // of a rollout half a poll period plus a round trip after the cluster converged; a watch tells
 // within one network hop. Every list (the wait's periodic safety net) replaces its group's
-// objects and reopens the group's watch from the list's resourceVersion, so no change falls
-// between the two. A watch that ends or fails (410 Gone, a dropped connection) only stops the
-// wake-ups until the next list: the wait then polls as before.
+// objects and closes its watch; when the wait has to wait, the watch reopens from the list's
+// resourceVersion, so no change falls between the two (and a wait done at its first list opens
+// none). A watch that ends or fails (410 Gone, a dropped connection) only stops the wake-ups
+// until the next list: the wait then polls as before.
 import type { KubeClient } from './client.js';
 import type { Clock } from './clock.js';
 import type { TypedRef } from './kinds.js';
@@ -27,6 +28,8 @@ export class RolloutFeed {
   private readonly live = new Map<string, LiveObject>();
   /** The open watch of each group, by group key. */
   private readonly watches = new Map<string, AbortController>();
+  /** Where each group's last list ended, until its watch opens from there. */
+  private readonly listed = new Map<string, string>();
   private closed = false;
   /** A watched workload changed, or a watch ended, since the last `changed()`. */
   private dirty = false;
@@ -52,19 +55,28 @@ export class RolloutFeed {
     return this.live.get(keyOf(ref.kind, ref.namespace, ref.name));
   }
 
-  /** Lists every group afresh and reopens its watch where the list ends. */
+  /** Lists every group afresh; `watch()` then follows it from there. */
   async list(): Promise<void> {
     this.dirty = false;
     await Promise.all(this.groups.map(async (group) => {
-      // The new watch starts where the new list ends; the old one's late events could be older.
+      // The next watch starts where this list ends; the old one's late events could be older.
       this.watches.get(group.key)?.abort();
       this.watches.delete(group.key);
       const { apiVersion, kind, namespace, fieldSelector } = group;
       const { items, resourceVersion } = await listObjects(this.client, { apiVersion, kind, namespace, fieldSelector, signal: this.signal });
       for (const key of this.live.keys()) if (key.startsWith(`${group.key}/`)) this.live.delete(key);
       for (const item of items) this.keep(keyOf(kind, namespace, item.metadata.name), item);
-      if (resourceVersion) this.open(group, resourceVersion);
+      if (resourceVersion) this.listed.set(group.key, resourceVersion);
     }));
+  }
+
+  /** Opens the watch of every group from where its last list ended (once per list). */
+  watch(): void {
+    for (const group of this.groups) {
+      const resourceVersion = this.listed.get(group.key);
+      this.listed.delete(group.key);
+      if (resourceVersion && !this.watches.has(group.key)) this.open(group, resourceVersion);
+    }
   }
 
   /**

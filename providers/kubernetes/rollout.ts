@@ -427,6 +427,7 @@ function decisive(observed: readonly Observed[]): boolean {
  */
 async function watchUntilPoll(feed: RolloutFeed, workloads: readonly WorkloadRef[], clock: Clock, pollMs: number): Promise<Observed[] | undefined> {
   const since = clock.now();
+  feed.watch();
   for (;;) {
     const left = since + (feed.watching ? Math.max(pollMs, WATCH_POLL_MS) : pollMs) - clock.now();
     if (left <= 0 || !(await feed.changed(left, clock))) return undefined;
@@ -442,8 +443,9 @@ async function watchUntilPoll(feed: RolloutFeed, workloads: readonly WorkloadRef
  * (listing what is pending and why) when the time is up. Requests per poll: the workload reads
  * (one, or one list per kind and namespace) plus, while something is not done and the wait
  * has lasted diagnoseAfterMs, one pod list per namespace of the workloads not done. With
- * `watch`, every workload list also opens a watch (closed when the wait ends) and a change
- * that finishes (or fails) the rollout ends the wait without waiting for the next poll.
+ * `watch`, the workloads are lists per kind and namespace, and between two polls a watch of
+ * each (from where its list ended, closed when the wait ends) re-judges them on every change:
+ * one that finishes (or fails) the rollout ends the wait without waiting for the next poll.
  */
 export async function waitForRollouts(
   target: KubeClient | KubeConfig,

@@ -152,6 +152,17 @@ describe('waitForRollouts with watch', () => {
     await until(() => watch.closed, 'the watch to close');
   });
 
+  it('opens no watch when its first list finds every workload done', async () => {
+    const cluster = new FakeCluster(server.url);
+    cluster.put('deployments', 'shop', deployment('web', 2));
+    const before = server.watches.length;
+    const wait = start(cluster, [{ kind: 'Deployment', namespace: 'shop', name: 'web' }], { clock: new FakeClock() });
+    await wait.promise;
+    expect(wait.state()?.value).toMatchObject([{ name: 'web', done: true }]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(server.watches.length).toBe(before);
+  });
+
   it('watches a lone workload by name and fails at once on the event of a failed Job', async () => {
     const cluster = new FakeCluster(server.url);
     const clock = new FakeClock();
