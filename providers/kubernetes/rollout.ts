@@ -194,6 +194,7 @@ export interface WaitOptions {
 
 export const DEFAULT_STUCK_AFTER_MS = 60_000;
 export const DEFAULT_DIAGNOSE_AFTER_MS = 5_000;
+/** With `watch`, the least time between two polls while the watches are open. */
 export const WATCH_POLL_MS = 2_000;
 
 function describeWorkload(r: DeploymentRollout | WorkloadRollout): string {
@@ -443,7 +444,7 @@ async function watchUntilPoll(feed: RolloutFeed, workloads: readonly WorkloadRef
  * (listing what is pending and why) when the time is up. Requests per poll: the workload reads
  * (one, or one list per kind and namespace) plus, while something is not done and the wait
  * has lasted diagnoseAfterMs, one pod list per namespace of the workloads not done. With
- * `watch`, the workloads are lists per kind and namespace, and between two polls a watch of
+ * `watch`, the workloads are listed per kind and namespace, and between two polls a watch of
  * each (from where its list ended, closed when the wait ends) re-judges them on every change:
  * one that finishes (or fails) the rollout ends the wait without waiting for the next poll.
  */
