@@ -255,6 +255,7 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
             stuckAfterMs: (stuckAfterSeconds ?? STUCK_AFTER_SECONDS) * 1000,
             // One list per kind per poll: cheap enough to notice the end of a rollout sooner.
             pollMs: 250,
+            watch: true,
             signal: context.cancellationSignal,
             // The heartbeat is the operation's progress: who is not ready yet, and why.
             onProgress: (r) => context.heartbeat(r.map(({ kind, name, ready, desired, problems }) => ({ kind, name, ready, desired, ...(problems?.length ? { problems } : {}) }))),

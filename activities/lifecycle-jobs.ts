@@ -83,6 +83,7 @@ export function createLifecycleJobActivities(deps: LifecycleJobDeps): LifecycleJ
             timeoutMs: (timeoutSeconds + WAIT_MARGIN_SECONDS) * 1000,
             stuckAfterMs: STUCK_AFTER_MS,
             pollMs: 500,
+            watch: true,
             signal: context.cancellationSignal,
             onProgress: (r) => context.heartbeat({ hook, jobs: r.map(({ name, ready, desired, problems }) => ({ name, ready, desired, ...(problems?.length ? { problems } : {}) })) }),
           });

@@ -76,7 +76,7 @@ export function createStopStartActivities(deps: StopStartActivityDeps): StopStar
       return withClient(env.binding.cluster, async (client, context) => {
         await serverSideApply(client, workloads, { force: true, signal: context.cancellationSignal, onProgress: ({ applied, total }) => context.heartbeat({ applied, total }) });
         await waitForRollouts(client, workloads.filter((w) => SCALED_KINDS.has(w.kind)).map((w) => ({ kind: w.kind as WorkloadKind, namespace: env.binding.namespace, name: w.metadata.name })), {
-          timeoutMs: timeoutSeconds * 1000, pollMs: 250, signal: context.cancellationSignal,
+          timeoutMs: timeoutSeconds * 1000, pollMs: 250, watch: true, signal: context.cancellationSignal,
           onProgress: (r) => context.heartbeat(r.map(({ kind, name, ready, desired }) => ({ kind, name, ready, desired }))),
         });
         return { replicas: env.stopped!.replicas };

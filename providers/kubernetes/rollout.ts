@@ -18,6 +18,7 @@ import {
   type PodProblem,
 } from './pod-problems.js';
 import { listObjects, readObject, type LiveObject } from './read.js';
+import { RolloutFeed } from './rollout-feed.js';
 
 export type { PodProblem } from './pod-problems.js';
 
@@ -183,10 +184,18 @@ export interface WaitOptions {
    * ProgressDeadlineExceeded or the time is up (the error then says why).
    */
   diagnoseAfterMs?: number;
+  /**
+   * Watch the workloads between polls and judge them again on every change, so the end of a
+   * rollout is noticed one network hop after it happens. The poll stays as a safety net, every
+   * max(pollMs, WATCH_POLL_MS) while the watches are open, every pollMs while they are not.
+   */
+  watch?: boolean;
 }
 
 export const DEFAULT_STUCK_AFTER_MS = 60_000;
 export const DEFAULT_DIAGNOSE_AFTER_MS = 5_000;
+/** With `watch`, the least time between two polls while the watches are open. */
+export const WATCH_POLL_MS = 2_000;
 
 function describeWorkload(r: DeploymentRollout | WorkloadRollout): string {
   if (!('desired' in r)) return `${r.namespace}/${r.name} ${r.available}/${r.replicas} available`;
@@ -273,8 +282,13 @@ interface Observed {
 /**
  * The rollout state of every workload. One read for a lone workload; otherwise one list per
  * kind and namespace, as `kubectl rollout status` would need 20 reads for 20 Deployments.
+ * With a feed, its lists (one per kind and namespace, which its watches start from).
  */
-async function readRollouts(client: KubeClient, workloads: readonly WorkloadRef[], signal?: AbortSignal): Promise<Observed[]> {
+async function readRollouts(client: KubeClient, workloads: readonly WorkloadRef[], signal?: AbortSignal, feed?: RolloutFeed): Promise<Observed[]> {
+  if (feed) {
+    await feed.list();
+    return observedFrom(feed, workloads);
+  }
   if (workloads.length === 1) {
     const ref = workloads[0]!;
     const object = await readObject(client, { apiVersion: API_VERSION[ref.kind], ...ref }, signal);
@@ -394,13 +408,45 @@ class StuckTracker {
   }
 }
 
+/** The rollout state of every workload from the feed's live objects. */
+function observedFrom(feed: RolloutFeed, workloads: readonly WorkloadRef[]): Observed[] {
+  return workloads.map((w) => {
+    const object = feed.object(w);
+    return { rollout: rolloutOf(w, object), object };
+  });
+}
+
+/** A state the wait must act on at once: every workload done, a Job failed, a Deployment stalled. */
+function decisive(observed: readonly Observed[]): boolean {
+  return observed.every((o) => o.rollout.done) || observed.some((o) => o.rollout.failure || (!o.rollout.done && o.rollout.stalled));
+}
+
+/**
+ * Until the next poll, follows the watches: returns the workloads as soon as a change makes
+ * their state decisive, undefined when it is time to list again. The list is only a safety net
+ * while every watch is open (every max(pollMs, WATCH_POLL_MS)); with one down, it is due after pollMs.
+ */
+async function watchUntilPoll(feed: RolloutFeed, workloads: readonly WorkloadRef[], clock: Clock, pollMs: number): Promise<Observed[] | undefined> {
+  const since = clock.now();
+  feed.watch();
+  for (;;) {
+    const left = since + (feed.watching ? Math.max(pollMs, WATCH_POLL_MS) : pollMs) - clock.now();
+    if (left <= 0 || !(await feed.changed(left, clock))) return undefined;
+    const observed = observedFrom(feed, workloads);
+    if (decisive(observed)) return observed;
+  }
+}
+
 /**
  * Polls until every workload is done. Throws JobFailedError as soon as a Job fails,
  * RolloutFailedError as soon as a Deployment reports ProgressDeadlineExceeded or a pod has
  * been stuck (image pull, crash loop, config error) for stuckAfterMs, and RolloutTimeoutError
  * (listing what is pending and why) when the time is up. Requests per poll: the workload reads
  * (one, or one list per kind and namespace) plus, while something is not done and the wait
- * has lasted diagnoseAfterMs, one pod list per namespace of the workloads not done.
+ * has lasted diagnoseAfterMs, one pod list per namespace of the workloads not done. With
+ * `watch`, the workloads are listed per kind and namespace, and between two polls a watch of
+ * each (from where its list ended, closed when the wait ends) re-judges them on every change:
+ * one that finishes (or fails) the rollout ends the wait without waiting for the next poll.
  */
 export async function waitForRollouts(
   target: KubeClient | KubeConfig,
@@ -408,14 +454,25 @@ export async function waitForRollouts(
   options: WaitOptions,
 ): Promise<WorkloadRollout[]> {
   const client = toClient(target);
+  const feed = options.watch ? new RolloutFeed(client, workloads.map((w) => ({ apiVersion: API_VERSION[w.kind], ...w })), options.signal) : undefined;
+  try {
+    return await pollRollouts(client, workloads, options, feed);
+  } finally {
+    feed?.close();
+  }
+}
+
+async function pollRollouts(client: KubeClient, workloads: readonly WorkloadRef[], options: WaitOptions, feed: RolloutFeed | undefined): Promise<WorkloadRollout[]> {
   const clock = options.clock ?? systemClock;
   const started = clock.now();
   const deadline = started + options.timeoutMs;
+  const pollMs = options.pollMs ?? 500;
   const diagnoseAfterMs = options.diagnoseAfterMs ?? DEFAULT_DIAGNOSE_AFTER_MS;
   const tracker = new StuckTracker(clock, options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS);
+  let watched: Observed[] | undefined;
   for (;;) {
     options.signal?.throwIfAborted();
-    const observed = await readRollouts(client, workloads, options.signal);
+    const observed = watched ?? (await readRollouts(client, workloads, options.signal, feed));
     const rollouts = observed.map((o) => o.rollout);
     const failedJob = rollouts.find((r) => r.failure);
     const pending = rollouts.filter((r) => !r.done);
@@ -431,6 +488,7 @@ export async function waitForRollouts(
       .map((r): FailedWorkload => (stuck.has(r) ? { ...r, stuck: stuck.get(r)! } : r));
     if (failed.length > 0) throw new RolloutFailedError(failed);
     if (clock.now() > deadline) throw new RolloutTimeoutError(rollouts.filter((r) => !r.done), options.timeoutMs);
-    await clock.sleep(options.pollMs ?? 500, options.signal);
+    if (feed) watched = await watchUntilPoll(feed, workloads, clock, pollMs);
+    else await clock.sleep(pollMs, options.signal);
   }
 }

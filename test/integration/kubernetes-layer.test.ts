@@ -1,5 +1,7 @@
 // The Kubernetes layer against real API servers (KWOK simulates nodes and pods); kubectl, an
 // independent client, checks each outcome object by object. Every test has its own namespace.
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import type { Manifest } from '../../domain/manifest.js';
 import { ApplyConflictError, serverSideApply } from '../../providers/kubernetes/apply.js';
@@ -325,7 +327,95 @@ describe('rollout waits', () => {
     setTimeout(() => controller.abort(new Error('cancelled by test')), 300);
     await expect(waiting).rejects.toThrow('cancelled by test');
   });
+
+  it('with watch, notices a finished rollout right after the cluster does, not at the next poll, and closes its watch', async () => {
+    const c = client();
+    const namespace = namespaceFor('watchwait', c);
+    await serverSideApply(c, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, unschedulableDeployment(namespace, 'web', 2)]);
+    const baseline = await deploymentWatches();
+    const seen = kubectlDeploymentDone(namespace, 'web');
+    try {
+      await seen.started;
+      const polls: WorkloadRollout[][] = [];
+      const waiting = waitForRollouts(c, [{ kind: 'Deployment', namespace, name: 'web' }], { timeoutMs: 120_000, pollMs: 10_000, watch: true, onProgress: (r) => polls.push(r) })
+        .then((r) => ({ rollouts: r, at: performance.now() }));
+      // The API server itself counts the wait's watch, besides kubectl's.
+      await eventually(async () => (await deploymentWatches()) >= baseline + 2, 10_000);
+      expect(polls).toHaveLength(1);
+      expect(polls[0]![0]!.done).toBe(false);
+
+      const changed = performance.now();
+      await k(['patch', 'deployment', 'web', '-n', namespace, '--type=json', '-p', '[{"op":"remove","path":"/spec/template/spec/nodeSelector"}]']);
+      const { rollouts, at: returned } = await waiting;
+      const doneAt = await seen.done;
+      console.log(`[rollout watch] kubectl saw the rollout done ${Math.round(doneAt - changed)} ms after the patch; the wait returned ${(returned - doneAt).toFixed(1)} ms after kubectl saw it (poll period 10000 ms)`);
+      expect(rollouts).toMatchObject([{ kind: 'Deployment', name: 'web', done: true, desired: 2, ready: 2 }]);
+      expect(Math.abs(returned - doneAt)).toBeLessThan(1_500);
+      // Once the wait has returned, only kubectl's watch is left.
+      await eventually(async () => (await deploymentWatches()) === baseline + 1, 10_000);
+    } finally {
+      seen.stop();
+    }
+  });
+
+  it('with watch, closes its watch when its signal aborts', async () => {
+    const c = client();
+    const namespace = namespaceFor('watchabort', c);
+    await serverSideApply(c, [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } }, ...['web', 'api'].map((n) => unschedulableDeployment(namespace, n, 1))]);
+    const baseline = await deploymentWatches();
+    const controller = new AbortController();
+    // Two Deployments of a namespace: one watch of the namespace's Deployments.
+    const waiting = waitForRollouts(c, ['web', 'api'].map((name) => ({ kind: 'Deployment' as const, namespace, name })), { timeoutMs: 120_000, pollMs: 10_000, watch: true, signal: controller.signal });
+    waiting.catch(() => undefined);
+    await eventually(async () => (await deploymentWatches()) === baseline + 1, 10_000);
+    controller.abort(new Error('cancelled by test'));
+    await expect(waiting).rejects.toThrow('cancelled by test');
+    await eventually(async () => (await deploymentWatches()) === baseline, 10_000);
+  });
 });
+
+/** A Deployment no node accepts (its pods stay Pending) until its nodeSelector goes. */
+function unschedulableDeployment(namespace: string, name: string, replicas: number): Manifest {
+  const labels = { app: name };
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace },
+    spec: {
+      replicas, selector: { matchLabels: labels },
+      template: { metadata: { labels }, spec: { nodeSelector: { 'flotilla.dev/no-such-node': 'true' }, containers: [{ name, image: `${name}:1` }] } },
+    },
+  };
+}
+
+/**
+ * kubectl's own watch of a Deployment: `done` resolves with the time (performance.now) it
+ * first shows the rollout complete, judged as `kubectl rollout status` does.
+ */
+function kubectlDeploymentDone(namespace: string, name: string) {
+  const fields = '{.metadata.generation} {.status.observedGeneration} {.spec.replicas} {.status.replicas} {.status.updatedReplicas} {.status.availableReplicas}{"\\n"}';
+  const child = spawn(kubectlBinary, ['--kubeconfig', clusterA!.kubeconfigPath, 'get', 'deployment', name, '-n', namespace, '--watch', '-o', `jsonpath=${fields}`]);
+  let started!: () => void;
+  let done!: (at: number) => void;
+  const result = { started: new Promise<void>((r) => (started = r)), done: new Promise<number>((r) => (done = r)), stop: () => child.kill() };
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    const [generation, observed, replicas, current, updated, available] = line.split(' ').map((f) => Number(f || 0));
+    started();
+    if (observed! >= generation! && updated! >= replicas! && current! <= updated! && available! >= replicas!) done(performance.now());
+  });
+  return result;
+}
+
+/**
+ * Deployment watches within a namespace open on cluster A's API server, from its own metrics
+ * (scope "resource": one named object, "namespace": all of a namespace; the controllers' are "cluster").
+ */
+async function deploymentWatches(): Promise<number> {
+  let count = 0;
+  for (const line of (await k(['get', '--raw', '/metrics'])).split('\n')) {
+    const m = /^apiserver_longrunning_requests\{(.*)\} (\S+)$/.exec(line);
+    if (m && /resource="deployments"/.test(m[1]!) && /scope="(namespace|resource)"/.test(m[1]!) && /verb="WATCH"/.test(m[1]!)) count += Number(m[2]);
+  }
+  return count;
+}
 
 describe('reading live state', () => {
   it('lists objects by kind, namespace and selector, page by page', async () => {
