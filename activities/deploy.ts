@@ -253,7 +253,8 @@ export function createDeployActivities(deps: DeployActivityDeps): DeployActiviti
           const rollouts = await waitForRollouts(client, workloadsOf(loaded.manifests, phase), {
             timeoutMs: timeoutSeconds * 1000,
             stuckAfterMs: (stuckAfterSeconds ?? STUCK_AFTER_SECONDS) * 1000,
-            // One list per kind per poll: cheap enough to notice the end of a rollout sooner.
+            // A watch notices the end of the rollout as it happens; the list every 250 ms (2 s while
+            // the watch is up) is the fallback when a watch is down.
             pollMs: 250,
             watch: true,
             signal: context.cancellationSignal,
