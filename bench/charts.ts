@@ -47,7 +47,7 @@ import { prepareCharts } from '../workflows/prepare-charts.js';
 import {
   CHART, CHART_VERSION, checkChartNamespace, helmUpgrade, OBJECTS, readHelmLog, valuesFor, writeChart, writeHelmWrapper, type HelmTarget,
 } from './support/chart-scenario.js';
-import { activityTimings, busyShare, cpuTimes, firstEventMs, max, median, min, type HistoryEvent } from './support/promote-scenario.js';
+import { allActivityTimings, busyShare, cpuTimes, firstEventMs, max, median, min, type HistoryEvent } from './support/promote-scenario.js';
 import { runBench } from './support/run-bench.js';
 
 const exec = promisify(execFile);
@@ -248,7 +248,7 @@ async function runFlotilla(client: Client, catalog: Catalog, i: number, spec: Ap
     const wfEnd = firstEventMs(events, (e) => e.workflowExecutionCompletedEventAttributes)!;
     add('bench start → deploy workflow started', wfStart - startEpoch);
     let previousEnd = wfStart;
-    for (const a of activityTimings(events)) {
+    for (const a of allActivityTimings(events)) {
       add(`  ${a.name}: wait for a worker slot/task`, (a.started ?? NaN) - a.scheduled);
       add(`  ${a.name}: runs${a.name === 'planDeploy' ? ' (helm template + rules)' : ''}`, (a.completed ?? NaN) - (a.started ?? NaN));
       add('  between activities (workflow tasks)', a.scheduled - previousEnd);

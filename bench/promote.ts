@@ -60,7 +60,7 @@ import { deployEnvironment } from '../workflows/deploy-environment.js';
 import { promote } from '../workflows/promote.js';
 import { renderChartPng } from './chart.js';
 import {
-  activityTimings, baselineManifests, baselineScript, baselineSplit, benchSpec, busyShare, cpuTimes, firstEventMs, max,
+  allActivityTimings, baselineManifests, baselineScript, baselineSplit, benchSpec, busyShare, cpuTimes, firstEventMs, max,
   min, putSecrets, SERVICES, shellQuote as q, targetOverrides, toYaml, workflowTaskTimings, type BaselineTarget, type HistoryEvent,
 } from './support/promote-scenario.js';
 import {
@@ -366,7 +366,7 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
   const parentLast = ((await handle.fetchHistory()).events ?? []) as HistoryEvent[];
   const parentStart = firstEventMs(parent, (e) => e.workflowExecutionStartedEventAttributes)!;
   const parentEnd = firstEventMs(parentLast, (e) => e.workflowExecutionCompletedEventAttributes)!;
-  const parentActivities = activityTimings(parent === parentLast ? parent : [...parent, ...parentLast]);
+  const parentActivities = allActivityTimings(parent === parentLast ? parent : [...parent, ...parentLast]);
   const plan = parentActivities.find((a) => a.name === 'planPromotion')!;
   const spans: Record<string, number[]> = {};
   const add = (name: string, v: number | undefined) => { if (v !== undefined && Number.isFinite(v)) (spans[name] ??= []).push(v); };
@@ -390,7 +390,7 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
     const childEnd = firstEventMs(events, (e) => e.workflowExecutionCompletedEventAttributes)!;
     lastChildEnd = Math.max(lastChildEnd, childEnd);
     add('planPromotion completed → child started', childStart - plan.completed!);
-    const acts = activityTimings(events);
+    const acts = allActivityTimings(events);
     const apply = acts.find((a) => a.name === 'applyRevision');
     if (apply?.started !== undefined) firstApply.push(apply.started - parentStart);
     const firstAct = acts[0];
@@ -419,7 +419,7 @@ async function runFlotilla(client: Client, rateLimits: CountingRateLimits, fleet
     if (appliedAt !== undefined) add('parent start → all 20 Deployments applied (watch)', appliedAt - parentStart);
     if (convergedAt !== undefined) {
       add('parent start → cluster rolled out (independent watch)', convergedAt - parentStart);
-      add('cluster rolled out → waitForRevision completed (poll lag)', (wait?.completed ?? NaN) - convergedAt);
+      add('cluster rolled out → waitForRevision completed (notice lag)', (wait?.completed ?? NaN) - convergedAt);
     }
     add('child (deployEnvironment) total', childEnd - childStart);
   }

@@ -178,6 +178,7 @@ export interface HistoryEvent {
   startChildWorkflowExecutionInitiatedEventAttributes?: unknown;
   childWorkflowExecutionStartedEventAttributes?: unknown;
   childWorkflowExecutionCompletedEventAttributes?: unknown;
+  markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
 }
 
 const num = (v: { toNumber(): number } | number | null | undefined): number => (v == null ? 0 : typeof v === 'number' ? v : v.toNumber());
@@ -200,6 +201,28 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
     const completed = e.activityTaskCompletedEventAttributes ?? undefined;
     return completed ? { completed: completed.scheduledEventId } : undefined;
   });
+}
+
+/**
+ * Every local activity of a history (the catalog steps since LOCAL_CATALOG_PATCH): the worker
+ * records each as a marker whose data says when it was first scheduled and when it completed
+ * (the worker's clock); it starts at once, in the workflow task that asked for it.
+ */
+export function localActivityTimings(events: readonly HistoryEvent[]): ActivityTiming[] {
+  const ms = (t?: { seconds?: number | string; nanos?: number }) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN);
+  return events.flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+    if (!data) return [];
+    const d = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; original_schedule_time?: { seconds?: number; nanos?: number }; complete_time?: { seconds?: number; nanos?: number } };
+    const scheduled = ms(d.original_schedule_time);
+    return [{ name: d.activity_type, scheduled, started: scheduled, completed: ms(d.complete_time) }];
+  });
+}
+
+/** Remote and local activities together, in the order they were scheduled. */
+export function allActivityTimings(events: readonly HistoryEvent[]): ActivityTiming[] {
+  return [...activityTimings(events), ...localActivityTimings(events)].sort((a, b) => a.scheduled - b.scheduled);
 }
 
 /** Every workflow task of a history, in order: scheduled, picked up by a worker, completed (epoch ms). */
