@@ -4,6 +4,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Catalog } from '../store/catalog.js';
+import { ConflictError } from '../store/errors.js';
 import { TOKEN_TTL } from '../store/tokens.js';
 
 export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
@@ -12,7 +13,15 @@ export const BOOTSTRAP_TOKEN_NAME = 'bootstrap-admin';
 export async function ensureBootstrapToken(catalog: Pick<Catalog, 'tokens' | 'audit'>): Promise<string | undefined> {
   if ((await catalog.tokens.list({ includeRevoked: true })).length > 0) return undefined;
   // The longest life a token may have: it is the way in until its holder makes others.
-  const { token, record } = await catalog.tokens.create({ name: BOOTSTRAP_TOKEN_NAME, role: 'admin', createdBy: 'system:bootstrap', ttlDays: TOKEN_TTL.maxDays });
+  let created;
+  try {
+    created = await catalog.tokens.create({ name: BOOTSTRAP_TOKEN_NAME, role: 'admin', createdBy: 'system:bootstrap', ttlDays: TOKEN_TTL.maxDays });
+  } catch (error) {
+    // Another API process on the same catalog minted it a moment ago (its name is unique): it hands it over.
+    if (error instanceof ConflictError) return undefined;
+    throw error;
+  }
+  const { token, record } = created;
   await catalog.audit.append({ actor: 'system:bootstrap', action: 'token.create', target: `token/${record.id}`, result: 'ok', details: { name: BOOTSTRAP_TOKEN_NAME, role: 'admin' } });
   return token;
 }

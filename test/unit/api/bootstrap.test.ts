@@ -29,6 +29,17 @@ describe('bootstrap token', () => {
     }
   });
 
+  it('two API processes starting at once on an empty catalog: one mints the token, the other starts without one', async () => {
+    const catalog = await openCatalog({ url: 'sqlite::memory:', masterKey: randomBytes(32).toString('base64') });
+    try {
+      const both = await Promise.all([ensureBootstrapToken(catalog), ensureBootstrapToken(catalog)]);
+      expect(both.filter((t) => t !== undefined)).toHaveLength(1);
+      expect(await catalog.tokens.list()).toHaveLength(1);
+    } finally {
+      await catalog.close();
+    }
+  });
+
   it('without a terminal it goes into a file only its owner can read; what is printed names the file, not the token', () => {
     const file = join(dir, 'nested', 'bootstrap-token');
     const printed: string[] = [];
