@@ -1,10 +1,12 @@
 // The live workloads a rollout wait judges, kept by list + watch. Polling alone notices the end
 // of a rollout half a poll period plus a round trip after the cluster converged; a watch tells
-// within one network hop. Every list (the wait's periodic safety net) replaces its group's
-// objects and closes its watch; when the wait has to wait, the watch reopens from the list's
+// within one network hop. A list (the wait's periodic safety net) replaces its group's objects
+// and closes its watch; when the wait has to wait, the watch reopens from the list's
 // resourceVersion, so no change falls between the two (and a wait done at its first list opens
-// none). A watch that ends or fails (410 Gone, a dropped connection) only stops the wake-ups
-// until the next list: the wait then polls as before.
+// none). A group whose watch is open is not listed again until the watch is REFRESH_MS old:
+// reopening costs a new connection (two round trips over a WAN) during which changes only queue.
+// A watch that ends or fails (410 Gone, a dropped connection) only stops the wake-ups until the
+// next list: the wait then polls as before.
 import type { KubeClient } from './client.js';
 import type { Clock } from './clock.js';
 import type { TypedRef } from './kinds.js';
@@ -22,12 +24,17 @@ interface Group {
 
 const keyOf = (kind: string, namespace: string, name: string) => `${kind}/${namespace}/${name}`;
 
+/** How long an open watch stands in for its group's lists. */
+const REFRESH_MS = 30_000;
+
 export class RolloutFeed {
   private readonly groups: Group[];
   private readonly wanted: Set<string>;
   private readonly live = new Map<string, LiveObject>();
   /** The open watch of each group, by group key. */
   private readonly watches = new Map<string, AbortController>();
+  /** When each group's open watch was opened (epoch ms). */
+  private readonly openedAt = new Map<string, number>();
   /** Where each group's last list ended, until its watch opens from there. */
   private readonly listed = new Map<string, string>();
   private closed = false;
@@ -55,10 +62,12 @@ export class RolloutFeed {
     return this.live.get(keyOf(ref.kind, ref.namespace, ref.name));
   }
 
-  /** Lists every group afresh; `watch()` then follows it from there. */
+  /** Lists every group afresh but those an open watch keeps current; `watch()` then follows it from there. */
   async list(): Promise<void> {
     this.dirty = false;
-    await Promise.all(this.groups.map(async (group) => {
+    const now = Date.now();
+    const current = (group: Group) => this.watches.has(group.key) && now - (this.openedAt.get(group.key) ?? 0) < REFRESH_MS;
+    await Promise.all(this.groups.filter((group) => !current(group)).map(async (group) => {
       // The next watch starts where this list ends; the old one's late events could be older.
       this.watches.get(group.key)?.abort();
       this.watches.delete(group.key);
@@ -125,6 +134,7 @@ export class RolloutFeed {
     if (this.closed) return;
     const controller = new AbortController();
     this.watches.set(group.key, controller);
+    this.openedAt.set(group.key, Date.now());
     void this.follow(group, resourceVersion, controller).finally(() => {
       if (this.watches.get(group.key) !== controller) return; // closed or replaced: nothing lost
       this.watches.delete(group.key);
