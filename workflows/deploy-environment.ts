@@ -64,9 +64,10 @@ const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
-// Reads only, while the rollout is waited for: a lost worker is noticed when the timeout passes.
+// Reads only (a list per kind, at once), while the rollout is waited for: short, so that a lost
+// worker is noticed soon — the deploy waits for it after the rollout.
 const { findPrunable } = proxyActivities<DeployActivities>({
-  startToCloseTimeout: '2 minutes',
+  startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
 });
 // A hook's jobs bound themselves (activeDeadlineSeconds, at most a day); the heartbeat notices a lost worker.

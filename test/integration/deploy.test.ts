@@ -46,6 +46,7 @@ interface HistoryJson {
   events: {
     eventType: string;
     activityTaskScheduledEventAttributes?: { activityType: { name: string }; input?: { payloads?: { data?: string }[] } };
+    markerRecordedEventAttributes?: { markerName: string; details?: { data?: { payloads?: { data?: string }[] } } };
   }[];
 }
 
@@ -60,10 +61,16 @@ function decodedPayloads(json: string): string {
 }
 
 /** The activities the workflow scheduled, in order, each with the phase its input names (if any). */
+/** The activities of a history in order: activity tasks (with their phase), and local activities (their markers) as "NAME (local)". */
 function scheduled(json: string): string[] {
+  const local = (e: HistoryJson['events'][number]) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity';
   return (JSON.parse(json) as HistoryJson).events
-    .filter((e) => e.activityTaskScheduledEventAttributes)
+    .filter((e) => e.activityTaskScheduledEventAttributes || local(e))
     .map((e) => {
+      if (local(e)) {
+        const data = e.markerRecordedEventAttributes!.details!.data!.payloads![0]!.data!;
+        return `${(JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { activity_type: string }).activity_type} (local)`;
+      }
       const a = e.activityTaskScheduledEventAttributes!;
       const data = a.input?.payloads?.[0]?.data;
       const phase = data ? (JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as { phase?: string }).phase : undefined;
@@ -133,12 +140,14 @@ describe('deployEnvironment', () => {
     expect(payloads).not.toContain(STRIPE_KEY);
     expect(payloads).not.toContain(Buffer.from(STRIPE_KEY).toString('base64'));
     expect(history).not.toContain(Buffer.from(STRIPE_KEY).toString('base64'));
-    // The database is applied and ready before the workloads change; prune comes after the rollout.
+    // The database is applied and ready before the workloads change; what to prune is looked for
+    // during the rollout wait (nothing, on a first deploy: no prune step). The catalog steps are
+    // local activities, in the workflow tasks around the cluster steps.
     expect(scheduled(history)).toEqual([
-      'acquireEnvironments', 'reportOperation', 'planDeploy',
-      'applyRevision:databases', 'waitForRevision:databases', 'applyRevision:all', 'waitForRevision:all',
+      'acquireEnvironments (local)', 'reportOperation (local)', 'planDeploy (local)',
+      'applyRevision:databases', 'waitForRevision:databases', 'applyRevision:all', 'waitForRevision:all', 'findPrunable',
       // The environment is freed before the end is reported: whoever sees the end may change it at once.
-      'pruneRevision', 'recordDeployment', 'releaseEnvironments', 'reportOperation',
+      'recordDeployment (local)', 'releaseEnvironments (local)', 'reportOperation (local)',
     ]);
     const record = await tc.catalog.environments.require(envName);
     // Deployed with the overrides version it planned with (the first one).
