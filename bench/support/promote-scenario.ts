@@ -186,6 +186,8 @@ export const eventMs = (e: HistoryEvent): number => num(e.eventTime?.seconds) * 
 
 export interface ActivityTiming {
   name: string;
+  /** A local activity: only its completion is known. */
+  local?: boolean;
   scheduled: number;
   started?: number;
   completed?: number;
@@ -205,8 +207,9 @@ export function activityTimings(events: readonly HistoryEvent[]): ActivityTiming
 
 /**
  * Every local activity of a history (the catalog steps since LOCAL_CATALOG_PATCH): the worker
- * records each as a marker whose data says when it was first scheduled and when it completed
- * (the worker's clock); it starts at once, in the workflow task that asked for it.
+ * records each as a marker whose data says when it completed (the worker's clock). Its start is
+ * not recorded (the marker's original_schedule_time is workflow time, not when it ran): it ran
+ * inside the workflow task that asked for it, so only `completed` is known (`scheduled` = it).
  */
 export function localActivityTimings(events: readonly HistoryEvent[]): ActivityTiming[] {
   const ms = (t?: { seconds?: number | string; nanos?: number }) => (t ? Number(t.seconds ?? 0) * 1000 + (t.nanos ?? 0) / 1e6 : NaN);
@@ -214,9 +217,9 @@ export function localActivityTimings(events: readonly HistoryEvent[]): ActivityT
     const marker = e.markerRecordedEventAttributes;
     const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
     if (!data) return [];
-    const d = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; original_schedule_time?: { seconds?: number; nanos?: number }; complete_time?: { seconds?: number; nanos?: number } };
-    const scheduled = ms(d.original_schedule_time);
-    return [{ name: d.activity_type, scheduled, started: scheduled, completed: ms(d.complete_time) }];
+    const d = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; complete_time?: { seconds?: number; nanos?: number } };
+    const completed = ms(d.complete_time);
+    return [{ name: d.activity_type, local: true, scheduled: completed, completed }];
   });
 }
 
