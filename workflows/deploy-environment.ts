@@ -5,12 +5,12 @@
 import {
   ActivityCancellationType, ApplicationFailure, CancellationScope, isCancellation, patched, proxyActivities, workflowInfo,
 } from '@temporalio/workflow';
-import type { DeployActivities, DeployPhase, DeployPlan, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
+import type { DeployActivities, DeployPhase, DeployPlan, PrunableObject, RevisionTarget, WorkloadState } from '../activities/deploy-types.js';
 import { catalogSteps, type CatalogSteps } from './catalog-steps.js';
 import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
 import type { LifecycleHook } from '../domain/environment.js';
 import { failureTypeOf, messageOf } from './failures.js';
-import { CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_BEFORE_END_PATCH, STOP_PRUNE_SEARCH_PATCH } from './patches.js';
 
 export interface DeployInput {
   environment: string;
@@ -66,9 +66,17 @@ const { applyRevision, pruneRevision } = proxyActivities<DeployActivities>({
 });
 // Reads only (a list per kind, at once), while the rollout is waited for: short, so that a lost
 // worker is noticed soon — the deploy waits for it after the rollout.
-const { findPrunable } = proxyActivities<DeployActivities>({
+const findPrunableOptions = {
   startToCloseTimeout: '30 seconds',
   retry: { initialInterval: '1 second', maximumInterval: '30 seconds', maximumAttempts: 20 },
+} as const;
+const { findPrunable: findPrunableV1 } = proxyActivities<DeployActivities>(findPrunableOptions);
+// Stopped when the rollout wait fails (STOP_PRUNE_SEARCH_PATCH): the deploy ends once the search
+// has really ended (an attempt under way finishes; a retry not yet begun never starts), so no
+// result of it arrives after the deploy has ended.
+const { findPrunable } = proxyActivities<DeployActivities>({
+  ...findPrunableOptions,
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 // A hook's jobs bound themselves (activeDeadlineSeconds, at most a day); the heartbeat notices a lost worker.
 const { runLifecycleJob } = proxyActivities<DeployActivities>({
@@ -181,7 +189,7 @@ async function deploy(input: DeployInput, id: string, { planDeploy, recordDeploy
   const applied = await applyRevision({ ...target, phase: 'all', ...force });
   // What to prune is looked for during the rollout wait; deleting waits for the rollout.
   const [workloads, prunable] = patched(PRUNE_FOUND_DURING_ROLLOUT_PATCH)
-    ? await both(wait(target, 'all'), findPrunable(target))
+    ? await rolloutAndPrunable(wait(target, 'all'), target)
     : [await wait(target, 'all'), undefined];
   // afterDeploy jobs: once the revision is ready, before prune and record.
   await hook('afterDeploy');
@@ -209,9 +217,22 @@ async function deploy(input: DeployInput, id: string, { planDeploy, recordDeploy
   };
 }
 
-/** Both results; when either fails, only once the other has ended (no step is left running unseen). */
-async function both<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [ra, rb] = await Promise.allSettled([a, b]);
+/**
+ * The rollout's result and what to prune, found at once. When the rollout wait fails, the search
+ * is stopped (STOP_PRUNE_SEARCH_PATCH) and the failure thrown once it has ended: no step is left
+ * running unseen, and a search retrying against an unreachable cluster does not hold the failure.
+ */
+async function rolloutAndPrunable<A>(rollout: Promise<A>, target: RevisionTarget): Promise<[A, { objects: PrunableObject[] }]> {
+  const stoppable = patched(STOP_PRUNE_SEARCH_PATCH);
+  const search = new CancellationScope();
+  const found = search.run(() => (stoppable ? findPrunable : findPrunableV1)(target));
+  const [ra, rb] = await Promise.allSettled([
+    rollout.catch((error: unknown) => {
+      if (stoppable) search.cancel();
+      throw error;
+    }),
+    found,
+  ]);
   if (ra.status === 'rejected') throw ra.reason;
   if (rb.status === 'rejected') throw rb.reason;
   return [ra.value, rb.value];

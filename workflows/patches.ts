@@ -40,3 +40,19 @@ export const LOCAL_CATALOG_PATCH = 'local-catalog-steps';
  * rollout, and deletes exactly that afterwards: nothing to prune costs no step after the rollout.
  */
 export const PRUNE_FOUND_DURING_ROLLOUT_PATCH = 'prune-found-during-rollout';
+
+/**
+ * A rollout wait that fails stops the search for what to prune (its activity is cancelled): the
+ * deploy fails at once, not after the search has retried against a cluster that stopped
+ * answering. Older runs waited for the search to end either way.
+ */
+export const STOP_PRUNE_SEARCH_PATCH = 'stop-prune-search-on-failed-wait';
+
+/**
+ * A promotion frees its targets with an activity task, not a local activity: the task is
+ * scheduled by a workflow task the server accepts, which fixes how the promotion ends before
+ * anything is freed. A local activity runs before its workflow task is accepted, and the server
+ * refuses the task that completes the workflow when a cancel or signal arrived meanwhile; the
+ * replay then saw the cancel and rolled back without the locks it had already given up.
+ */
+export const RELEASE_AS_TASK_PATCH = 'release-as-activity-task';

@@ -15,6 +15,7 @@ import { deployEnvironment } from '../../workflows/deploy-environment.js';
 import { promote } from '../../workflows/promote.js';
 import { testCatalog, type TestCatalog } from '../support/catalog.js';
 import { kubectl } from '../support/kubectl.js';
+import { cancelCameAfterOutcome } from '../support/promotion-history.js';
 import { createEnvironments, expectedRevisions, liveRevisions, setSpec, shopSpec } from '../support/promotion-env.js';
 import { seededRandom } from '../support/seeded-random.js';
 import { startWorkerProcess, type WorkerProcess } from '../support/worker-process.js';
@@ -143,7 +144,7 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
       // A cancel that reaches the workflow only once it has decided that it completed (in the
       // workflow task that frees the targets, or later) has nothing left to undo. Any earlier cancel
       // must end `cancelled`, even one that arrives together with the last health check's result.
-      const cameTooLate = cancel && !failing && outcome === 'completed' && await cancelAfterOutcome(handle);
+      const cameTooLate = cancel && !failing && outcome === 'completed' && cancelCameAfterOutcome((await handle.fetchHistory()).events ?? []);
       const expectedOutcome = cancel && !cameTooLate ? 'cancelled' : failing ? 'rolled-back' : 'completed';
       expect(outcome, what).toBe(expectedOutcome);
       expect(final!.phase, what).toBe(expectedOutcome);
@@ -181,20 +182,3 @@ describe(`promotions survive a killed worker (seed ${seed})`, () => {
     expect(outcomes).toHaveLength(RUNS);
   }, 900_000);
 });
-
-interface HistoryEvent {
-  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
-  workflowExecutionCancelRequestedEventAttributes?: unknown;
-}
-
-/**
- * Whether Temporal's cancel request was recorded only after the workflow task that ended the
- * promotion (the one that scheduled the release of its targets) had completed: no workflow task
- * saw it before the outcome was decided.
- */
-async function cancelAfterOutcome(handle: { fetchHistory(): Promise<{ events?: HistoryEvent[] | null }> }): Promise<boolean> {
-  const events = (await handle.fetchHistory()).events ?? [];
-  const release = events.findIndex((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments');
-  const cancel = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
-  return release >= 0 && cancel > release;
-}

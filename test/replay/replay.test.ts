@@ -5,7 +5,9 @@
 import { Worker } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_AFTER_DEPLOY_PATCH } from '../../workflows/legacy/promote-v1.js';
-import { CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH } from '../../workflows/patches.js';
+import {
+  CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_AS_TASK_PATCH, STOP_PRUNE_SEARCH_PATCH,
+} from '../../workflows/patches.js';
 import { recordedHistories } from '../support/histories.js';
 import { sharedWorkflowBundle, type WorkflowBundle } from '../support/workflow-env.js';
 
@@ -44,6 +46,23 @@ const LOCAL_CATALOG_STEPS = [
   'promote-pause-resume-2026-12-07.json', 'promote-reject-2026-12-07.json', 'promote-rolled-back-2026-12-07.json',
 ];
 
+/**
+ * A deploy whose rollout wait failed while the prune search kept failing against its cluster:
+ * recorded with the code before the search was stopped (it waited out the search's 20 attempts)
+ * and with the code after (the search cancelled at once).
+ */
+const PRUNE_SEARCH_KEPT = 'deploy-environment-rollout-failed-search-kept-2026-12-07.json';
+const PRUNE_SEARCH_STOPPED = 'deploy-environment-rollout-failed-search-stopped-2026-12-07.json';
+
+/**
+ * A promotion cancelled while it freed its targets, having decided it completed: recorded with
+ * the code that freed them with a local activity (the server refused the completing workflow
+ * task, the replay rolled back: "cancelled", freed twice) and with the code that frees them with
+ * an activity task ("completed", freed once).
+ */
+const RELEASED_LOCALLY = 'promote-cancel-while-releasing-locally-2026-12-07.json';
+const RELEASED_AS_TASK = 'promote-cancel-while-releasing-2026-12-07.json';
+
 /** The workflows the change-control patch changed: their histories tell before from after by its marker. */
 const PATCHED_WORKFLOW = /^(promote|deploy-environment|onboard-cluster)-/;
 
@@ -57,7 +76,7 @@ describe('recorded histories replay against the current workflows', () => {
   }, 60_000);
 
   it('has recorded histories to replay', () => {
-    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS, ...LOCAL_CATALOG_STEPS]));
+    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS, ...LOCAL_CATALOG_STEPS, PRUNE_SEARCH_KEPT, PRUNE_SEARCH_STOPPED, RELEASED_LOCALLY, RELEASED_AS_TASK]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
@@ -98,5 +117,32 @@ describe('a patched change keeps old histories replaying', () => {
     // A deploy's history has both: the prune search runs during its rollout wait.
     expect(patchIds('deploy-environment-databases-migration-2026-12-07.json')).toContain(PRUNE_FOUND_DURING_ROLLOUT_PATCH);
     expect(patchIds('deploy-environment-databases-migration-2026-12-01.json')).not.toContain(PRUNE_FOUND_DURING_ROLLOUT_PATCH);
+  });
+
+  it('a deploy whose rollout failed before the search was stopped lacks that marker and waited out the search; one after carries it and cancelled it; both replay (above)', () => {
+    const events = (file: string) => recorded.find((r) => r.file === file)!.history.events ?? [];
+    const searches = (file: string) => events(file).filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'findPrunable').length;
+    const attempts = (file: string) => events(file).flatMap((e) => e.activityTaskStartedEventAttributes ? [e.activityTaskStartedEventAttributes.attempt ?? 0] : []);
+    const cancelled = (file: string) => events(file).some((e) => e.activityTaskCancelRequestedEventAttributes);
+    expect(patchIds(PRUNE_SEARCH_KEPT)).not.toContain(STOP_PRUNE_SEARCH_PATCH);
+    expect(patchIds(PRUNE_SEARCH_STOPPED)).toContain(STOP_PRUNE_SEARCH_PATCH);
+    expect(searches(PRUNE_SEARCH_KEPT)).toBe(1);
+    expect(Math.max(...attempts(PRUNE_SEARCH_KEPT))).toBe(20);
+    expect(cancelled(PRUNE_SEARCH_KEPT)).toBe(false);
+    expect(cancelled(PRUNE_SEARCH_STOPPED)).toBe(true);
+  });
+
+  it('a promotion that freed its targets with a local activity lacks the release-as-task marker; one after carries it and frees them once; both replay (above)', () => {
+    const events = (file: string) => recorded.find((r) => r.file === file)!.history.events ?? [];
+    const releases = (file: string) => events(file).filter((e) => {
+      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments') return true;
+      const data = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
+      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type === 'releaseEnvironments' : false;
+    }).length;
+    const refusedTasks = (file: string) => events(file).filter((e) => e.workflowTaskFailedEventAttributes).length;
+    expect(patchIds(RELEASED_LOCALLY)).not.toContain(RELEASE_AS_TASK_PATCH);
+    expect(patchIds(RELEASED_AS_TASK)).toContain(RELEASE_AS_TASK_PATCH);
+    expect([releases(RELEASED_LOCALLY), refusedTasks(RELEASED_LOCALLY)]).toEqual([1, 1]); // the first release's marker was refused with its task
+    expect([releases(RELEASED_AS_TASK), refusedTasks(RELEASED_AS_TASK)]).toEqual([1, 0]);
   });
 });

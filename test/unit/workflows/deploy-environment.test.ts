@@ -9,7 +9,7 @@ import type { DeployPlan } from '../../../activities/deploy-types.js';
 import { deployEnvironment, type DeployInput } from '../../../workflows/deploy-environment.js';
 import { recordHistory } from '../../support/histories.js';
 import { fileWorker, sharedWorkflowBundle } from '../../support/workflow-env.js';
-import { type AllActivities, Calls, deployStubs, permanent, recorded, refused, Switchboard } from './stubs.js';
+import { type AllActivities, Calls, deployStubs, permanent, recorded, refused, Switchboard, transient } from './stubs.js';
 
 const bundle = sharedWorkflowBundle();
 const board = new Switchboard();
@@ -153,6 +153,36 @@ describe('deployEnvironment: prune', () => {
     expect(run.result?.pruned).toEqual([]);
     expect(steps(run.calls).slice(3)).toEqual(['applyRevision all', 'waitForRevision all + findPrunable', 'recordDeployment', 'releaseEnvironments', 'reportOperation completed']);
   }, 30_000);
+
+  it('a rollout wait that fails stops the search: the deploy fails at once, not after the search\'s retries', async () => {
+    let searched!: () => void;
+    const searchStarted = new Promise<void>((resolve) => (searched = resolve));
+    const started = Date.now();
+    const run = await deploy({
+      stubs: {
+        async waitForRevision() {
+          await searchStarted;
+          throw permanent('Deployment web: 0/2 ready: pod web-1 CrashLoopBackOff', 'RolloutFailed');
+        },
+        // The cluster stopped answering: every attempt fails, retried up to 20 times (minutes of backoff).
+        async findPrunable() {
+          searched();
+          throw transient('connect ECONNREFUSED 10.0.0.7:6443');
+        },
+      },
+    });
+    if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('deploy-environment-rollout-failed-search-stopped', run.handle);
+
+    expect(failureOf(run.error).type).toBe('RolloutFailed');
+    expect(run.calls.of('findPrunable').length).toBeLessThanOrEqual(2);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const events = (await run.handle.fetchHistory()).events ?? [];
+    expect(events.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+    expect(markersOf(events)).toContain('stop-prune-search-on-failed-wait');
+    expect(run.calls.names()).not.toContain('pruneRevision');
+    expect(run.calls.names()).not.toContain('recordDeployment');
+    expect(steps(run.calls).slice(-2)).toEqual(['releaseEnvironments', 'reportOperation failed']);
+  }, 60_000);
 });
 
 describe('deployEnvironment: what it records and applies', () => {
@@ -226,8 +256,9 @@ describe('deployEnvironment: the lock on the environment', () => {
     });
 
     expect(failureOf(run.error).type).toBe('RolloutFailed');
-    expect(steps(run.calls)).toEqual([
-      'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision all', 'waitForRevision all + findPrunable',
+    // The failed wait stops the prune search: it may have begun, or been cancelled before it did.
+    expect(steps(run.calls).map((s) => (s === 'waitForRevision all + findPrunable' ? 'waitForRevision all' : s))).toEqual([
+      'acquireEnvironments', 'reportOperation running', 'planDeploy', 'applyRevision all', 'waitForRevision all',
       'releaseEnvironments', 'reportOperation failed',
     ]);
     expect(run.calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: 'Deployment web: 0/2 ready: pod web-1 Unschedulable (Insufficient cpu)' });

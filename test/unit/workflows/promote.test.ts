@@ -753,3 +753,33 @@ describe('promote: bounded history', () => {
     await keep('promote-continue-as-new', env.client.workflow.getHandle(run.workflowId, run.handle.firstExecutionRunId));
   }, 30_000);
 });
+
+describe('promote: a native cancel while the targets are freed', () => {
+  it('a cancel that arrives once the promotion has decided it completed, while it frees its targets, changes nothing: completed, freed and reported once', async () => {
+    // The release was a local activity: it ran (freeing the locks) inside the workflow task that
+    // completes the promotion; the server refused that task because the cancel had arrived, the
+    // replay saw the cancel with the last health check and rolled back holding no lock at all.
+    const gate = new Gate(20_000);
+    const s: Scenario = {
+      plan: promotionPlan([[target('a'), target('b')]]),
+      stubs: {
+        async releaseEnvironments() {
+          await gate.pass();
+        },
+      },
+    };
+    const run = await promotion(s, async (handle) => {
+      await until('the release of the targets', () => gate.reached, 20_000);
+      await handle.cancel(); // the server has it once this returns
+      gate.open();
+    });
+    await keep('promote-cancel-while-releasing', run.handle);
+
+    expect(run.result.outcome).toBe('completed');
+    expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+    expect(run.calls.of('reportOperation').map((r) => r.outcome).filter(Boolean)).toEqual(['completed']);
+    // No rollback: each target deployed once.
+    expect(run.calls.of('planDeploy').map((p) => p.environment)).toEqual(expect.arrayContaining(['a', 'b']));
+    expect(run.calls.of('planDeploy')).toHaveLength(2);
+  }, 60_000);
+});

@@ -1,6 +1,8 @@
 // Stub activities for the workflow unit tests: plain functions that return canned values and
 // record every call (name and input, in order), so a test can say which activities ran, with
 // what, and in which order. Nothing here re-implements what a workflow decides.
+import { Context } from '@temporalio/activity';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ApplicationFailure, ApplicationFailureCategory } from '@temporalio/common';
 import type { CloneActivities, ClonePlan } from '../../../activities/clone-types.js';
 import type { DataCopyActivities } from '../../../activities/data-copy-types.js';
@@ -232,12 +234,40 @@ void everyActivityListed;
  */
 export class Switchboard {
   private current: Partial<Record<string, AnyActivity>> = {};
+  private readonly searches = new Map<string, { ended: Promise<void>; end(): void }>();
 
   readonly activities: Record<string, AnyActivity> = Object.fromEntries(ACTIVITY_NAMES.map((name) => [name, (input: never) => {
     const stub = this.current[name];
     if (!stub) throw new Error(`no stub for activity ${name} in this test`);
+    if (name === 'findPrunable') return stub(input).finally(() => this.search().end());
+    if (name === 'waitForRevision' && (input as { phase?: string }).phase === 'all') return stub(input).catch((error: unknown) => this.afterSearch(error));
     return stub(input);
   }]));
+
+  /** This run's prune search: its end, however it ended. */
+  private search() {
+    const run = Context.current().info.workflowExecution?.runId ?? '';
+    let entry = this.searches.get(run);
+    if (!entry) {
+      let end!: () => void;
+      const ended = new Promise<void>((resolve) => (end = resolve));
+      entry = { ended, end };
+      this.searches.set(run, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * A failed rollout wait is reported only once the same run's prune search has ended (or after
+   * 2 s). A deploy cancels its search when its wait fails, and the time-skipping test server
+   * refuses a workflow task that cancels an activity which completed while that task ran
+   * (temporalio/sdk-java#2391; the real server records the cancel and goes on): the run would hang.
+   */
+  private async afterSearch(error: unknown): Promise<never> {
+    await Promise.race([this.search().ended, sleep(2_000)]);
+    await sleep(50); // the search's own completion reaches the server first
+    throw error;
+  }
 
   use(stubs: object): void {
     this.current = stubs as Partial<Record<string, AnyActivity>>;

@@ -1,0 +1,28 @@
+// Reading a promotion's history for what the chaos test must know about a native cancel.
+
+export interface PromotionHistoryEvent {
+  activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
+  workflowExecutionCancelRequestedEventAttributes?: unknown;
+}
+
+/** The local activity a `core_local_activity` marker records, by its type. */
+function localActivityType(event: PromotionHistoryEvent): string | undefined {
+  const marker = event.markerRecordedEventAttributes;
+  const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
+  return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
+}
+
+/**
+ * Whether Temporal's cancel request was recorded only after the workflow task that ended the
+ * promotion (the one that asked to release its targets) had completed: no workflow task saw it
+ * before the outcome was decided. The release is an activity task in runs started before
+ * LOCAL_CATALOG_PATCH and a local activity's marker since; a cancel that arrives while that
+ * workflow task runs is recorded after the task's commands, so after either.
+ */
+export function cancelCameAfterOutcome(events: readonly PromotionHistoryEvent[]): boolean {
+  const release = events.findIndex((e) =>
+    e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments' || localActivityType(e) === 'releaseEnvironments');
+  const cancel = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
+  return release >= 0 && cancel > release;
+}
