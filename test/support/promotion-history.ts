@@ -1,7 +1,9 @@
 // Reading a promotion's history for what the chaos test must know about a native cancel.
 
 export interface PromotionHistoryEvent {
+  eventType?: number | string | null;
   activityTaskScheduledEventAttributes?: { activityType?: { name?: string | null } | null } | null;
+  workflowTaskFailedEventAttributes?: { cause?: number | string | null } | null;
   markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null;
   workflowExecutionCancelRequestedEventAttributes?: unknown;
 }
@@ -25,4 +27,17 @@ export function cancelCameAfterOutcome(events: readonly PromotionHistoryEvent[])
     e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments' || localActivityType(e) === 'releaseEnvironments');
   const cancel = events.findIndex((e) => e.workflowExecutionCancelRequestedEventAttributes);
   return release >= 0 && cancel > release;
+}
+
+/**
+ * A history in one line: each event's type (EventType's number), with the activity a task or a
+ * local activity's marker is for, and why a workflow task failed.
+ */
+export function historyOutline(events: readonly PromotionHistoryEvent[]): string {
+  return events.map((e, i) => {
+    const what = e.activityTaskScheduledEventAttributes?.activityType?.name ?? localActivityType(e)
+      ?? (e.workflowTaskFailedEventAttributes ? `failed:${String(e.workflowTaskFailedEventAttributes.cause)}` : undefined)
+      ?? (e.workflowExecutionCancelRequestedEventAttributes ? 'CANCEL' : undefined);
+    return `${i + 1}:${String(e.eventType)}${what ? `(${what})` : ''}`;
+  }).join(' ');
 }

@@ -3,7 +3,7 @@
 // are activity tasks and one where they are local activities (LOCAL_CATALOG_PATCH), with a cancel
 // request put before or after the release of the targets.
 import { describe, expect, it } from 'vitest';
-import { cancelCameAfterOutcome, type PromotionHistoryEvent } from '../support/promotion-history.js';
+import { cancelCameAfterOutcome, historyOutline, type PromotionHistoryEvent } from '../support/promotion-history.js';
 import { recordedHistories } from '../support/histories.js';
 
 const eventsOf = (file: string) => (recordedHistories().find((r) => r.file === file)!.history.events ?? []) as PromotionHistoryEvent[];
@@ -32,5 +32,17 @@ describe('a native cancel that came after the promotion ended', () => {
   it('is not claimed for a cancel that the promotion saw and obeyed', () => {
     // Cancelled together with the last health check (event 38), released after rolling back (event 64).
     expect(cancelCameAfterOutcome(eventsOf('promote-native-cancel-with-last-health-check-2026-12-07.json'))).toBe(false);
+  });
+});
+
+describe('a history in one line (what the chaos test prints for a wrong outcome)', () => {
+  it('names each event by number, with its activity, a refused workflow task and the cancel request', () => {
+    // Recorded with the release as a local activity: the completing task was refused (event 40), then the cancel (41).
+    const outline = historyOutline(eventsOf('promote-cancel-while-releasing-locally-2026-12-07.json'));
+    expect(outline.startsWith('1:1 2:5 3:6 4:7 ')).toBe(true);
+    expect(outline).toContain(' 40:9(failed:1) 41:20(CANCEL) ');
+    expect(outline).toContain('(planPromotion)');
+    expect(outline).toContain('(checkHealth)');
+    expect(outline).toContain('(releaseEnvironments)');
   });
 });
