@@ -49,10 +49,11 @@ export const PRUNE_FOUND_DURING_ROLLOUT_PATCH = 'prune-found-during-rollout';
 export const STOP_PRUNE_SEARCH_PATCH = 'stop-prune-search-on-failed-wait';
 
 /**
- * A promotion frees its targets with an activity task, not a local activity: the task is
- * scheduled by a workflow task the server accepts, which fixes how the promotion ends before
- * anything is freed. A local activity runs before its workflow task is accepted, and the server
- * refuses the task that completes the workflow when a cancel or signal arrived meanwhile; the
- * replay then saw the cancel and rolled back without the locks it had already given up.
+ * A promotion (and a standalone deploy) frees its environments with an activity task, not a
+ * local activity: the task is scheduled by a workflow task the server accepts, which fixes how
+ * the operation ends before anything is freed. A local activity runs before its workflow task is
+ * accepted, and the server refuses the task that completes the workflow when a cancel or signal
+ * arrived meanwhile: the replay saw the cancel, and a promotion rolled back without the locks it
+ * had already given up (a deploy reported "cancelled" after reporting and recording its end).
  */
 export const RELEASE_AS_TASK_PATCH = 'release-as-activity-task';

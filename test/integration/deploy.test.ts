@@ -60,7 +60,6 @@ function decodedPayloads(json: string): string {
   return out.join('\n');
 }
 
-/** The activities the workflow scheduled, in order, each with the phase its input names (if any). */
 /** The activities of a history in order: activity tasks (with their phase), and local activities (their markers) as "NAME (local)". */
 function scheduled(json: string): string[] {
   const local = (e: HistoryJson['events'][number]) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity';
@@ -146,8 +145,9 @@ describe('deployEnvironment', () => {
     expect(scheduled(history)).toEqual([
       'acquireEnvironments (local)', 'reportOperation (local)', 'planDeploy (local)',
       'applyRevision:databases', 'waitForRevision:databases', 'applyRevision:all', 'waitForRevision:all', 'findPrunable',
-      // The environment is freed before the end is reported: whoever sees the end may change it at once.
-      'recordDeployment (local)', 'releaseEnvironments (local)', 'reportOperation (local)',
+      // The environment is freed before the end is reported: whoever sees the end may change it at
+      // once; freed by an activity task, which fixes how the deploy ends before anything is freed.
+      'recordDeployment (local)', 'releaseEnvironments', 'reportOperation (local)',
     ]);
     const record = await tc.catalog.environments.require(envName);
     // Deployed with the overrides version it planned with (the first one).

@@ -62,6 +62,9 @@ const PRUNE_SEARCH_STOPPED = 'deploy-environment-rollout-failed-search-stopped-2
  */
 const RELEASED_LOCALLY = 'promote-cancel-while-releasing-locally-2026-12-07.json';
 const RELEASED_AS_TASK = 'promote-cancel-while-releasing-2026-12-07.json';
+/** The same for a standalone deploy: "cancelled" after it had recorded and reported its end, or completed. */
+const DEPLOY_RELEASED_LOCALLY = 'deploy-environment-cancel-while-releasing-locally-2026-12-07.json';
+const DEPLOY_RELEASED_AS_TASK = 'deploy-environment-cancel-while-releasing-2026-12-07.json';
 
 /** The workflows the change-control patch changed: their histories tell before from after by its marker. */
 const PATCHED_WORKFLOW = /^(promote|deploy-environment|onboard-cluster)-/;
@@ -76,7 +79,7 @@ describe('recorded histories replay against the current workflows', () => {
   }, 60_000);
 
   it('has recorded histories to replay', () => {
-    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS, ...LOCAL_CATALOG_STEPS, PRUNE_SEARCH_KEPT, PRUNE_SEARCH_STOPPED, RELEASED_LOCALLY, RELEASED_AS_TASK]));
+    expect(recorded.map((r) => r.file)).toEqual(expect.arrayContaining([...BEFORE_CHANGE_CONTROL, ...AFTER_CHANGE_CONTROL, ...CLONES_AND_DRILLS, ...LOCAL_CATALOG_STEPS, PRUNE_SEARCH_KEPT, PRUNE_SEARCH_STOPPED, RELEASED_LOCALLY, RELEASED_AS_TASK, DEPLOY_RELEASED_LOCALLY, DEPLOY_RELEASED_AS_TASK]));
   });
 
   it.each(recorded)('$file replays without nondeterminism', async ({ workflowId, history }) => {
@@ -144,5 +147,14 @@ describe('a patched change keeps old histories replaying', () => {
     expect(patchIds(RELEASED_AS_TASK)).toContain(RELEASE_AS_TASK_PATCH);
     expect([releases(RELEASED_LOCALLY), refusedTasks(RELEASED_LOCALLY)]).toEqual([1, 1]); // the first release's marker was refused with its task
     expect([releases(RELEASED_AS_TASK), refusedTasks(RELEASED_AS_TASK)]).toEqual([1, 0]);
+    // A standalone deploy: refused, then ended cancelled; after, completed.
+    const ended = (file: string) => {
+      const last = events(file).at(-1);
+      return last?.workflowExecutionCompletedEventAttributes ? 'completed' : last?.workflowExecutionCanceledEventAttributes ? 'cancelled' : 'other';
+    };
+    expect(patchIds(DEPLOY_RELEASED_LOCALLY)).not.toContain(RELEASE_AS_TASK_PATCH);
+    expect(patchIds(DEPLOY_RELEASED_AS_TASK)).toContain(RELEASE_AS_TASK_PATCH);
+    expect([refusedTasks(DEPLOY_RELEASED_LOCALLY), ended(DEPLOY_RELEASED_LOCALLY)]).toEqual([1, 'cancelled']);
+    expect([refusedTasks(DEPLOY_RELEASED_AS_TASK), ended(DEPLOY_RELEASED_AS_TASK)]).toEqual([0, 'completed']);
   });
 });

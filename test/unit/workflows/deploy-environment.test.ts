@@ -2,6 +2,7 @@
 // activities: the order of its steps (databases ready before migrations, migrations before the
 // workloads, prune last), what it records as desired, the pinned overrides version, rules, and
 // the per-environment lock of a standalone deploy.
+import { Context } from '@temporalio/activity';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ActivityFailure, ApplicationFailure } from '@temporalio/common';
 import { describe, expect, it } from 'vitest';
@@ -90,12 +91,13 @@ describe('deployEnvironment: the order of its steps', () => {
       { id: run.workflowId, kind: 'deploy', state: 'completed', outcome: 'completed', environments: ['shop-prod'], requestedBy: 'dana' },
     ]);
     // The catalog steps ran as local activities (markers in the history), not as activity tasks:
-    // only the cluster steps went through the server's task queue.
+    // only the cluster steps went through the server's task queue, and the release, which fixes
+    // how the deploy ends before the environment is freed.
     const events = (await run.handle.fetchHistory()).events ?? [];
     const scheduled = events.flatMap((e) => e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []);
-    expect(scheduled).toEqual(['applyRevision', 'waitForRevision', 'applyRevision', 'waitForRevision', 'applyRevision', 'waitForRevision', 'findPrunable', 'pruneRevision']);
-    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(6);
-    expect(markersOf(events)).toEqual(expect.arrayContaining(['local-catalog-steps', 'prune-found-during-rollout']));
+    expect(scheduled).toEqual(['applyRevision', 'waitForRevision', 'applyRevision', 'waitForRevision', 'applyRevision', 'waitForRevision', 'findPrunable', 'pruneRevision', 'releaseEnvironments']);
+    expect(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(5);
+    expect(markersOf(events)).toEqual(expect.arrayContaining(['local-catalog-steps', 'prune-found-during-rollout', 'release-as-activity-task']));
     if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('deploy-environment-databases-migration', run.handle);
   }, 30_000);
 
@@ -263,6 +265,27 @@ describe('deployEnvironment: the lock on the environment', () => {
     ]);
     expect(run.calls.of('reportOperation').at(-1)).toMatchObject({ state: 'failed', outcome: 'failed', message: 'Deployment web: 0/2 ready: pod web-1 Unschedulable (Insufficient cpu)' });
     expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+  }, 30_000);
+
+  it('a cancel that arrives while a finished deploy frees its environment changes nothing: completed, recorded, freed and reported once', async () => {
+    // The release was a local activity in the workflow task that completes the deploy; the
+    // server refused that task because of the cancel, and the replay ended "cancelled" after the
+    // first run had recorded the deploy, freed the environment and reported it completed.
+    const run = await deploy({
+      stubs: {
+        async releaseEnvironments() {
+          // The server has the request once this returns; the release ends after it.
+          await file.env.client.workflow.getHandle(Context.current().info.workflowExecution!.workflowId).cancel().catch(() => undefined);
+        },
+      },
+    });
+    if (process.env.FLOTILLA_RECORD_HISTORIES !== undefined) await recordHistory('deploy-environment-cancel-while-releasing', run.handle);
+
+    expect(run.error).toBeUndefined();
+    expect(run.result?.revision).toBe('rev-desired');
+    expect(run.calls.of('recordDeployment')).toHaveLength(1);
+    expect(run.calls.of('releaseEnvironments')).toEqual([{ holder: run.workflowId }]);
+    expect(run.calls.of('reportOperation').map((r) => r.state)).toEqual(['running', 'completed']);
   }, 30_000);
 
   it('a deploy for an operation that holds the lock (lockedBy) neither takes, releases nor reports', async () => {
