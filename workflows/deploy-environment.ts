@@ -11,7 +11,7 @@ import { deployEnvironmentV1 } from './legacy/deploy-environment-v1.js';
 import type { LifecycleHook } from '../domain/environment.js';
 import { failureTypeOf, messageOf } from './failures.js';
 import {
-  CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_AS_TASK_PATCH, RELEASE_BEFORE_END_PATCH, STOP_PRUNE_SEARCH_PATCH,
+  CHANGE_CONTROL_PATCH, LIFECYCLE_JOBS_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_BEFORE_END_PATCH, STOP_PRUNE_SEARCH_PATCH,
 } from './patches.js';
 
 export interface DeployInput {
@@ -96,9 +96,7 @@ const HOOK_FAILED: Partial<Record<LifecycleHook, string>> = {
 export async function deployEnvironment(input: DeployInput): Promise<DeployResult> {
   if (!patched(CHANGE_CONTROL_PATCH)) return deployEnvironmentV1(input);
   const steps = catalogSteps(patched(LOCAL_CATALOG_PATCH));
-  const { acquireEnvironments, reportOperation } = steps;
-  /** Frees the environment once how the deploy ends is fixed (RELEASE_AS_TASK_PATCH). */
-  const releaseEnvironments = (input: { holder: string }) => (patched(RELEASE_AS_TASK_PATCH) ? catalogSteps(false) : steps).releaseEnvironments(input);
+  const { acquireEnvironments, releaseEnvironments, reportOperation } = steps;
   const id = workflowInfo().workflowId;
   const standalone = input.lockedBy === undefined;
   type End = 'completed' | 'failed' | 'cancelled';

@@ -23,7 +23,7 @@ import {
   type ApprovalDecision, type PromotionState, type StageState, type TargetState,
 } from './messages.js';
 import { messageOf } from './failures.js';
-import { CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, NATIVE_CANCEL_PATCH, RELEASE_AS_TASK_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
+import { CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, NATIVE_CANCEL_PATCH, RELEASE_BEFORE_END_PATCH } from './patches.js';
 import type { PromoteInput } from './promote-types.js';
 
 export type { PromoteInput } from './promote-types.js';
@@ -47,10 +47,7 @@ type Outcome = NonNullable<PromotionState['outcome']>;
 
 export async function promote(input: PromoteInput): Promise<PromotionState> {
   if (!patched(CHANGE_CONTROL_PATCH)) return promoteV1(input);
-  const { acquireEnvironments, releaseEnvironments: releaseStep, reportOperation, planPromotion } = catalogSteps(patched(LOCAL_CATALOG_PATCH), catalogOptions.retry);
-  /** Frees the targets once how the promotion ends is fixed (RELEASE_AS_TASK_PATCH). */
-  const releaseEnvironments = (input: { holder: string }) =>
-    (patched(RELEASE_AS_TASK_PATCH) ? catalogSteps(false, catalogOptions.retry).releaseEnvironments : releaseStep)(input);
+  const { acquireEnvironments, releaseEnvironments, reportOperation, planPromotion } = catalogSteps(patched(LOCAL_CATALOG_PATCH), catalogOptions.retry);
   const policy = input.failurePolicy ?? 'rollback';
   const rolloutTimeout = input.rolloutTimeoutSeconds ?? DEFAULT_ROLLOUT_TIMEOUT_SECONDS;
   const state: PromotionState = input.carried?.state ?? {
