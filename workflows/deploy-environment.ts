@@ -224,7 +224,7 @@ async function deploy(input: DeployInput, id: string, { planDeploy, recordDeploy
  * is stopped (STOP_PRUNE_SEARCH_PATCH) and the failure thrown once it has ended: no step is left
  * running unseen, and a search retrying against an unreachable cluster does not hold the failure.
  */
-async function rolloutAndPrunable<A>(rollout: Promise<A>, target: RevisionTarget): Promise<[A, { objects: PrunableObject[] }]> {
+async function rolloutAndPrunable(rollout: Promise<WorkloadState[]>, target: RevisionTarget): Promise<[WorkloadState[], { objects: PrunableObject[] }]> {
   const stoppable = patched(STOP_PRUNE_SEARCH_PATCH);
   const search = new CancellationScope();
   const found = search.run(() => (stoppable ? findPrunable : findPrunableV1)(target));

@@ -9,6 +9,7 @@ import {
   CHANGE_CONTROL_PATCH, LOCAL_CATALOG_PATCH, PRUNE_FOUND_DURING_ROLLOUT_PATCH, RELEASE_AS_TASK_PATCH, STOP_PRUNE_SEARCH_PATCH,
 } from '../../workflows/patches.js';
 import { recordedHistories } from '../support/histories.js';
+import { localActivityType } from '../support/promotion-history.js';
 import { sharedWorkflowBundle, type WorkflowBundle } from '../support/workflow-env.js';
 
 const recorded = recordedHistories();
@@ -137,11 +138,8 @@ describe('a patched change keeps old histories replaying', () => {
 
   it('a promotion that freed its targets with a local activity lacks the release-as-task marker; one after carries it and frees them once; both replay (above)', () => {
     const events = (file: string) => recorded.find((r) => r.file === file)!.history.events ?? [];
-    const releases = (file: string) => events(file).filter((e) => {
-      if (e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments') return true;
-      const data = e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? e.markerRecordedEventAttributes.details?.data?.payloads?.[0]?.data : undefined;
-      return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string }).activity_type === 'releaseEnvironments' : false;
-    }).length;
+    const releases = (file: string) => events(file).filter((e) =>
+      e.activityTaskScheduledEventAttributes?.activityType?.name === 'releaseEnvironments' || localActivityType(e) === 'releaseEnvironments').length;
     const refusedTasks = (file: string) => events(file).filter((e) => e.workflowTaskFailedEventAttributes).length;
     expect(patchIds(RELEASED_LOCALLY)).not.toContain(RELEASE_AS_TASK_PATCH);
     expect(patchIds(RELEASED_AS_TASK)).toContain(RELEASE_AS_TASK_PATCH);

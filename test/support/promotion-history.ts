@@ -1,4 +1,5 @@
-// Reading a promotion's history for what the chaos test must know about a native cancel.
+// Reading a promotion's history: which activity a local activity's marker records, whether a
+// native cancel came too late to undo anything (the chaos test), and a one-line outline of it.
 
 export interface PromotionHistoryEvent {
   eventType?: number | string | null;
@@ -9,7 +10,7 @@ export interface PromotionHistoryEvent {
 }
 
 /** The local activity a `core_local_activity` marker records, by its type. */
-function localActivityType(event: PromotionHistoryEvent): string | undefined {
+export function localActivityType(event: PromotionHistoryEvent): string | undefined {
   const marker = event.markerRecordedEventAttributes;
   const data = marker?.markerName === 'core_local_activity' ? marker.details?.data?.payloads?.[0]?.data : undefined;
   return data ? (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type : undefined;
